@@ -1,0 +1,17 @@
+"""The Celery app. Tasks take primary keys and call services; see STYLE.md."""
+
+import os
+
+from celery import Celery
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "crt.settings")
+
+app = Celery("crt")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()
+
+
+@app.task(name="crt.ping")
+def ping() -> str:
+    """Answer "pong": used by the worker smoke test and by operators checking a worker."""
+    return "pong"

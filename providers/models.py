@@ -1,0 +1,215 @@
+"""The partner directory, shaped after Open Referral HSDS 3 so it can be exported as HSDS.
+
+The directory is shared by every program of a deployment and holds no personal data.
+"""
+
+import hashlib
+import hmac
+import secrets
+
+from django.db import models
+from django.db.models import F, Q
+
+
+class NeedDomain(models.TextChoices):
+    HOUSING = "housing", "Housing"
+    HEALTHCARE = "healthcare", "Healthcare"
+    RECOVERY = "recovery", "Recovery / substance-use treatment"
+    MENTAL_HEALTH = "mental_health", "Mental health"
+    PEER_SUPPORT = "peer_support", "Peer support"
+    FOOD = "food", "Food"
+    BENEFITS = "benefits", "Benefits"
+    LEGAL = "legal", "Legal"
+    TRANSPORTATION = "transportation", "Transportation"
+    OTHER = "other", "Other"
+
+
+class Organization(models.Model):
+    """A partner agency, and how it receives referrals."""
+
+    class Channel(models.TextChoices):
+        WEBHOOK = "webhook", "Signed webhook"
+        EMAIL = "email", "Email notification (link to the partner page)"
+        PULL = "pull", "Pull through the API only"
+
+    name = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+    website = models.URLField(blank=True)
+    email = models.EmailField(blank=True)
+    phone = models.CharField(max_length=40, blank=True)
+    tax_id = models.CharField(max_length=20, blank=True)
+    is_active = models.BooleanField(default=True)
+    channel = models.CharField(max_length=10, choices=Channel, default=Channel.PULL)
+    webhook_url = models.URLField(blank=True, max_length=500)
+    # Standard Webhooks secrets ("whsec_" + base64). During rotation the previous one signs too.
+    webhook_secret = models.CharField(max_length=100, blank=True)
+    webhook_previous_secret = models.CharField(max_length=100, blank=True)
+    webhook_previous_secret_expires_at = models.DateTimeField(null=True, blank=True)
+    webhook_disabled_at = models.DateTimeField(null=True, blank=True, help_text="Set when the endpoint answered 410.")
+    notification_email = models.EmailField(blank=True)
+    may_receive_part2 = models.BooleanField(
+        default=False, help_text="A 42 CFR Part 2 program or lawful holder allowed to receive substance-use records."
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                name="organization_webhook_channel_has_url_and_secret",
+                condition=~Q(channel="webhook") | (~Q(webhook_url="") & ~Q(webhook_secret="")),
+            ),
+            models.CheckConstraint(
+                name="organization_email_channel_has_address",
+                condition=~Q(channel="email") | ~Q(notification_email=""),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Service(models.Model):
+    class Status(models.TextChoices):  # HSDS service.status
+        ACTIVE = "active", "Active"
+        INACTIVE = "inactive", "Inactive"
+        TEMPORARILY_CLOSED = "temporarily closed", "Temporarily closed"
+        DEFUNCT = "defunct", "Defunct"
+
+    organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="services")
+    name = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+    need_domain = models.CharField(max_length=20, choices=NeedDomain)
+    eligibility = models.TextField(blank=True)
+    min_age = models.PositiveSmallIntegerField(null=True, blank=True)
+    max_age = models.PositiveSmallIntegerField(null=True, blank=True)
+    languages = models.JSONField(default=list, blank=True, help_text='ISO 639-1 codes, e.g. ["en", "es"].')
+    fees = models.TextField(blank=True)
+    application_process = models.TextField(blank=True)
+    status = models.CharField(max_length=20, choices=Status, default=Status.ACTIVE)
+    assured_at = models.DateTimeField(null=True, blank=True, help_text="When these details were last verified.")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+        indexes = [
+            # directory search: active services by need
+            models.Index(fields=["need_domain", "status"], name="service_need_status"),
+            # HSDS export: modified_after
+            models.Index(fields=["updated_at"], name="service_updated"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                name="service_age_range_ordered",
+                condition=Q(min_age__isnull=True) | Q(max_age__isnull=True) | Q(min_age__lte=F("max_age")),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Location(models.Model):
+    organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="locations")
+    name = models.CharField(max_length=200)
+    address_1 = models.CharField(max_length=200, blank=True)
+    city = models.CharField(max_length=100, blank=True)
+    state_province = models.CharField(max_length=100, blank=True)
+    postal_code = models.CharField(max_length=20, blank=True)
+    country = models.CharField(max_length=2, default="US")
+    latitude = models.DecimalField(max_digits=9, decimal_places=6, null=True, blank=True)
+    longitude = models.DecimalField(max_digits=9, decimal_places=6, null=True, blank=True)
+    # A domestic-violence shelter's address is never published (HSDS export hides it).
+    is_confidential = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                name="location_latitude_range",
+                condition=Q(latitude__isnull=True) | Q(latitude__gte=-90, latitude__lte=90),
+            ),
+            models.CheckConstraint(
+                name="location_longitude_range",
+                condition=Q(longitude__isnull=True) | Q(longitude__gte=-180, longitude__lte=180),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ServiceAtLocation(models.Model):
+    service = models.ForeignKey(Service, on_delete=models.CASCADE, related_name="service_at_locations")
+    location = models.ForeignKey(Location, on_delete=models.CASCADE, related_name="service_at_locations")
+    hours = models.CharField(max_length=300, blank=True, help_text="Opening hours in plain words.")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["service", "location"], name="service_at_location_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.service} at {self.location}"
+
+
+class ServiceCapacity(models.Model):
+    """How much of a service is free right now (beds, intake slots). Freshness is updated_at."""
+
+    service = models.ForeignKey(Service, on_delete=models.CASCADE, related_name="capacities")
+    unit = models.CharField(max_length=50, help_text="beds, intake slots, appointments...")
+    available = models.PositiveIntegerField()
+    maximum = models.PositiveIntegerField()
+    description = models.CharField(max_length=200, blank=True)
+    updated_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name_plural = "service capacities"
+        constraints = [
+            models.UniqueConstraint(fields=["service", "unit"], name="service_capacity_one_per_unit"),
+            models.CheckConstraint(
+                name="service_capacity_available_le_maximum", condition=Q(available__lte=F("maximum"))
+            ),
+        ]
+        indexes = [models.Index(fields=["updated_at"], name="capacity_updated")]  # stale-capacity sweep
+
+    def __str__(self) -> str:
+        return f"{self.available}/{self.maximum} {self.unit}"
+
+
+def hash_key(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+class PartnerCredential(models.Model):
+    """An API key of a partner organisation: stored hashed, shown once, looked up by prefix."""
+
+    PREFIX_LENGTH = 8
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="credentials")
+    name = models.CharField(max_length=100, help_text="What it is for, e.g. 'case management system'.")
+    prefix = models.CharField(max_length=PREFIX_LENGTH, unique=True)
+    key_hash = models.CharField(max_length=64)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.organization} / {self.name} ({self.prefix}…)"
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None and self.organization.is_active
+
+    @staticmethod
+    def new_key() -> tuple[str, str]:
+        """A new key and its lookup prefix. The key is shown once and never stored."""
+        prefix = secrets.token_hex(PartnerCredential.PREFIX_LENGTH // 2)
+        return prefix, f"crt_{prefix}_{secrets.token_urlsafe(32)}"
+
+    def matches(self, key: str) -> bool:
+        return hmac.compare_digest(self.key_hash, hash_key(key))

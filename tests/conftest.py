@@ -1,0 +1,124 @@
+"""A small named cast, so that a test reads like a sentence, and the rules for service-backed tests.
+
+Tests marked `postgres` or `redis` need that real service. Outside CI they are skipped, with the
+reason printed, when the service is not configured or not reachable; with CI=true they must run,
+so a missing service fails the run instead of hiding behind a skip.
+"""
+
+import os
+
+import pytest
+from django.conf import settings
+
+from accounts.roles import Role
+from tests import factories as f
+
+
+def _postgres_problem() -> str | None:
+    if settings.DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
+        return "needs PostgreSQL: set DATABASE_URL=postgres://postgres@127.0.0.1:5432/crt"
+    return None
+
+
+def _redis_problem() -> str | None:
+    url = settings.CELERY_BROKER_URL
+    if not url.startswith("redis://"):
+        return "needs Redis: set CELERY_BROKER_URL=redis://127.0.0.1:6379/0"
+    import redis
+
+    try:
+        redis.Redis.from_url(url, socket_connect_timeout=2).ping()
+    except redis.RedisError as error:
+        return f"Redis at {url} is not reachable: {error}"
+    return None
+
+
+def pytest_collection_modifyitems(config, items):
+    in_ci = os.environ.get("CI", "").lower() == "true"
+    problems = {"postgres": _postgres_problem, "redis": _redis_problem}
+    found: dict[str, str | None] = {}
+    for item in items:
+        for marker, check in problems.items():
+            if marker not in item.keywords:
+                continue
+            if marker not in found:
+                found[marker] = check()
+            problem = found[marker]
+            if problem is None:
+                continue
+            if in_ci:
+                raise pytest.UsageError(f"CI=true but a '{marker}' test cannot run: {problem}")
+            item.add_marker(pytest.mark.skip(reason=problem))
+
+
+# --- the cast -------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def program(db):
+    return f.ProgramFactory(name="Oklahoma City CRT", slug="okc")
+
+
+@pytest.fixture
+def other_program(db):
+    return f.ProgramFactory(name="Tulsa CRT", slug="tulsa")
+
+
+@pytest.fixture
+def navigator(program):
+    return f.UserFactory(username="nina.navigator", program=program, roles=[Role.NAVIGATOR])
+
+
+@pytest.fixture
+def peer(program):
+    return f.UserFactory(username="pete.peer", program=program, roles=[Role.PEER])
+
+
+@pytest.fixture
+def clinician(program):
+    return f.UserFactory(username="cleo.clinician", program=program, roles=[Role.CLINICIAN])
+
+
+@pytest.fixture
+def paramedic(program):
+    return f.UserFactory(username="pam.paramedic", program=program, roles=[Role.PARAMEDIC])
+
+
+@pytest.fixture
+def supervisor(program):
+    return f.UserFactory(username="sam.supervisor", program=program, roles=[Role.SUPERVISOR])
+
+
+@pytest.fixture
+def staff_admin(program):
+    return f.StaffAdminFactory(username="ada.admin", program=program)
+
+
+@pytest.fixture
+def navigator_elsewhere(other_program):
+    return f.UserFactory(username="olga.othercity", program=other_program, roles=[Role.NAVIGATOR])
+
+
+@pytest.fixture
+def partner_org(db):
+    return f.OrganizationFactory(name="Safe Harbor Housing")
+
+
+@pytest.fixture
+def other_partner_org(db):
+    return f.OrganizationFactory(name="Riverside Recovery")
+
+
+@pytest.fixture
+def partner_user(partner_org):
+    return f.PartnerUserFactory(username="hal.housing", partner_organization=partner_org)
+
+
+@pytest.fixture
+def other_partner_user(other_partner_org):
+    return f.PartnerUserFactory(username="rita.recovery", partner_organization=other_partner_org)
+
+
+@pytest.fixture
+def partner_credential(partner_org):
+    return f.PartnerCredentialFactory(organization=partner_org)
