@@ -9,6 +9,7 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "crt.settings")
 app = Celery("crt")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+app.autodiscover_tasks(related_name="sweeps")  # the beat-scheduled scans of due rows
 
 
 @app.task(name="crt.ping")

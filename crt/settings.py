@@ -170,7 +170,12 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
-CELERY_BEAT_SCHEDULE: dict = {}
+# Beat only scans indexed columns; every long wait lives in the database (DESIGN.md §4).
+CELERY_BEAT_SCHEDULE = {
+    "deliver-due": {"task": "referrals.sweep_deliveries", "schedule": env_int("SWEEP_DELIVERIES_SECONDS", 30)},
+    "chase-referrals": {"task": "referrals.chase_referrals", "schedule": env_int("SWEEP_CHASE_SECONDS", 300)},
+    "sweep-follow-ups": {"task": "cases.sweep_follow_ups", "schedule": env_int("SWEEP_FOLLOW_UPS_SECONDS", 300)},
+}
 
 # Security. Production-like (DEBUG off) defaults are the safe ones; a TLS proxy sets X-Forwarded-Proto.
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
