@@ -204,6 +204,13 @@ EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
 EMAIL_PORT = env_int("EMAIL_PORT", 25)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "crt-noreply@localhost")
 
+# Delivery to partners (referrals.delivery). Webhook URLs must be https and resolve to public
+# addresses; hosts listed here are exempt (the tests' and the demo's local receivers).
+WEBHOOK_ALLOWED_HOSTS = env_list("WEBHOOK_ALLOWED_HOSTS", "")
+WEBHOOK_TIMEOUT_SECONDS = env_int("WEBHOOK_TIMEOUT_SECONDS", 10)
+# Where partners and staff reach this app; used for links in emails (never carrying personal data).
+PUBLIC_BASE_URL = env_str("PUBLIC_BASE_URL", "http://127.0.0.1:8000")
+
 # Logs carry ids, never personal data: see docs/security.md.
 LOGGING = {
     "version": 1,
