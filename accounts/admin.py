@@ -1,0 +1,247 @@
+"""Admin for programs and users, and the base classes every admin of this project builds on.
+
+The admin is the staff admins' operations console (DESIGN.md §6), so it keeps the same rules as
+every other page:
+
+- an admin of a model holding a person's data reads through `visible_to(request.user)` only;
+- an object the user may not see is a 404 whether it exists or not (never "doesn't exist" vs
+  "forbidden", which would tell one from the other);
+- foreign-key choices in forms stay inside the user's program (people, cases, encounters, staff);
+- status columns are read-only: state changes go through the services, never through a form.
+"""
+
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.contrib.auth.models import Group
+from django.db import models
+from django.db.models import Q
+from django.http import Http404
+
+from accounts.models import Program, User
+
+
+def choices_for(related_model, user):
+    """What `user` may pick in a form for a foreign key to `related_model`.
+
+    None means "no restriction" (the shared partner directory, for instance).
+    """
+    if related_model is User:
+        if user.program_id is None:
+            return User.objects.none()
+        return User.objects.filter(program_id=user.program_id).order_by("username")
+    if related_model is Program:
+        return Program.objects.all() if user.is_superuser else Program.objects.filter(pk=user.program_id)
+    manager = related_model._default_manager
+    if hasattr(manager, "visible_to"):
+        return manager.visible_to(user)
+    return None
+
+
+class ScopedChoicesMixin:
+    """Limit every foreign-key select (and raw-id lookup's validation) to what the user may see."""
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if "queryset" not in kwargs:
+            queryset = choices_for(db_field.related_model, request.user)
+            if queryset is not None:
+                kwargs["queryset"] = queryset
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+
+class CRTModelAdmin(ScopedChoicesMixin, admin.ModelAdmin):
+    """Base of every admin here."""
+
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}  # Django 6's default, and ours
+
+    def get_object(self, request, object_id, from_field=None):
+        obj = super().get_object(request, object_id, from_field)
+        if obj is None:
+            # Django would redirect with "… with ID … doesn't exist"; a 404 says nothing either way.
+            raise Http404("Not found.")
+        return obj
+
+
+class ScopedAdmin(CRTModelAdmin):
+    """Admin of a model holding a person's data: everything it reads comes from `scoped_queryset`."""
+
+    def scoped_queryset(self, request):
+        return self.model._default_manager.visible_to(request.user)
+
+    def get_queryset(self, request):
+        queryset = self.scoped_queryset(request)
+        ordering = self.get_ordering(request)
+        if ordering:
+            queryset = queryset.order_by(*ordering)
+        return queryset
+
+    def has_add_permission(self, request):
+        # A record needs a program to belong to; staff without one see no one and add no one.
+        return request.user.program_id is not None and super().has_add_permission(request)
+
+    def has_delete_permission(self, request, obj=None):
+        # Care history is kept (PROTECT everywhere); mistakes are corrected, not deleted.
+        return False
+
+    def get_changeform_initial_data(self, request):
+        initial = super().get_changeform_initial_data(request)
+        if any(field.name == "program" for field in self.model._meta.fields):
+            initial.setdefault("program", request.user.program_id)
+        return initial
+
+
+class ReadOnlyAdminMixin:
+    """Audit and machine-written rows: viewable, never added, changed or deleted by hand."""
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class ScopedInlineMixin(ScopedChoicesMixin):
+    """An inline of person data reads through visible_to too (its parent already does)."""
+
+    def get_queryset(self, request):
+        manager = self.model._default_manager
+        if hasattr(manager, "visible_to"):
+            return manager.visible_to(request.user)
+        return super().get_queryset(request)
+
+
+class ReadOnlyInlineMixin:
+    extra = 0
+    can_delete = False
+    show_change_link = True
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+# --- programs and users ---------------------------------------------------------------------
+
+# Roles are the groups made by the roles data migration from accounts.roles.PERMISSIONS: that table
+# is the one place that says what a role may do, so groups are assigned here but never edited.
+admin.site.unregister(Group)
+
+
+@admin.register(Program)
+class ProgramAdmin(CRTModelAdmin):
+    """Programs are no one's personal data: every staff admin sees the list, changes only their own."""
+
+    list_display = ("name", "slug", "area_name", "referral_answer_window", "follow_up_grace", "stale_capacity_after")
+    search_fields = ("name", "slug", "area_name")
+    readonly_fields = ("created_at",)
+    prepopulated_fields = {"slug": ("name",)}
+
+    def has_add_permission(self, request):
+        return request.user.is_superuser
+
+    def has_change_permission(self, request, obj=None):
+        if obj is not None and not request.user.is_superuser and obj.pk != request.user.program_id:
+            return False
+        return super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return request.user.is_superuser and super().has_delete_permission(request, obj)
+
+
+class StaffOrPartnerFormMixin:
+    def clean(self):
+        cleaned_data = super().clean()
+        if cleaned_data.get("program") and cleaned_data.get("partner_organization"):
+            self.add_error(
+                "partner_organization",
+                "A user belongs to a program (staff) or to a partner organisation, never both.",
+            )
+        return cleaned_data
+
+
+class UserChangeForm(StaffOrPartnerFormMixin, DjangoUserAdmin.form):
+    pass
+
+
+class UserCreationForm(StaffOrPartnerFormMixin, DjangoUserAdmin.add_form):
+    pass
+
+
+@admin.register(User)
+class UserAdmin(CRTModelAdmin, DjangoUserAdmin):
+    """Staff of the admin's own program, and partner users (the partner directory is shared)."""
+
+    form = UserChangeForm
+    add_form = UserCreationForm
+    list_display = (
+        "username",
+        "first_name",
+        "last_name",
+        "program",
+        "partner_organization",
+        "role_names",
+        "is_staff",
+        "is_active",
+        "last_login",
+    )
+    list_select_related = ("program", "partner_organization")
+    list_filter = (
+        "is_active",
+        "is_staff",
+        "groups",
+        ("program", admin.RelatedOnlyFieldListFilter),
+        ("partner_organization", admin.RelatedOnlyFieldListFilter),
+    )
+    search_fields = ("username", "first_name", "last_name", "email")
+    autocomplete_fields = ("partner_organization",)
+    fieldsets = (
+        (None, {"fields": ("username", "password")}),
+        ("Personal info", {"fields": ("first_name", "last_name", "email", "phone")}),
+        ("Belongs to", {"fields": ("program", "partner_organization")}),
+        ("Roles and access", {"fields": ("is_active", "is_staff", "groups", "is_superuser", "user_permissions")}),
+        ("Important dates", {"fields": ("last_login", "date_joined")}),
+    )
+    add_fieldsets = (
+        (
+            None,
+            {
+                "classes": ("wide",),
+                "fields": ("username", "usable_password", "password1", "password2"),
+            },
+        ),
+        ("Belongs to", {"fields": ("program", "partner_organization", "groups", "is_staff")}),
+    )
+
+    def get_queryset(self, request):
+        queryset = super().get_queryset(request).prefetch_related("groups")
+        user = request.user
+        if user.is_superuser:
+            return queryset
+        partners = Q(partner_organization__isnull=False)
+        if user.program_id is None:
+            return queryset.filter(partners)
+        return queryset.filter(partners | Q(program_id=user.program_id))
+
+    def get_readonly_fields(self, request, obj=None):
+        readonly = ["last_login", "date_joined"]
+        if not request.user.is_superuser:
+            # Access comes from roles (groups) only; per-user permissions and superuser status
+            # would bypass accounts.roles, and a staff admin must not be able to grant them.
+            readonly += ["is_superuser", "user_permissions"]
+        return readonly
+
+    def get_changeform_initial_data(self, request):
+        initial = super().get_changeform_initial_data(request)
+        initial.setdefault("program", request.user.program_id)
+        return initial
+
+    @admin.display(description="roles")
+    def role_names(self, obj):
+        return ", ".join(sorted(group.name for group in obj.groups.all()))  # prefetched

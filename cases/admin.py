@@ -1,0 +1,405 @@
+"""Admin for people and what happened to them. Every admin here reads through `visible_to`.
+
+Individual.__str__ hides names (it ends up in logs and the admin's history); the changelists show
+names in their own columns, since the staff admin only ever sees their own program's people.
+"""
+
+from django import forms
+from django.contrib import admin
+
+from accounts.admin import ReadOnlyAdminMixin, ScopedAdmin, ScopedInlineMixin
+from cases.models import (
+    Assessment,
+    Case,
+    Consent,
+    Contact,
+    Encounter,
+    EncounterResponder,
+    FollowUp,
+    Individual,
+    SafetyPlan,
+    SupportContact,
+)
+
+
+def person_column(path: str):
+    """A changelist column with the person's name, reached through `path` (select it related)."""
+    attributes = path.split("__")
+
+    @admin.display(description="person", ordering=f"{path}__legal_last_name")
+    def person(obj):
+        for attribute in attributes:
+            obj = getattr(obj, attribute, None)
+        if obj is None:
+            return "—"
+        return f"{obj.legal_last_name}, {obj.preferred_name or obj.legal_first_name}"
+
+    return person
+
+
+# --- forms: the models' database constraints as field errors --------------------------------
+# The admin gives each form its model and fields (from its fieldsets), so none names its own.
+
+
+class EncounterForm(forms.ModelForm):
+    def clean(self):
+        cleaned_data = super().clean()
+        received = cleaned_data.get("call_received_at")
+        dispatched = cleaned_data.get("dispatched_at")
+        on_scene = cleaned_data.get("on_scene_at")
+        cleared = cleaned_data.get("cleared_at")
+        if received and dispatched and dispatched < received:
+            self.add_error("dispatched_at", "Dispatch cannot be before the call was received.")
+        if dispatched and on_scene and on_scene < dispatched:
+            self.add_error("on_scene_at", "On scene cannot be before dispatch.")
+        if on_scene and cleared and cleared < on_scene:
+            self.add_error("cleared_at", "Cleared cannot be before arriving on scene.")
+        return cleaned_data
+
+
+class AssessmentForm(forms.ModelForm):
+    def clean(self):
+        cleaned_data = super().clean()
+        systolic, diastolic = cleaned_data.get("systolic_bp"), cleaned_data.get("diastolic_bp")
+        if systolic is not None and diastolic is not None and systolic <= diastolic:
+            self.add_error("diastolic_bp", "Diastolic pressure must be below systolic pressure.")
+        if (
+            cleaned_data.get("cssrs_behavior_past_3_months") is not None
+            and cleaned_data.get("cssrs_behavior") is not True
+        ):
+            self.add_error("cssrs_behavior_past_3_months", "Only asked after a yes to suicidal behaviour (Q6).")
+        return cleaned_data
+
+
+class CaseForm(forms.ModelForm):
+    def clean(self):
+        cleaned_data = super().clean()
+        individual, encounter = cleaned_data.get("individual"), cleaned_data.get("encounter")
+        if individual and encounter and encounter.individual_id not in (None, individual.pk):
+            self.add_error("encounter", "This encounter is about another person.")
+        return cleaned_data
+
+
+class ContactForm(forms.ModelForm):
+    def clean(self):
+        cleaned_data = super().clean()
+        case, follow_up = cleaned_data.get("case"), cleaned_data.get("follow_up")
+        if case is not None and follow_up is not None and follow_up.case_id != case.pk:
+            self.add_error("follow_up", "This follow-up belongs to another case.")
+        return cleaned_data
+
+
+class ConsentForm(forms.ModelForm):
+    def clean(self):
+        cleaned_data = super().clean()
+        organization, category = cleaned_data.get("recipient_organization"), cleaned_data.get("recipient_category")
+        if organization and category:
+            self.add_error("recipient_category", "Choose a recipient organisation or a category, not both.")
+        elif not organization and not category and "recipient_organization" not in self.errors:
+            self.add_error("recipient_organization", "Choose a recipient organisation or a category.")
+        if cleaned_data.get("method") == Consent.Method.VERBAL and not cleaned_data.get("witness_name"):
+            self.add_error("witness_name", "A verbal consent needs a witness.")
+        given = cleaned_data.get("given_at")
+        expires, revoked = cleaned_data.get("expires_at"), cleaned_data.get("revoked_at")
+        if given and expires and expires <= given:
+            self.add_error("expires_at", "A consent must expire after it was given.")
+        if given and revoked and revoked < given:
+            self.add_error("revoked_at", "A consent cannot be revoked before it was given.")
+        return cleaned_data
+
+
+# --- inlines ----------------------------------------------------------------------------------
+
+
+class SupportContactInline(ScopedInlineMixin, admin.TabularInline):
+    model = SupportContact
+    fields = ("name", "relationship", "phone", "is_consented_to_contact", "is_caregiver")
+    extra = 0
+    can_delete = False
+
+
+class AssessmentInline(ScopedInlineMixin, admin.TabularInline):
+    model = Assessment
+    form = AssessmentForm
+    fields = ("kind", "performed_at", "performed_by", "heart_rate", "systolic_bp", "diastolic_bp", "spo2", "risk_level")
+    extra = 0
+    can_delete = False
+    show_change_link = True
+
+
+class EncounterResponderInline(ScopedInlineMixin, admin.TabularInline):
+    model = EncounterResponder
+    fields = ("user", "role")
+    extra = 0
+
+
+class FollowUpInline(ScopedInlineMixin, admin.TabularInline):
+    model = FollowUp
+    fields = ("label", "owner", "due_at", "done_at", "is_missed", "escalation_level")
+    readonly_fields = ("done_at", "is_missed", "escalation_level")
+    extra = 0
+    can_delete = False
+    show_change_link = True
+
+
+class ContactInline(ScopedInlineMixin, admin.TabularInline):
+    model = Contact
+    form = ContactForm
+    fields = ("occurred_at", "made_by", "method", "outcome", "duration_minutes", "note", "follow_up")
+    raw_id_fields = ("follow_up",)
+    extra = 0
+    can_delete = False
+    show_change_link = True
+
+
+# --- admins -----------------------------------------------------------------------------------
+
+
+@admin.register(Individual)
+class IndividualAdmin(ScopedAdmin):
+    list_display = (
+        "id",
+        "legal_last_name",
+        "legal_first_name",
+        "preferred_name",
+        "date_of_birth",
+        "risk_level",
+        "housing_status",
+        "is_do_not_contact",
+        "updated_at",
+    )
+    list_display_links = ("id", "legal_last_name")
+    list_filter = ("risk_level", "housing_status", "is_do_not_contact", "needs_interpreter", "race_ethnicity")
+    search_fields = (
+        "legal_last_name",
+        "legal_first_name",
+        "preferred_name",
+        "=cad_person_id",
+        "=mrn",
+        "=hmis_id",
+        "phone",
+    )
+    readonly_fields = ("created_at", "updated_at")
+    fieldsets = (
+        ("Safety first", {"fields": ("responder_safety_notes", "risk_level")}),
+        (
+            "Who",
+            {
+                "fields": (
+                    "program",
+                    "legal_first_name",
+                    "legal_last_name",
+                    "preferred_name",
+                    "pronouns",
+                    "date_of_birth",
+                )
+            },
+        ),
+        ("Reaching them", {"fields": ("phone", "email", "address", "where_staying", "area", "housing_status")}),
+        ("Safe contact", {"fields": ("is_do_not_contact", "safe_contact_channels", "safe_contact_times")}),
+        ("Language and equity", {"fields": ("primary_language", "needs_interpreter", "race_ethnicity", "gender")}),
+        ("Identifiers", {"fields": ("cad_person_id", "mrn", "hmis_id")}),
+        ("Record", {"fields": ("created_at", "updated_at")}),
+    )
+    inlines = (SupportContactInline,)
+
+
+@admin.register(SupportContact)
+class SupportContactAdmin(ScopedAdmin):
+    list_display = (
+        "id",
+        "name",
+        "relationship",
+        person_column("individual"),
+        "is_consented_to_contact",
+        "is_caregiver",
+    )
+    list_select_related = ("individual",)
+    list_filter = ("is_consented_to_contact", "is_caregiver")
+    search_fields = ("name", "relationship", "individual__legal_last_name", "individual__preferred_name")
+    raw_id_fields = ("individual",)
+    readonly_fields = ("created_at",)
+
+
+@admin.register(Encounter)
+class EncounterAdmin(ScopedAdmin):
+    form = EncounterForm
+    list_display = (
+        "cad_incident_number",
+        "call_received_at",
+        person_column("individual"),
+        "call_source",
+        "disposition",
+        "law_enforcement",
+        "team",
+    )
+    list_select_related = ("individual",)
+    list_filter = ("call_source", "disposition", "law_enforcement")
+    search_fields = ("=cad_incident_number", "team", "area", "individual__legal_last_name")
+    date_hierarchy = "call_received_at"
+    raw_id_fields = ("individual",)
+    readonly_fields = ("created_by", "created_at", "updated_at")
+    fieldsets = (
+        (None, {"fields": ("program", "individual", "cad_incident_number", "call_source", "call_type")}),
+        ("Times", {"fields": ("call_received_at", "dispatched_at", "on_scene_at", "cleared_at")}),
+        ("Where", {"fields": ("location_text", "latitude", "longitude", "area", "team")}),
+        (
+            "What happened",
+            {
+                "fields": (
+                    "law_enforcement",
+                    "reason_for_call",
+                    "interventions",
+                    "disposition",
+                    "transport_destination",
+                    "narrative",
+                )
+            },
+        ),
+        ("Record", {"fields": ("created_by", "created_at", "updated_at")}),
+    )
+    inlines = (EncounterResponderInline, AssessmentInline)
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            obj.created_by = request.user
+        super().save_model(request, obj, form, change)
+
+
+@admin.register(EncounterResponder)
+class EncounterResponderAdmin(ScopedAdmin):
+    list_display = ("encounter", "user", "role")
+    list_select_related = ("encounter", "user")
+    search_fields = ("=encounter__cad_incident_number", "user__username", "user__last_name", "role")
+    raw_id_fields = ("encounter",)
+
+    def scoped_queryset(self, request):
+        return EncounterResponder.objects.filter(encounter__in=Encounter.objects.visible_to(request.user))
+
+    def has_delete_permission(self, request, obj=None):
+        return super(ScopedAdmin, self).has_delete_permission(request, obj)  # a wrong responder may go
+
+
+@admin.register(Assessment)
+class AssessmentAdmin(ScopedAdmin):
+    form = AssessmentForm
+    list_display = ("id", "kind", "encounter", person_column("encounter__individual"), "performed_at", "risk_level")
+    list_select_related = ("encounter__individual",)
+    list_filter = ("kind", "risk_level")
+    search_fields = ("=encounter__cad_incident_number", "encounter__individual__legal_last_name")
+    date_hierarchy = "performed_at"
+    raw_id_fields = ("encounter",)
+    readonly_fields = ("created_at",)
+
+
+@admin.register(Case)
+class CaseAdmin(ScopedAdmin):
+    form = CaseForm
+    list_display = (
+        "id",
+        person_column("individual"),
+        "status",
+        "risk_level",
+        "navigator",
+        "peer",
+        "opened_at",
+        "closed_at",
+    )
+    list_select_related = ("individual", "navigator", "peer")
+    list_filter = (
+        "status",
+        "risk_level",
+        ("navigator", admin.RelatedOnlyFieldListFilter),
+        ("peer", admin.RelatedOnlyFieldListFilter),
+    )
+    search_fields = ("individual__legal_last_name", "individual__legal_first_name", "individual__preferred_name")
+    date_hierarchy = "opened_at"
+    raw_id_fields = ("individual", "encounter")
+    # Opening, closing and reopening go through cases.services, which keep status and reason together.
+    readonly_fields = ("status", "closed_reason", "closed_at", "updated_at")
+    fields = (
+        "program",
+        "individual",
+        "encounter",
+        "navigator",
+        "peer",
+        "risk_level",
+        "opened_at",
+        "status",
+        "closed_reason",
+        "closed_at",
+        "updated_at",
+    )
+    inlines = (FollowUpInline, ContactInline)
+
+
+@admin.register(FollowUp)
+class FollowUpAdmin(ScopedAdmin):
+    list_display = ("label", "case", person_column("case__individual"), "owner", "due_at", "done_at", "is_missed")
+    list_select_related = ("case__individual", "owner")
+    list_filter = ("is_missed", "escalation_level", ("owner", admin.RelatedOnlyFieldListFilter))
+    search_fields = ("label", "case__individual__legal_last_name")
+    date_hierarchy = "due_at"
+    raw_id_fields = ("case",)
+    # Done, missed and escalated are set by logging a contact and by the follow-up sweep.
+    readonly_fields = ("done_at", "is_missed", "escalation_level", "created_at")
+
+
+@admin.register(Contact)
+class ContactAdmin(ScopedAdmin):
+    form = ContactForm
+    list_display = ("id", "occurred_at", person_column("case__individual"), "made_by", "method", "outcome")
+    list_select_related = ("case__individual", "made_by")
+    list_filter = ("method", "outcome", ("made_by", admin.RelatedOnlyFieldListFilter))
+    search_fields = ("case__individual__legal_last_name", "note", "next_step")
+    date_hierarchy = "occurred_at"
+    raw_id_fields = ("case", "follow_up")
+    readonly_fields = ("created_at",)
+
+    def get_changeform_initial_data(self, request):
+        initial = super().get_changeform_initial_data(request)
+        initial.setdefault("made_by", request.user.pk)
+        return initial
+
+
+@admin.register(SafetyPlan)
+class SafetyPlanAdmin(ReadOnlyAdminMixin, ScopedAdmin):
+    """Versions are never edited (a change is a new version), so the admin only shows them."""
+
+    list_display = ("case", person_column("case__individual"), "version", "is_current", "review_on", "created_at")
+    list_select_related = ("case__individual",)
+    list_filter = ("is_current",)
+    search_fields = ("case__individual__legal_last_name",)
+    date_hierarchy = "created_at"
+
+
+@admin.register(Consent)
+class ConsentAdmin(ScopedAdmin):
+    form = ConsentForm
+    list_display = (
+        "id",
+        person_column("individual"),
+        "recipient",
+        "purpose",
+        "method",
+        "covers_part2",
+        "given_at",
+        "expires_at",
+        "revoked_at",
+    )
+    list_select_related = ("individual", "recipient_organization")
+    list_filter = ("purpose", "method", "covers_part2", ("revoked_at", admin.EmptyFieldListFilter))
+    search_fields = ("individual__legal_last_name", "recipient_organization__name", "witness_name")
+    date_hierarchy = "given_at"
+    raw_id_fields = ("individual",)
+    autocomplete_fields = ("recipient_organization",)
+    readonly_fields = ("recorded_by", "created_at")
+
+    @admin.display(description="recipient")
+    def recipient(self, obj):
+        return obj.recipient_organization or obj.get_recipient_category_display()
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            obj.recorded_by = request.user
+        super().save_model(request, obj, form, change)

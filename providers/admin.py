@@ -1,0 +1,309 @@
+"""Admin for the partner directory: organisations, services, locations, capacity and API keys.
+
+Secrets never appear in full: webhook secrets are shown masked and API keys are stored only as a
+hash; a new secret or key is shown once, to the admin who made it, in a message.
+"""
+
+import base64
+import secrets
+from datetime import timedelta
+
+from django import forms
+from django.contrib import admin, messages
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.admin import CRTModelAdmin, ScopedChoicesMixin
+from providers.models import (
+    Location,
+    Organization,
+    PartnerCredential,
+    Service,
+    ServiceAtLocation,
+    ServiceCapacity,
+    hash_key,
+)
+
+# After a rotation the previous webhook secret keeps signing this long, so the partner can switch over.
+WEBHOOK_ROTATION_OVERLAP = timedelta(hours=24)
+
+
+def new_webhook_secret() -> str:
+    """A Standard Webhooks secret: "whsec_" and 32 random bytes in base64."""
+    return "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode()
+
+
+def mask_secret(secret: str) -> str:
+    if not secret:
+        return "—"
+    return f"whsec_…{secret[-4:]}"
+
+
+def _show_once(request, what: str, secret: str) -> None:
+    messages.warning(request, f"{what}: {secret} — copy it now and give it to the partner; it will not be shown again.")
+
+
+# --- forms: the models' database constraints as field errors --------------------------------
+# The admin gives each form its model and fields (from its fieldsets), so none names its own.
+
+
+class OrganizationForm(forms.ModelForm):
+    def clean(self):
+        cleaned_data = super().clean()
+        channel = cleaned_data.get("channel")
+        if channel == Organization.Channel.WEBHOOK and not cleaned_data.get("webhook_url"):
+            self.add_error("webhook_url", "A webhook partner needs a webhook URL.")
+        if channel == Organization.Channel.EMAIL and not cleaned_data.get("notification_email"):
+            self.add_error("notification_email", "An email partner needs a notification address.")
+        return cleaned_data
+
+
+class ServiceForm(forms.ModelForm):
+    def clean(self):
+        cleaned_data = super().clean()
+        min_age, max_age = cleaned_data.get("min_age"), cleaned_data.get("max_age")
+        if min_age is not None and max_age is not None and min_age > max_age:
+            self.add_error("min_age", f"The minimum age cannot be above the maximum age ({max_age}).")
+        return cleaned_data
+
+
+class ServiceCapacityForm(forms.ModelForm):
+    def clean(self):
+        cleaned_data = super().clean()
+        available, maximum = cleaned_data.get("available"), cleaned_data.get("maximum")
+        if available is not None and maximum is not None and available > maximum:
+            self.add_error("available", f"Available cannot be more than the maximum ({maximum}).")
+        return cleaned_data
+
+
+class ServiceAtLocationForm(forms.ModelForm):
+    def clean(self):
+        cleaned_data = super().clean()
+        service, location = cleaned_data.get("service"), cleaned_data.get("location")
+        if service is not None and location is not None and service.organization_id != location.organization_id:
+            self.add_error("location", "This location belongs to another organisation than the service.")
+        return cleaned_data
+
+
+# --- inlines ----------------------------------------------------------------------------------
+
+
+class ServiceInline(ScopedChoicesMixin, admin.TabularInline):
+    model = Service
+    form = ServiceForm
+    fields = ("name", "need_domain", "status", "min_age", "max_age", "assured_at")
+    extra = 0
+    show_change_link = True
+
+
+class LocationInline(ScopedChoicesMixin, admin.TabularInline):
+    model = Location
+    fields = ("name", "address_1", "city", "postal_code", "is_confidential")
+    extra = 0
+    show_change_link = True
+
+
+class ServiceCapacityInline(ScopedChoicesMixin, admin.TabularInline):
+    model = ServiceCapacity
+    form = ServiceCapacityForm
+    fields = ("unit", "available", "maximum", "description", "updated_at")
+    readonly_fields = ("updated_at",)
+    extra = 0
+
+
+class ServiceAtLocationInline(ScopedChoicesMixin, admin.TabularInline):
+    model = ServiceAtLocation
+    form = ServiceAtLocationForm
+    fields = ("location", "hours", "updated_at")
+    readonly_fields = ("updated_at",)
+    autocomplete_fields = ("location",)
+    extra = 0
+
+
+# --- admins -----------------------------------------------------------------------------------
+
+
+@admin.register(Organization)
+class OrganizationAdmin(CRTModelAdmin):
+    form = OrganizationForm
+    list_display = ("name", "channel", "is_active", "may_receive_part2", "webhook_disabled_at", "updated_at")
+    list_filter = ("channel", "is_active", "may_receive_part2")
+    search_fields = ("name", "email", "tax_id", "website")
+    readonly_fields = (
+        "webhook_secret_masked",
+        "webhook_previous_secret_masked",
+        "webhook_previous_secret_expires_at",
+        "webhook_disabled_at",
+        "created_at",
+        "updated_at",
+    )
+    fieldsets = (
+        (None, {"fields": ("name", "description", "website", "email", "phone", "tax_id", "is_active")}),
+        (
+            "How it receives referrals",
+            {
+                "fields": (
+                    "channel",
+                    "webhook_url",
+                    "webhook_secret_masked",
+                    "webhook_previous_secret_masked",
+                    "webhook_previous_secret_expires_at",
+                    "webhook_disabled_at",
+                    "notification_email",
+                    "may_receive_part2",
+                )
+            },
+        ),
+        ("Record", {"fields": ("created_at", "updated_at")}),
+    )
+    inlines = (ServiceInline, LocationInline)
+    actions = ("rotate_webhook_secret", "reenable_webhook")
+
+    @admin.display(description="webhook secret")
+    def webhook_secret_masked(self, obj):
+        return mask_secret(obj.webhook_secret)
+
+    @admin.display(description="previous webhook secret")
+    def webhook_previous_secret_masked(self, obj):
+        return mask_secret(obj.webhook_previous_secret)
+
+    def save_model(self, request, obj, form, change):
+        # A webhook partner needs a secret to verify signatures; the admin never types one in.
+        generated = None
+        if obj.channel == Organization.Channel.WEBHOOK and not obj.webhook_secret:
+            generated = obj.webhook_secret = new_webhook_secret()
+        super().save_model(request, obj, form, change)
+        if generated:
+            _show_once(request, f"Webhook secret of {obj}", generated)
+
+    @admin.action(
+        description="Rotate the webhook secret (the old one keeps signing for 24 hours)", permissions=["change"]
+    )
+    def rotate_webhook_secret(self, request, queryset):
+        rotated = 0
+        for pk in queryset.filter(channel=Organization.Channel.WEBHOOK).values_list("pk", flat=True):
+            with transaction.atomic():
+                organization = Organization.objects.select_for_update().get(pk=pk)
+                secret = new_webhook_secret()
+                organization.webhook_previous_secret = organization.webhook_secret
+                organization.webhook_previous_secret_expires_at = timezone.now() + WEBHOOK_ROTATION_OVERLAP
+                organization.webhook_secret = secret
+                organization.save(
+                    update_fields=[
+                        "webhook_previous_secret",
+                        "webhook_previous_secret_expires_at",
+                        "webhook_secret",
+                        "updated_at",
+                    ]
+                )
+            _show_once(request, f"New webhook secret of {organization}", secret)
+            rotated += 1
+        if rotated == 0:
+            messages.info(request, "None of the selected organisations receives webhooks.")
+
+    @admin.action(description="Re-enable the webhook endpoint (after it answered 410)", permissions=["change"])
+    def reenable_webhook(self, request, queryset):
+        count = queryset.filter(webhook_disabled_at__isnull=False).update(
+            webhook_disabled_at=None, updated_at=timezone.now()
+        )
+        messages.success(request, f"Re-enabled {count} webhook endpoint(s).")
+
+
+@admin.register(Service)
+class ServiceAdmin(CRTModelAdmin):
+    form = ServiceForm
+    list_display = ("name", "organization", "need_domain", "status", "min_age", "max_age", "assured_at", "updated_at")
+    list_select_related = ("organization",)
+    list_filter = ("need_domain", "status")
+    search_fields = ("name", "description", "organization__name")
+    autocomplete_fields = ("organization",)
+    readonly_fields = ("created_at", "updated_at")
+    inlines = (ServiceCapacityInline, ServiceAtLocationInline)
+
+    def save_formset(self, request, form, formset, change):
+        if formset.model is not ServiceCapacity:
+            return super().save_formset(request, form, formset, change)
+        # Capacity freshness is updated_at: whoever touches the numbers vouches for them now.
+        now = timezone.now()
+        for capacity in formset.save(commit=False):
+            capacity.updated_at = now
+            capacity.save()
+        for capacity in formset.deleted_objects:
+            capacity.delete()
+        formset.save_m2m()
+
+
+@admin.register(Location)
+class LocationAdmin(CRTModelAdmin):
+    list_display = ("name", "organization", "city", "state_province", "postal_code", "is_confidential")
+    list_select_related = ("organization",)
+    list_filter = ("is_confidential", "state_province")
+    search_fields = ("name", "address_1", "city", "postal_code", "organization__name")
+    autocomplete_fields = ("organization",)
+
+
+@admin.register(ServiceAtLocation)
+class ServiceAtLocationAdmin(CRTModelAdmin):
+    form = ServiceAtLocationForm
+    list_display = ("service", "location", "hours", "updated_at")
+    list_select_related = ("service", "location")
+    search_fields = ("service__name", "location__name", "location__city")
+    autocomplete_fields = ("service", "location")
+    readonly_fields = ("updated_at",)
+
+
+@admin.register(ServiceCapacity)
+class ServiceCapacityAdmin(CRTModelAdmin):
+    form = ServiceCapacityForm
+    list_display = ("service", "unit", "available", "maximum", "updated_at")
+    list_select_related = ("service",)
+    list_filter = ("unit",)
+    search_fields = ("service__name", "service__organization__name", "unit")
+    date_hierarchy = "updated_at"
+    autocomplete_fields = ("service",)
+    readonly_fields = ("updated_at",)
+
+    def save_model(self, request, obj, form, change):
+        obj.updated_at = timezone.now()  # freshness: see ServiceAdmin.save_formset
+        super().save_model(request, obj, form, change)
+
+
+@admin.register(PartnerCredential)
+class PartnerCredentialAdmin(CRTModelAdmin):
+    """API keys: made here, shown once, revoked here. key_hash is never displayed."""
+
+    list_display = ("name", "organization", "prefix", "created_at", "last_used_at", "revoked_at")
+    list_select_related = ("organization",)
+    list_filter = (("revoked_at", admin.EmptyFieldListFilter), ("organization", admin.RelatedOnlyFieldListFilter))
+    search_fields = ("name", "prefix", "organization__name")
+    autocomplete_fields = ("organization",)
+    actions = ("revoke",)
+
+    def get_fields(self, request, obj=None):
+        if obj is None:
+            return ("organization", "name")
+        return ("organization", "name", "prefix", "created_at", "last_used_at", "revoked_at")
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is None:
+            return ()
+        return ("organization", "prefix", "created_at", "last_used_at", "revoked_at")
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # events name the credential that acted: revoke instead
+
+    def save_model(self, request, obj, form, change):
+        key = None
+        if not change:
+            prefix, key = PartnerCredential.new_key()
+            while PartnerCredential.objects.filter(prefix=prefix).exists():
+                prefix, key = PartnerCredential.new_key()
+            obj.prefix, obj.key_hash = prefix, hash_key(key)
+        super().save_model(request, obj, form, change)
+        if key:
+            _show_once(request, f"API key {obj}", key)
+
+    @admin.action(description="Revoke the selected API keys", permissions=["change"])
+    def revoke(self, request, queryset):
+        count = queryset.filter(revoked_at__isnull=True).update(revoked_at=timezone.now())
+        messages.success(request, f"Revoked {count} API key(s).")

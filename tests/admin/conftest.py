@@ -1,0 +1,92 @@
+"""Fixtures for the admin tests: a logged-in staff admin, and one maker per registered model."""
+
+from collections.abc import Callable
+
+import factory
+import pytest
+
+from accounts.models import Program, User
+from cases.models import (
+    Assessment,
+    Case,
+    Consent,
+    Contact,
+    Encounter,
+    EncounterResponder,
+    FollowUp,
+    Individual,
+    SafetyPlan,
+    SupportContact,
+)
+from providers.models import Location, Organization, PartnerCredential, Service, ServiceAtLocation, ServiceCapacity
+from referrals.models import Alert, Delivery, DeliveryAttempt, Referral, ReferralEvent
+from tests import factories as f
+
+
+class AlertFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Alert
+
+    program = factory.SubFactory(f.ProgramFactory)
+    kind = Alert.Kind.REFERRAL_UNANSWERED
+    referral = factory.SubFactory(f.ReferralFactory, program=factory.SelfAttribute("..program"))
+    recipient = factory.SubFactory(f.UserFactory, program=factory.SelfAttribute("..program"))
+    level = 2
+
+
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings):
+    # Factories hash a password for every user they make; Argon2 would dominate these tests' time.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def staff_client(client, staff_admin):
+    """The Django test client, signed in as the staff admin of `program`."""
+    client.force_login(staff_admin)
+    return client
+
+
+def _user(program):
+    return f.UserFactory(program=program)
+
+
+# model -> how to make one more record of it in `program` (each with its own related rows, so a
+# changelist that fetched them one by one would show up in the query counts).
+MAKERS: dict[type, Callable] = {
+    Program: lambda program: f.ProgramFactory(),
+    User: lambda program: f.UserFactory(program=program),
+    Organization: lambda program: f.OrganizationFactory(),
+    Service: lambda program: f.ServiceFactory(),
+    Location: lambda program: f.LocationFactory(),
+    ServiceAtLocation: lambda program: f.ServiceAtLocationFactory(),
+    ServiceCapacity: lambda program: f.ServiceCapacityFactory(),
+    PartnerCredential: lambda program: f.PartnerCredentialFactory(),
+    Individual: lambda program: f.IndividualFactory(program=program),
+    SupportContact: lambda program: f.SupportContactFactory(individual__program=program),
+    Encounter: lambda program: f.EncounterFactory(program=program),
+    EncounterResponder: lambda program: f.EncounterResponderFactory(encounter__program=program),
+    Assessment: lambda program: f.AssessmentFactory(encounter__program=program, performed_by=_user(program)),
+    Case: lambda program: f.CaseFactory(program=program, navigator=_user(program), peer=_user(program)),
+    FollowUp: lambda program: f.FollowUpFactory(case__program=program, owner=_user(program)),
+    Contact: lambda program: f.ContactFactory(case__program=program),
+    SafetyPlan: lambda program: f.SafetyPlanFactory(case__program=program),
+    Consent: lambda program: f.ConsentFactory(individual__program=program),
+    Referral: lambda program: f.ReferralFactory(program=program),
+    ReferralEvent: lambda program: f.ReferralEventFactory(referral__program=program),
+    Delivery: lambda program: f.DeliveryFactory(referral__program=program),
+    DeliveryAttempt: lambda program: f.DeliveryAttemptFactory(delivery__referral__program=program),
+    Alert: lambda program: AlertFactory(program=program),
+}
+
+
+@pytest.fixture
+def make(program):
+    """make(Model) -> a new record of Model in the staff admin's program (or in `program=`)."""
+
+    def _make(model, *, program=program):
+        if model not in MAKERS:
+            pytest.fail(f"No maker for {model._meta.label}: add one to MAKERS in tests/admin/conftest.py")
+        return MAKERS[model](program)
+
+    return _make
