@@ -10,6 +10,7 @@ from datetime import timedelta
 import pytest
 from django.apps import apps
 from django.contrib import admin
+from django.contrib.auth.models import Group
 from django.db import connection
 from django.forms import CheckboxInput, MultiWidget, SelectMultiple
 from django.test.utils import CaptureQueriesContext
@@ -18,6 +19,7 @@ from django.utils import timezone
 
 from accounts.admin import ScopedAdmin
 from accounts.models import Program, User
+from accounts.roles import Role
 from cases.models import (
     Assessment,
     Case,
@@ -552,3 +554,35 @@ def test_revoke_action_sets_revoked_at_on_active_keys_only(staff_client, partner
     assert active.revoked_at is not None
     assert not active.is_active
     assert old.revoked_at == revoked_before
+
+
+# --- programs and users -------------------------------------------------------------------------
+
+
+def test_staff_admin_changes_own_program_and_only_views_others(staff_client, program, other_program):
+    response = post_form(staff_client, admin_url(Program, "change", program.pk), area_name="Central Oklahoma")
+    assert response.status_code == 302, form_errors(response)
+    program.refresh_from_db()
+    assert program.area_name == "Central Oklahoma"
+    page = staff_client.get(admin_url(Program, "change", other_program.pk))
+    assert page.status_code == 200
+    assert page.context["has_change_permission"] is False
+    assert staff_client.post(admin_url(Program, "change", other_program.pk), {"area_name": "x"}).status_code == 403
+
+
+def test_staff_admin_adds_a_navigator_to_their_program(staff_client, program):
+    navigators = Group.objects.get(name=Role.NAVIGATOR.label)
+    response = post_form(
+        staff_client,
+        admin_url(User, "add"),
+        username="new.navigator",
+        usable_password="true",
+        password1="a long and unusual passphrase",
+        password2="a long and unusual passphrase",
+        groups=[navigators.pk],
+    )
+    assert response.status_code == 302, form_errors(response)
+    user = User.objects.get(username="new.navigator")
+    assert user.program == program
+    assert user.roles == {Role.NAVIGATOR}
+    assert user.check_password("a long and unusual passphrase")
