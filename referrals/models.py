@@ -9,7 +9,7 @@ from django.db import models
 from django.db.models import Q
 
 from accounts.models import Program
-from accounts.roles import Kind, Role, roles_of
+from accounts.roles import STAFF_ROLES, Kind, Role, roles_of
 from cases.models import Case, Consent, Individual, ScopedQuerySet
 from providers.models import NeedDomain, Organization, PartnerCredential, Service
 
@@ -50,14 +50,23 @@ class ReferralQuerySet(ScopedQuerySet):
         """Staff see their program's referrals as their role allows; a partner user or a partner
         credential sees only referrals addressed to its organisation, once they have been sent."""
         if isinstance(actor, PartnerCredential):
-            if not actor.is_active:
+            if actor.revoked_at is not None:
                 return self.none()
-            return self.filter(organization_id=actor.organization_id).exclude(status=S.DRAFT)
-        if getattr(actor, "is_authenticated", False) and actor.is_active and Role.PARTNER in roles_of(actor):
-            if actor.partner_organization_id is None:
+            return self._sent_to(actor.organization_id)
+        if getattr(actor, "partner_organization_id", None) is not None:
+            if Role.PARTNER not in roles_of(actor):  # also empty for an inactive or anonymous user
                 return self.none()
-            return self.filter(organization_id=actor.partner_organization_id).exclude(status=S.DRAFT)
+            return self._sent_to(actor.partner_organization_id)
         return super().visible_to(actor)
+
+    def _sent_to(self, organization_id):
+        # A draft, or a draft cancelled or entered in error before it was sent, never reached the partner.
+        return (
+            self.filter(organization_id=organization_id)
+            .filter(organization__is_active=True)
+            .filter(requested_at__isnull=False)
+            .exclude(status=S.DRAFT)
+        )
 
     def open(self):
         return self.filter(status__in=OPEN)
@@ -265,9 +274,12 @@ class DeliveryAttempt(models.Model):
 class AlertQuerySet(models.QuerySet):
     def visible_to(self, user):
         """A person sees the alerts addressed to them; supervisors see their program's."""
-        if not getattr(user, "is_authenticated", False) or not user.is_active or user.program_id is None:
+        roles = roles_of(user)  # empty for an anonymous or inactive user
+        if not roles & STAFF_ROLES:
             return self.none()
-        if Role.SUPERVISOR in roles_of(user) or Role.STAFF_ADMIN in roles_of(user):
+        if user.program_id is None:
+            return self.none()
+        if Role.SUPERVISOR in roles or Role.STAFF_ADMIN in roles:
             return self.filter(program_id=user.program_id)
         return self.filter(program_id=user.program_id, recipient=user)
 
