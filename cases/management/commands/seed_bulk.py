@@ -510,12 +510,19 @@ class Command(BaseCommand):
             for k, table in enumerate(TABLES)
         }
         written = dict.fromkeys(TABLES, 0)
+        seconds = {"generate": 0.0, "commit": 0.0} | dict.fromkeys(TABLES, 0.0)
         try:
             for start in range(0, count, batch_size):
                 with transaction.atomic():
+                    tick = time.monotonic()
                     rows = generator.batch(start, min(batch_size, count - start))
+                    seconds["generate"] += time.monotonic() - tick
                     for table in TABLES:
+                        tick = time.monotonic()
                         writer.write(table, rows[table])
+                        seconds[table] += time.monotonic() - tick
+                    tick = time.monotonic()
+                seconds["commit"] += time.monotonic() - tick  # deferred foreign-key checks run here
                 for table in TABLES:
                     written[table] += len(rows[table])
                     bars[table].update(len(rows[table]))
@@ -533,8 +540,11 @@ class Command(BaseCommand):
             f"Wrote {total:,} rows with {writer.method} in {load_seconds:.1f} s ({total / load_seconds:,.0f} rows/s; "
             f"{elapsed:.1f} s with ANALYZE). Program {program.slug}, CAD prefix {prefix}"
         )
+        self.stdout.write(f"  {'table':<18} {'rows':>12} {'seconds':>9}")
         for table in TABLES:
-            self.stdout.write(f"  {table.name:<18} {written[table]:>12,}")
+            self.stdout.write(f"  {table.name:<18} {written[table]:>12,} {seconds[table]:>9.1f}")
+        self.stdout.write(f"  {'(generating rows)':<18} {'':>12} {seconds['generate']:>9.1f}")
+        self.stdout.write(f"  {'(commits)':<18} {'':>12} {seconds['commit']:>9.1f}")
 
     def _writer(self, choice: str):
         if choice == "orm" or (choice == "auto" and connection.vendor != "postgresql"):
