@@ -1,5 +1,6 @@
 """/healthz: is the database reachable, is the broker reachable. No personal data, no auth."""
 
+from django.conf import settings
 from django.db import connection
 from django.http import JsonResponse
 
@@ -17,7 +18,7 @@ def database_ok() -> bool:
 
 def broker_ok() -> bool:
     try:
-        with celery_app.connection_for_write() as conn:
+        with celery_app.connection_for_write(settings.CELERY_BROKER_URL) as conn:
             conn.ensure_connection(max_retries=1, timeout=2)
             _ = conn.default_channel  # opens a channel: proves the broker answers, not only the socket
         return True

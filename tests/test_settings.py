@@ -1,0 +1,69 @@
+"""Settings come from the environment only; a bad or missing variable names itself."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def load_settings(**env: str) -> subprocess.CompletedProcess:
+    """Import crt.settings in a fresh interpreter with exactly this environment."""
+    clean = {"PATH": os.environ["PATH"], "CRT_VAR_DIR": env.pop("CRT_VAR_DIR", "/tmp/crt-settings-test"), **env}
+    code = (
+        "import django, os; os.environ.setdefault('DJANGO_SETTINGS_MODULE', 'crt.settings'); "
+        "from django.conf import settings; "
+        "print(settings.DATABASES['default']['ENGINE'], settings.CELERY_BROKER_URL, settings.DEBUG)"
+    )
+    return subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=clean, capture_output=True, text=True, timeout=60)
+
+
+def test_no_environment_except_debug_runs_on_sqlite_and_the_filesystem_broker():
+    result = load_settings(DEBUG="true")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["django.db.backends.sqlite3", "filesystem://", "True"]
+
+
+def test_missing_secret_key_fails_loudly_outside_development_mode():
+    result = load_settings()
+    assert result.returncode != 0
+    assert "SECRET_KEY is required unless DEBUG=true" in result.stderr
+
+
+def test_database_url_and_broker_url_select_postgres_and_redis():
+    result = load_settings(
+        SECRET_KEY="x" * 60,
+        DATABASE_URL="postgres://postgres@127.0.0.1:5432/crt",
+        CELERY_BROKER_URL="redis://127.0.0.1:6379/0",
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["django.db.backends.postgresql", "redis://127.0.0.1:6379/0", "False"]
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "message"),
+    [
+        ("DEBUG", "maybe", "DEBUG must be true or false"),
+        ("DATABASE_URL", "nosuchdb://x", "DATABASE_URL is not a database URL"),
+        ("WEBHOOK_TIMEOUT_SECONDS", "ten", "WEBHOOK_TIMEOUT_SECONDS must be a whole number"),
+        ("SECURE_SSL_REDIRECT", "perhaps", "SECURE_SSL_REDIRECT must be true or false"),
+    ],
+)
+def test_an_invalid_variable_is_named_in_the_error(variable, value, message):
+    result = load_settings(SECRET_KEY="x" * 60, **{variable: value})
+    assert result.returncode != 0
+    assert message in result.stderr
+
+
+def test_every_variable_settings_reads_is_documented_in_env_example_and_readme():
+    import re
+
+    read = set(re.findall(r'env_(?:str|bool|int|list)\("([A-Z_]+)"', (ROOT / "crt/settings.py").read_text()))
+    example = set(re.findall(r"^([A-Z_]+)=", (ROOT / ".env.example").read_text(), re.MULTILINE))
+    readme = (ROOT / "README.md").read_text()
+    assert read, "found no variables: the pattern no longer matches settings.py"
+    assert read - example == set()
+    assert {name for name in read if f"`{name}`" not in readme} == set()
