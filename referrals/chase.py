@@ -43,6 +43,9 @@ alert (the constraints allow one alert per subject, kind and level), and every s
 program still sees it through Alert.objects.visible_to. With no such person the recipient is
 empty and the alert is seen by supervisors and staff admins only.
 
+Each step also bumps Referral.version and updated_at and writes a system ReferralEvent, like every
+change made through referrals.services, so the referral's history shows the chase.
+
 When the same step recurs for the same subject in a later cycle (a partner accepted, then stalled
 again), the existing alert is raised again: reopened, re-addressed and re-dated, not duplicated.
 """
@@ -59,7 +62,7 @@ from django.utils import timezone
 
 from accounts.roles import Role
 from cases.models import FollowUp
-from referrals.models import Alert, Referral, Status
+from referrals.models import Alert, Referral, ReferralEvent, Status
 from referrals.outbox import enqueue_event
 
 logger = logging.getLogger(__name__)
@@ -70,6 +73,14 @@ MAX_ITEMS_PER_PASS = 20_000
 FOLLOW_UP_MISSED_AFTER = timedelta(hours=72)
 LAST_REFERRAL_LEVEL = 3
 APPOINTMENT_STATUSES = frozenset({Status.ACCEPTED, Status.IN_PROGRESS})
+# What the referral's history says about each step (ReferralEvent.note; no personal data).
+STEP_NOTES = {
+    "reminded": "Chase: the partner was reminded.",
+    "outcome_requested": "Chase: the appointment passed with no outcome; the partner was asked for it.",
+    "navigator_alerted": "Chase: no answer from the partner; the navigator was alerted.",
+    "supervisor_alerted": "Chase: still no answer from the partner; a supervisor was alerted.",
+    "stopped": "Chase: stopped.",
+}
 
 
 class Recipients:
@@ -197,17 +208,29 @@ def chase_referral(referral: Referral, *, now: datetime, recipients: Recipients)
             "next_action_owner": Referral.NextActionOwner.PARTNER,
         }
     with transaction.atomic(durable=True):
-        # The claim: exactly the state we read, or somebody else got there first.
+        # The claim: exactly the state we read, or somebody else got there first. Like every
+        # change of a referral (referrals.services) it bumps the version and leaves an event.
         claimed = Referral.objects.filter(
             pk=referral.pk,
+            version=referral.version,
             status=referral.status,
             chase_level=seen_level,
             next_action_due_at=referral.next_action_due_at,
-        ).update(**changes)
+        ).update(**changes, version=F("version") + 1, updated_at=now)
         if claimed != 1:
             return None
         for field, value in changes.items():
             setattr(referral, field, value)
+        referral.version += 1
+        referral.updated_at = now
+        ReferralEvent.objects.create(
+            referral=referral,
+            actor_kind=ReferralEvent.ActorKind.SYSTEM,
+            from_status=referral.status,
+            to_status=referral.status,
+            business_status=referral.business_status,
+            note=STEP_NOTES[step],
+        )
         _make_referral_step(referral, step, now=now, recipients=recipients)
     return step
 

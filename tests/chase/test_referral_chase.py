@@ -8,8 +8,8 @@ import pytest
 from accounts.roles import Role
 from cases.models import FollowUp
 from providers.models import Organization
-from referrals import chase
-from referrals.models import Alert, Delivery, Referral
+from referrals import chase, services
+from referrals.models import Alert, Delivery, Referral, ReferralEvent
 from referrals.sweeps import chase_referrals
 from tests import factories as f
 from tests.chase.conftest import START, days
@@ -368,3 +368,47 @@ def test_the_task_takes_no_arguments_and_returns_only_counts(clock, send_referra
 
     assert chase_referrals.name == "referrals.chase_referrals"
     assert chase_referrals() == {"reminded": 1}
+
+
+def test_each_step_leaves_a_system_event_and_a_new_version(clock, send_referral):
+    referral = send_referral()
+    version = referral.version
+    clock.move_to(START + days(1))
+
+    chase.chase_due_referrals()
+
+    referral.refresh_from_db()
+    assert referral.version == version + 1
+    assert referral.updated_at == START + days(1)
+    event = ReferralEvent.objects.get(referral=referral)
+    assert (event.actor_kind, event.from_status, event.to_status) == ("system", "requested", "requested")
+    assert event.note == "Chase: the partner was reminded."
+
+
+def test_the_clocks_set_by_the_referral_services_drive_the_whole_chase(
+    clock, program, case, navigator, partner_org, partner_user, supervisor
+):
+    """End to end through referrals.services: send, no answer, accept, appointment, no outcome."""
+    service = f.ServiceFactory(organization=partner_org)
+    f.ConsentFactory(individual=case.individual, recipient_organization=partner_org, recorded_by=navigator)
+    draft = services.create_referral(
+        individual=case.individual, service=service, case=case, by=navigator, reason="Needs a bed."
+    )
+    referral = services.send_referral(draft, by=navigator)
+    clock.move_to(START + days(1))
+    assert chase.chase_due_referrals() == {"reminded": 1}
+
+    referral = services.accept_referral(Referral.objects.get(pk=referral.pk), by=partner_user)
+    clock.move_to(START + days(8) - SECOND)  # the partner now has 7 windows
+    assert chase.chase_due_referrals() == {}
+
+    appointment = START + days(6)
+    services.set_appointment(Referral.objects.get(pk=referral.pk), by=partner_user, appointment_at=appointment)
+    clock.move_to(appointment + program.follow_up_grace)
+    assert chase.chase_due_referrals() == {"outcome_requested": 1}
+    assert alerts(referral) == [("appointment_no_outcome", 1, "nina.navigator")]
+    assert FollowUp.objects.filter(case=case, label=f"appt-{referral.pk}").exists()
+
+    services.complete_referral(Referral.objects.get(pk=referral.pk), by=partner_user, outcome_note="Housed.")
+    clock.move_to(START + days(60))
+    assert chase.chase_due_referrals() == {}
