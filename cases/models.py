@@ -239,6 +239,15 @@ class Encounter(models.Model):
                 name="encounter_dispatched_after_received",
                 condition=Q(dispatched_at__isnull=True) | Q(dispatched_at__gte=F("call_received_at")),
             ),
+            # Each time is checked against the call itself too: an intermediate time may be unknown.
+            models.CheckConstraint(
+                name="encounter_on_scene_after_received",
+                condition=Q(on_scene_at__isnull=True) | Q(on_scene_at__gte=F("call_received_at")),
+            ),
+            models.CheckConstraint(
+                name="encounter_cleared_after_received",
+                condition=Q(cleared_at__isnull=True) | Q(cleared_at__gte=F("call_received_at")),
+            ),
             models.CheckConstraint(
                 name="encounter_on_scene_after_dispatched",
                 condition=Q(on_scene_at__isnull=True)
@@ -354,7 +363,9 @@ class Assessment(models.Model):
             # Q6's "when" is only asked after a yes to Q6.
             models.CheckConstraint(
                 name="assessment_cssrs_recency_needs_behavior",
-                condition=Q(cssrs_behavior_past_3_months__isnull=True) | Q(cssrs_behavior=True),
+                # isnull=False too: "NULL = true" is NULL, and a CHECK that is NULL passes.
+                condition=Q(cssrs_behavior_past_3_months__isnull=True)
+                | Q(cssrs_behavior__isnull=False, cssrs_behavior=True),
             ),
         ]
 

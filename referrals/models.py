@@ -191,7 +191,8 @@ class ReferralEvent(models.Model):
             models.CheckConstraint(
                 name="referral_event_actor_matches_kind",
                 condition=(Q(actor_kind="staff") & Q(actor_user__isnull=False) & Q(actor_credential__isnull=True))
-                | (Q(actor_kind="partner") & (Q(actor_user__isnull=False) | Q(actor_credential__isnull=False)))
+                | (Q(actor_kind="partner") & Q(actor_user__isnull=False) & Q(actor_credential__isnull=True))
+                | (Q(actor_kind="partner") & Q(actor_user__isnull=True) & Q(actor_credential__isnull=False))
                 | (Q(actor_kind="system") & Q(actor_user__isnull=True) & Q(actor_credential__isnull=True)),
             ),
         ]

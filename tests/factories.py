@@ -30,7 +30,7 @@ from providers.models import (
     ServiceCapacity,
     hash_key,
 )
-from referrals.models import Delivery, DeliveryAttempt, Referral, ReferralEvent
+from referrals.models import Alert, Delivery, DeliveryAttempt, Referral, ReferralEvent
 
 
 class ProgramFactory(factory.django.DjangoModelFactory):
@@ -322,3 +322,14 @@ class DeliveryAttemptFactory(factory.django.DjangoModelFactory):
     attempted_at = factory.LazyFunction(timezone.now)
     status_code = 200
     duration_ms = 40
+
+
+class AlertFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Alert
+
+    program = factory.SubFactory(ProgramFactory)
+    kind = Alert.Kind.REFERRAL_UNANSWERED
+    referral = factory.SubFactory(ReferralFactory, program=factory.SelfAttribute("..program"))
+    recipient = factory.SubFactory(UserFactory, program=factory.SelfAttribute("..program"))
+    level = 2

@@ -2,7 +2,6 @@
 
 from collections.abc import Callable
 
-import factory
 import pytest
 
 from accounts.models import Program, User
@@ -21,23 +20,6 @@ from cases.models import (
 from providers.models import Location, Organization, PartnerCredential, Service, ServiceAtLocation, ServiceCapacity
 from referrals.models import Alert, Delivery, DeliveryAttempt, Referral, ReferralEvent
 from tests import factories as f
-
-
-class AlertFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = Alert
-
-    program = factory.SubFactory(f.ProgramFactory)
-    kind = Alert.Kind.REFERRAL_UNANSWERED
-    referral = factory.SubFactory(f.ReferralFactory, program=factory.SelfAttribute("..program"))
-    recipient = factory.SubFactory(f.UserFactory, program=factory.SelfAttribute("..program"))
-    level = 2
-
-
-@pytest.fixture(autouse=True)
-def fast_password_hashing(settings):
-    # Factories hash a password for every user they make; Argon2 would dominate these tests' time.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @pytest.fixture
@@ -76,7 +58,7 @@ MAKERS: dict[type, Callable] = {
     ReferralEvent: lambda program: f.ReferralEventFactory(referral__program=program),
     Delivery: lambda program: f.DeliveryFactory(referral__program=program),
     DeliveryAttempt: lambda program: f.DeliveryAttemptFactory(delivery__referral__program=program),
-    Alert: lambda program: AlertFactory(program=program),
+    Alert: lambda program: f.AlertFactory(program=program),
 }
 
 

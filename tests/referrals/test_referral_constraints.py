@@ -206,7 +206,6 @@ def test_two_deliveries_cannot_share_a_webhook_id(db):
     assert "message_id" in str(caught.value)
 
 
-@pytest.mark.xfail(strict=True, raises=pytest.fail.Exception, reason="missing constraint, see report")
 def test_database_rejects_a_partner_event_naming_both_a_user_and_a_credential(db):
     row = event("partner", by_user=True, by_credential=True)
     try:
