@@ -140,6 +140,7 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
+STATICFILES_DIRS = [BASE_DIR / "assets"]  # our own CSS/JS; no CDN, everything served by the app
 STATIC_ROOT = Path(env_str("STATIC_ROOT", str(BASE_DIR / "static")))
 
 # Celery. The embedded default is kombu's filesystem transport in var/broker: nothing to install,
