@@ -77,6 +77,7 @@ INSTALLED_APPS = [
     "providers",
     "cases",
     "referrals",
+    "metrics",
 ]
 
 MIDDLEWARE = [
