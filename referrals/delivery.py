@@ -1,0 +1,377 @@
+"""Delivering outbox rows (Delivery) to partners: Standard Webhooks, or an email with a link.
+
+A delivery moves once, from pending to one of three final states:
+
+    pending ──► delivered   the partner answered 2xx, or the email went out
+        │ ├───► dead        the last attempt failed: the navigator gets one DELIVERY_DEAD alert
+        │ └───► cancelled   consent no longer allows it, or the endpoint is gone (410), disabled or
+        │                   inactive (these last three alert the navigator too: the partner never heard)
+        └─ retry: next_attempt_at moves forward; the delivery sweep picks it up when due
+
+Each attempt, in order:
+
+1. Claim: one conditional UPDATE (pending, next_attempt_at <= now) adds 1 to `attempts` and pushes
+   next_attempt_at forward by a lease. Exactly one row changed, or another worker (or a redelivered
+   message) has it and this call does nothing. A worker killed mid-attempt leaves the lease to run
+   out; the sweep then retries. `attempts` after the claim is this attempt's token: the outcome is
+   written only while the row still carries it.
+2. Re-check consent (referrals.consent.disclosure_allowed) and the endpoint, before any I/O.
+3. Send, outside any transaction: HTTP with no redirects and a timeout, to an address netguard checked.
+4. Record: a DeliveryAttempt row, and the delivery's next state, in one short transaction.
+
+Delivery is at least once: a worker killed between sending and recording makes the next attempt
+send again. Every retry carries the same webhook-id (Delivery.message_id), which is the partner's
+deduplication key; emails carry it as their Message-ID.
+
+Retry schedule (docs/reliability.md): MAX_ATTEMPTS attempts; after attempt n the wait is a "full
+jitter" draw, uniform between 0 and min(BACKOFF_CAP, BACKOFF_BASE * 2**(n-1)), at least MIN_DELAY.
+With the constants below the expected span from the first to the last attempt is about three days
+(at most about six). A 429 or 503 with Retry-After waits what the partner asked, capped at
+RETRY_AFTER_CAP. Answers that say the endpoint is misconfigured rather than busy (3xx, 4xx other
+than 408/410/425/429, a blocked URL) end the delivery sooner: dead once it has made
+MAX_MISCONFIGURED_ATTEMPTS attempts, so the navigator hears within the hour and can pick up the phone.
+"""
+
+import contextlib
+import json
+import logging
+import random
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from email.utils import parsedate_to_datetime
+from enum import StrEnum
+
+import requests
+from django.conf import settings
+from django.core.mail import EmailMessage, get_connection
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+from standardwebhooks.webhooks import Webhook
+
+from providers.models import Organization
+from referrals import netguard
+from referrals.consent import disclosure_allowed
+from referrals.models import Alert, Delivery, DeliveryAttempt
+
+logger = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 15
+MAX_MISCONFIGURED_ATTEMPTS = 5
+BACKOFF_BASE = timedelta(minutes=3)
+BACKOFF_CAP = timedelta(hours=24)
+MIN_DELAY = timedelta(seconds=10)
+RETRY_AFTER_CAP = timedelta(hours=6)
+# An attempt cannot take much longer than its connect and read timeouts; the lease outlasts it
+# with room to spare, so a live attempt keeps its claim and a killed one is retried soon after.
+CLAIM_LEASE_TIMEOUTS = 6
+MAX_RESPONSE_BYTES = 4096  # read (and throw away) this much of a response so the connection is reused
+USER_AGENT = "CRT-Referral-Delivery/1"
+
+_random = random.SystemRandom()
+
+
+class Result(StrEnum):
+    """What deliver() did; also what the task logs."""
+
+    SKIPPED = "skipped"  # not claimed: not pending, not due, or another worker holds it
+    DELIVERED = "delivered"
+    RETRY = "retry"
+    DEAD = "dead"
+    CANCELLED = "cancelled"
+    SUPERSEDED = "superseded"  # the lease ran out mid-attempt and a newer attempt owns the row
+
+
+class Kind(StrEnum):
+    DELIVERED = "delivered"
+    TRANSIENT = "transient"  # 5xx, 408, 425, 429, timeouts, connection errors: the full schedule
+    MISCONFIGURED = "misconfigured"  # 3xx, other 4xx, blocked URL: dead after a few attempts
+    GONE = "gone"  # 410: disable the endpoint, cancel
+
+
+@dataclass(frozen=True)
+class Outcome:
+    kind: Kind
+    status_code: int | None = None
+    error: str = ""
+    retry_after: timedelta | None = None
+
+
+# --- the attempt --------------------------------------------------------------------------------
+
+
+def deliver(delivery_id: int) -> Result:
+    """Make one attempt at this delivery if it is pending and due. Safe to call any number of times."""
+    now = timezone.now()
+    claimed = Delivery.objects.filter(pk=delivery_id, state=Delivery.State.PENDING, next_attempt_at__lte=now).update(
+        attempts=F("attempts") + 1, next_attempt_at=now + claim_lease()
+    )
+    if claimed != 1:
+        return Result.SKIPPED
+    delivery = Delivery.objects.select_related("organization", "referral__case").get(pk=delivery_id)
+    token = delivery.attempts
+    organization = delivery.organization
+
+    if not disclosure_allowed(delivery.referral, at=now):
+        return _not_sent(delivery, token, started=now, reason="consent no longer allows disclosure to this partner")
+    problem = _endpoint_problem(delivery, organization)
+    if problem:
+        return _not_sent(delivery, token, started=now, reason=problem, alert=True)
+
+    started_clock = time.monotonic()
+    if delivery.channel == Delivery.Channel.WEBHOOK:
+        outcome = send_webhook(delivery, organization, at=now)
+    else:
+        outcome = send_email(delivery, organization)
+    duration_ms = int((time.monotonic() - started_clock) * 1000)
+    return _record_outcome(delivery, token, outcome, started=now, duration_ms=duration_ms)
+
+
+def claim_lease() -> timedelta:
+    return timedelta(seconds=CLAIM_LEASE_TIMEOUTS * settings.WEBHOOK_TIMEOUT_SECONDS)
+
+
+def _endpoint_problem(delivery: Delivery, organization: Organization) -> str | None:
+    if not organization.is_active:
+        return "partner organisation is inactive"
+    if delivery.channel == Delivery.Channel.WEBHOOK:
+        if organization.webhook_disabled_at is not None:
+            return "partner webhook is disabled"
+        if not organization.webhook_url or not organization.webhook_secret:
+            return "partner has no webhook endpoint"
+    elif not organization.notification_email:
+        return "partner has no notification email"
+    return None
+
+
+# --- sending ------------------------------------------------------------------------------------
+
+_session: requests.Session | None = None
+
+
+def _http() -> requests.Session:
+    """One session per worker process, so connections to a partner are kept alive between attempts."""
+    global _session
+    if _session is None:
+        _session = netguard.guarded_session()
+    return _session
+
+
+def webhook_body(delivery: Delivery) -> str:
+    return json.dumps(delivery.payload, separators=(",", ":"), sort_keys=True)
+
+
+def signed_headers(organization: Organization, *, message_id: str, body: str, at: datetime) -> dict[str, str]:
+    """Standard Webhooks headers. While a rotated-out secret has not expired, it signs too, so the
+    partner can switch its verifier at any moment of the overlap."""
+    at = at.astimezone(UTC)  # Webhook.sign reads the wall-clock fields as UTC
+    secrets = [organization.webhook_secret]
+    expires_at = organization.webhook_previous_secret_expires_at
+    if organization.webhook_previous_secret and expires_at is not None and expires_at > at:
+        secrets.append(organization.webhook_previous_secret)
+    return {
+        "webhook-id": message_id,
+        "webhook-timestamp": str(int(at.timestamp())),
+        "webhook-signature": " ".join(Webhook(secret).sign(message_id, at, body) for secret in secrets),
+        "content-type": "application/json",
+        "user-agent": USER_AGENT,
+    }
+
+
+def send_webhook(delivery: Delivery, organization: Organization, *, at: datetime) -> Outcome:
+    body = webhook_body(delivery)
+    headers = signed_headers(organization, message_id=delivery.message_id, body=body, at=at)
+    timeout = settings.WEBHOOK_TIMEOUT_SECONDS
+    try:
+        netguard.check_url(organization.webhook_url)
+        response = _http().post(
+            organization.webhook_url,
+            data=body.encode(),
+            headers=headers,
+            timeout=(timeout, timeout),
+            allow_redirects=False,
+            stream=True,
+        )
+    except netguard.UnresolvableHost as error:
+        return Outcome(Kind.TRANSIENT, error=str(error))
+    except netguard.BlockedURL as error:
+        return Outcome(Kind.MISCONFIGURED, error=str(error))
+    except requests.Timeout:
+        return Outcome(Kind.TRANSIENT, error=f"timed out after {timeout}s")
+    except requests.RequestException as error:
+        # The exception's text can hold the URL; its class name says enough.
+        return Outcome(Kind.TRANSIENT, error=f"connection failed ({type(error).__name__})")
+    try:
+        with contextlib.suppress(Exception):  # the status line is what counts; the body is only drained
+            response.raw.read(MAX_RESPONSE_BYTES)
+    finally:
+        response.close()
+    return classify_response(response.status_code, response.headers.get("Retry-After"), now=at)
+
+
+def classify_response(status_code: int, retry_after: str | None, *, now: datetime) -> Outcome:
+    if 200 <= status_code < 300:
+        return Outcome(Kind.DELIVERED, status_code=status_code)
+    if status_code == 410:
+        return Outcome(Kind.GONE, status_code=status_code, error="HTTP 410: endpoint gone, webhook disabled")
+    if 300 <= status_code < 400:
+        return Outcome(Kind.MISCONFIGURED, status_code=status_code, error=f"HTTP {status_code}: redirect not followed")
+    if status_code in (429, 503):
+        wait = parse_retry_after(retry_after, now=now)
+        return Outcome(Kind.TRANSIENT, status_code=status_code, error=f"HTTP {status_code}", retry_after=wait)
+    if status_code >= 500 or status_code in (408, 425):
+        return Outcome(Kind.TRANSIENT, status_code=status_code, error=f"HTTP {status_code}")
+    return Outcome(Kind.MISCONFIGURED, status_code=status_code, error=f"HTTP {status_code}")
+
+
+def parse_retry_after(value: str | None, *, now: datetime) -> timedelta | None:
+    """Retry-After as delay-seconds or an HTTP date; None when absent or unreadable."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return timedelta(seconds=int(value))
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when.tzinfo is None:  # an HTTP date is always GMT
+        when = when.replace(tzinfo=UTC)
+    return max(when - now, timedelta(0))
+
+
+def partner_link(referral_id: int) -> str:
+    return f"{settings.PUBLIC_BASE_URL.rstrip('/')}/partner/referrals/{referral_id}/"
+
+
+def notification_email(delivery: Delivery, organization: Organization) -> EmailMessage:
+    """Only the referral's number and a link: the partner signs in to see anything else."""
+    referral_id = delivery.referral_id
+    what = delivery.event_type.removeprefix("referral.").replace("_", " ").replace("-", " ")
+    subject = f"Referral #{referral_id}: {what}" if what != "requested" else f"New referral #{referral_id}"
+    body = (
+        f"The Crisis Response Team has an update on referral #{referral_id} ({what}).\n\n"
+        f"Sign in to see it and respond:\n{partner_link(referral_id)}\n\n"
+        "For privacy, this email carries no details about the person referred.\n"
+    )
+    domain = settings.DEFAULT_FROM_EMAIL.rpartition("@")[2] or "crt.invalid"
+    return EmailMessage(
+        subject,
+        body,
+        settings.DEFAULT_FROM_EMAIL,
+        [organization.notification_email],
+        # Stable across retries, like webhook-id: mail clients fold a resent copy into the first.
+        headers={"Message-ID": f"<{delivery.message_id}@{domain}>"},
+    )
+
+
+def send_email(delivery: Delivery, organization: Organization) -> Outcome:
+    message = notification_email(delivery, organization)
+    try:
+        message.connection = get_connection(timeout=settings.WEBHOOK_TIMEOUT_SECONDS)
+        message.send()
+    except Exception as error:
+        return Outcome(Kind.TRANSIENT, error=f"email not sent ({type(error).__name__})")
+    return Outcome(Kind.DELIVERED)
+
+
+# --- recording ----------------------------------------------------------------------------------
+
+
+def next_delay(attempt: int, retry_after: timedelta | None = None) -> timedelta:
+    """How long to wait after failed attempt number `attempt` (1-based)."""
+    if retry_after is not None:
+        return min(max(retry_after, MIN_DELAY), RETRY_AFTER_CAP)
+    ceiling = min(BACKOFF_CAP, BACKOFF_BASE * 2 ** (attempt - 1))
+    return max(MIN_DELAY, timedelta(seconds=_random.uniform(0, ceiling.total_seconds())))
+
+
+def _record_outcome(delivery: Delivery, token: int, outcome: Outcome, *, started, duration_ms: int) -> Result:
+    common = {
+        "started": started,
+        "duration_ms": duration_ms,
+        "status_code": outcome.status_code,
+        "error": outcome.error,
+    }
+    if outcome.kind == Kind.DELIVERED:
+        return _record(delivery, token, final=Delivery.State.DELIVERED, **common)
+    if outcome.kind == Kind.GONE:
+        return _record(delivery, token, final=Delivery.State.CANCELLED, alert=True, disable_endpoint=True, **common)
+    limit = MAX_ATTEMPTS if outcome.kind == Kind.TRANSIENT else MAX_MISCONFIGURED_ATTEMPTS
+    if token >= limit:
+        return _record(delivery, token, final=Delivery.State.DEAD, alert=True, **common)
+    retry_at = timezone.now() + next_delay(token, outcome.retry_after)
+    return _record(delivery, token, retry_at=retry_at, **common)
+
+
+def _not_sent(delivery: Delivery, token: int, *, started, reason: str, alert: bool = False) -> Result:
+    """Cancel without sending; the attempt log says why."""
+    return _record(
+        delivery, token, started=started, duration_ms=0, error=f"not sent: {reason}", final="cancelled", alert=alert
+    )
+
+
+def _record(
+    delivery: Delivery,
+    token: int,
+    *,
+    started,
+    duration_ms: int,
+    status_code: int | None = None,
+    error: str = "",
+    final: str | None = None,
+    retry_at=None,
+    alert: bool = False,
+    disable_endpoint: bool = False,
+) -> Result:
+    now = timezone.now()
+    error = error[:300]
+    changes: dict = {"last_status_code": status_code, "last_error": error}
+    if final is None:
+        changes["next_attempt_at"] = retry_at
+    else:
+        changes.update(state=final, next_attempt_at=None)
+        if final == Delivery.State.DELIVERED:
+            changes["delivered_at"] = now
+    with transaction.atomic():
+        DeliveryAttempt.objects.create(
+            delivery=delivery, attempted_at=started, status_code=status_code, error=error, duration_ms=duration_ms
+        )
+        # Only while the row still carries this attempt's token: if the lease ran out and a newer
+        # attempt claimed it, that attempt decides.
+        changed = Delivery.objects.filter(pk=delivery.pk, state=Delivery.State.PENDING, attempts=token).update(
+            **changes
+        )
+        if changed != 1:
+            result = Result.SUPERSEDED
+        else:
+            result = Result.RETRY if final is None else Result(final)
+            if disable_endpoint:
+                Organization.objects.filter(pk=delivery.organization_id, webhook_disabled_at__isnull=True).update(
+                    webhook_disabled_at=now, updated_at=now
+                )
+            if alert:
+                _alert_navigator(delivery)
+    logger.info("delivery %s attempt %s: %s %s", delivery.pk, token, result, status_code or error[:60])
+    return result
+
+
+def _alert_navigator(delivery: Delivery) -> None:
+    """One DELIVERY_DEAD alert per delivery; the unique constraint makes a second one impossible."""
+    referral = delivery.referral
+    case = referral.case
+    recipient_id = case.navigator_id if case is not None and case.navigator_id else referral.created_by_id
+    try:
+        with transaction.atomic():  # a savepoint: a duplicate must not spoil the outer transaction
+            Alert.objects.create(
+                program_id=referral.program_id,
+                kind=Alert.Kind.DELIVERY_DEAD,
+                recipient_id=recipient_id,
+                referral=referral,
+                delivery=delivery,
+            )
+    except IntegrityError:
+        # Already raised: for this delivery, or (alert_once_per_referral_level) for another
+        # delivery of the same referral, which already tells the navigator the partner is unreachable.
+        logger.info("delivery %s: alert already raised", delivery.pk)
