@@ -117,43 +117,53 @@ def raise_alert(
     now: datetime,
     referral: Referral | None = None,
     follow_up: FollowUp | None = None,
-) -> Alert:
-    """The one alert of this kind and level for the subject: created, or reopened if resolved."""
+) -> None:
+    """Make sure the one alert of this kind and level for the subject is open: reopen it if it was
+    resolved, else create it; one that is already open is left as it is."""
     subject = {"referral": referral} if referral is not None else {"follow_up": follow_up}
-    alert, created = Alert.objects.get_or_create(
-        kind=kind, level=level, **subject, defaults={"program_id": program_id, "recipient_id": recipient_id}
+    reopened = Alert.objects.filter(kind=kind, level=level, resolved_at__isnull=False, **subject).update(
+        resolved_at=None, recipient_id=recipient_id, created_at=now
     )
-    if not created and alert.resolved_at is not None:
-        Alert.objects.filter(pk=alert.pk).update(resolved_at=None, recipient_id=recipient_id, created_at=now)
-    return alert
+    if not reopened:
+        # ON CONFLICT DO NOTHING: the constraint, not a prior SELECT, says whether it exists.
+        alert = Alert(kind=kind, level=level, program_id=program_id, recipient_id=recipient_id, **subject)
+        Alert.objects.bulk_create([alert], ignore_conflicts=True)
 
 
 # --- referrals ------------------------------------------------------------------------------
 
 
-def due_referrals(now: datetime, *, batch_size: int | None = None) -> Iterator[list[Referral]]:
-    """Batches of overdue open referrals, oldest due first, read from the referral_due_open index.
+def due_referral_keys(now: datetime, *, after: tuple[datetime, int] | None = None, limit: int | None = None):
+    """(next_action_due_at, id) of overdue open referrals, oldest due first, from referral_due_open.
 
-    Keyset pagination on (next_action_due_at, id): each batch starts where the last one ended, so a
-    pass reads every due row once, whether or not it managed to claim it.
+    `after` is the last key of the previous batch: keyset pagination, so each batch starts where
+    the last one ended and the index range read stays [after, now].
     """
+    rows = Referral.objects.due(now)
+    if after is not None:
+        due_at, pk = after
+        rows = rows.filter(next_action_due_at__gte=due_at).filter(Q(next_action_due_at__gt=due_at) | Q(pk__gt=pk))
+    return rows.order_by("next_action_due_at", "pk").values_list("next_action_due_at", "pk")[: limit or BATCH_SIZE]
+
+
+def due_referrals(now: datetime, *, batch_size: int | None = None) -> Iterator[list[Referral]]:
+    """Every overdue open referral, in batches: the keys of a batch, then the referrals with what
+    their steps need. A pass reads each due row once, whether or not it manages to claim it."""
     batch_size = batch_size or BATCH_SIZE
     after: tuple[datetime, int] | None = None
     while True:
-        rows = Referral.objects.due(now)
-        if after is not None:
-            due_at, pk = after
-            rows = rows.filter(next_action_due_at__gte=due_at).filter(Q(next_action_due_at__gt=due_at) | Q(pk__gt=pk))
-        batch = list(
-            rows.select_related("program", "organization", "case__navigator", "created_by").order_by(
-                "next_action_due_at", "pk"
-            )[:batch_size]
-        )
-        if not batch:
+        keys = list(due_referral_keys(now, after=after, limit=batch_size))
+        if not keys:
             return
-        after = (batch[-1].next_action_due_at, batch[-1].pk)  # before the caller claims and changes it
-        yield batch
-        if len(batch) < batch_size:
+        after = keys[-1]
+        # Still due when loaded (a transition may have moved it meanwhile); the claim checks again.
+        loaded = (
+            Referral.objects.due(now)
+            .select_related("program", "organization", "case__navigator", "created_by")
+            .in_bulk([pk for _, pk in keys])
+        )
+        yield [loaded[pk] for _, pk in keys if pk in loaded]
+        if len(keys) < batch_size:
             return
 
 
@@ -165,7 +175,13 @@ def chase_due_referrals(now: datetime | None = None, *, limit: int = MAX_ITEMS_P
     seen = 0
     for batch in due_referrals(now):
         for referral in batch:
-            counts[chase_referral(referral, now=now, recipients=recipients) or "already_claimed"] += 1
+            try:
+                step = chase_referral(referral, now=now, recipients=recipients)
+            except Exception:
+                # One broken row must not hold up the rest; it stays due and is tried next tick.
+                logger.exception("chase of referral %s failed", referral.pk)
+                step = "failed"
+            counts[step or "already_claimed"] += 1
             seen += 1
         if seen >= limit:
             counts["left_for_next_pass"] = Referral.objects.due(now).count()
@@ -255,11 +271,10 @@ def _make_referral_step(referral: Referral, step: str, *, now: datetime, recipie
         enqueue_event(referral, "referral.outcome_requested")
         navigator_id = _navigator_id(referral)
         if referral.case_id:
-            FollowUp.objects.get_or_create(
-                case_id=referral.case_id,
-                label=f"appt-{referral.pk}",
-                defaults={"owner_id": navigator_id, "due_at": now},
+            follow_up = FollowUp(
+                case_id=referral.case_id, label=f"appt-{referral.pk}", owner_id=navigator_id, due_at=now
             )
+            FollowUp.objects.bulk_create([follow_up], ignore_conflicts=True)  # one per referral, ever
         raise_alert(
             kind=Alert.Kind.APPOINTMENT_NO_OUTCOME,
             level=1,
@@ -330,7 +345,12 @@ def sweep_due_follow_ups(now: datetime | None = None, *, limit: int = MAX_ITEMS_
     seen = 0
     for batch in due_follow_ups(now):
         for follow_up in batch:
-            counts[escalate_follow_up(follow_up, now=now, recipients=recipients) or "already_claimed"] += 1
+            try:
+                step = escalate_follow_up(follow_up, now=now, recipients=recipients)
+            except Exception:
+                logger.exception("escalation of follow-up %s failed", follow_up.pk)
+                step = "failed"
+            counts[step or "already_claimed"] += 1
             seen += 1
         if seen >= limit:
             counts["stopped_at_limit"] = 1

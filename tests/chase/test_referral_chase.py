@@ -344,7 +344,7 @@ def test_the_due_set_is_read_in_batches_oldest_first(clock, send_referral, djang
     made = [send_referral(next_action_due_at=START - timedelta(minutes=m)) for m in (5, 1, 4, 2, 3)]
     send_referral(next_action_due_at=START + SECOND)  # not due yet
 
-    with django_assert_num_queries(3):  # batches of 2, 2 and 1, one query each
+    with django_assert_num_queries(6):  # batches of 2, 2 and 1: the keys from the index, then the rows
         batches = [[r.pk for r in batch] for batch in chase.due_referrals(START, batch_size=2)]
 
     oldest_first = [r.pk for r in sorted(made, key=lambda r: r.next_action_due_at)]
@@ -412,3 +412,23 @@ def test_the_clocks_set_by_the_referral_services_drive_the_whole_chase(
     services.complete_referral(Referral.objects.get(pk=referral.pk), by=partner_user, outcome_note="Housed.")
     clock.move_to(START + days(60))
     assert chase.chase_due_referrals() == {}
+
+
+def test_a_referral_whose_step_fails_is_left_due_and_does_not_hold_up_the_others(clock, send_referral, monkeypatch):
+    broken, fine = send_referral(), send_referral()
+    enqueue = chase.enqueue_event
+
+    def enqueue_or_fail(referral, event_type):
+        if referral.pk == broken.pk:
+            raise RuntimeError("outbox unavailable")
+        return enqueue(referral, event_type)
+
+    monkeypatch.setattr(chase, "enqueue_event", enqueue_or_fail)
+    clock.move_to(START + days(1))
+
+    assert chase.chase_due_referrals() == {"failed": 1, "reminded": 1}
+
+    broken.refresh_from_db()
+    assert (broken.chase_level, broken.next_action_due_at) == (0, START + days(1))  # claim rolled back
+    assert not ReferralEvent.objects.filter(referral=broken).exists()
+    assert reminders(fine) == ["referral.reminder"]

@@ -39,9 +39,7 @@ def worker(tmp_path):
     command = [sys.executable, "-m", "celery", "-A", "crt", "worker", "--concurrency=1", "--loglevel=INFO"]
     command += ["--without-mingle", "--without-gossip", "-n", f"chase-{uuid.uuid4().hex[:8]}@%h"]
     env = {**os.environ, "DATABASE_URL": url_of_the_test_database(), "CELERY_BROKER_URL": settings.CELERY_BROKER_URL}
-    process = subprocess.Popen(  # noqa: S603 - our own interpreter and fixed arguments
-        command, cwd=ROOT, env=env, stdout=log.open("w"), stderr=subprocess.STDOUT
-    )
+    process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log.open("w"), stderr=subprocess.STDOUT)
     yield process, log
     process.send_signal(signal.SIGTERM)
     try:
