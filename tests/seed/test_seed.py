@@ -9,7 +9,7 @@ from datetime import timedelta
 import pytest
 from django.apps import apps
 from django.core.management import call_command
-from django.db import connection
+from django.db import connection, transaction
 from django.utils import timezone
 
 from accounts.models import User
@@ -77,114 +77,128 @@ def seed_bulk(*args: str) -> str:
 # --- seed_demo ------------------------------------------------------------------------------------
 
 
-def test_seed_demo_run_twice_creates_no_duplicates(db):
-    seed_demo()
-    after_first = model_counts()
-    output = seed_demo()
-
-    assert model_counts() == after_first
-    assert "nothing created" in output
-    assert {label: after_first[label] for label in SEEDED_MODELS if after_first[label] == 0} == {}
-    assert after_first["cases.Individual"] == 50
-    assert after_first["providers.Organization"] == len(d.ORGANIZATIONS)
+@pytest.fixture(scope="class")
+def demo(django_db_setup, django_db_blocker):
+    """The demo data, made once for the tests of a class and rolled back after them (seeding is
+    the slow part; the tests only read). Yields what the command printed."""
+    with django_db_blocker.unblock(), transaction.atomic():
+        yield seed_demo()
+        transaction.set_rollback(True)
 
 
-def test_seed_demo_covers_every_referral_status_disposition_and_delivery_state(db):
-    seed_demo()
+class TestSeedDemo:
+    def test_seed_demo_run_twice_creates_no_duplicates(self, demo, db):
+        assert demo.startswith("Created")  # the first run, on an empty database
+        after_first = model_counts()
+        output = seed_demo()
 
-    assert set(Referral.objects.values_list("status", flat=True)) == set(Status.values)
-    assert set(Encounter.objects.values_list("disposition", flat=True)) == set(Encounter.Disposition.values)
-    assert set(Delivery.objects.values_list("state", flat=True)) >= {"delivered", "pending", "dead"}
-    assert set(ReferralEvent.objects.values_list("actor_kind", flat=True)) == set(ReferralEvent.ActorKind.values)
-    assert set(Case.objects.values_list("status", flat=True)) == set(Case.Status.values)
+        assert model_counts() == after_first
+        assert "nothing created" in output
+        assert {label: after_first[label] for label in SEEDED_MODELS if after_first[label] == 0} == {}
+        assert after_first["cases.Individual"] == 50
+        assert after_first["providers.Organization"] == len(d.ORGANIZATIONS)
 
+    def test_seed_demo_covers_every_referral_status_disposition_and_delivery_state(self, demo, db):
 
-def test_seed_demo_referral_histories_follow_the_workflow(db):
-    seed_demo()
+        assert set(Referral.objects.values_list("status", flat=True)) == set(Status.values)
+        assert set(Encounter.objects.values_list("disposition", flat=True)) == set(Encounter.Disposition.values)
+        assert set(Delivery.objects.values_list("state", flat=True)) >= {"delivered", "pending", "dead"}
+        assert set(ReferralEvent.objects.values_list("actor_kind", flat=True)) == set(ReferralEvent.ActorKind.values)
+        assert set(Case.objects.values_list("status", flat=True)) == set(Case.Status.values)
 
-    for referral in Referral.objects.prefetch_related("events"):
-        moves = [e for e in referral.events.all() if e.actor_kind != ReferralEvent.ActorKind.SYSTEM]
-        assert (moves[0].from_status, moves[0].to_status) == ("", Status.DRAFT)
-        for before, after in itertools.pairwise(moves):
-            assert after.from_status == before.to_status
-            assert after.to_status in TRANSITIONS[before.to_status] | {Status.ENTERED_IN_ERROR}
-            assert after.created_at >= before.created_at
-        assert moves[-1].to_status == referral.status
-        for event in moves:
-            expected = "partner" if event.to_status in PARTNER_SETS else "staff"
-            assert event.to_status in PARTNER_SETS | SENDER_SETS
-            assert event.actor_kind == expected, (referral.pk, event)
-        if referral.status in REASON_REQUIRED:
-            assert referral.status_reason
-        assert (referral.requested_at is None) == (referral.status == Status.DRAFT)
-        if referral.status in OPEN:
-            assert referral.next_action_owner and referral.next_action_due_at
-        assert referral.version == referral.events.count()
-        assert referral.created_at == moves[0].created_at
+    def test_seed_demo_deliveries_are_thin_and_logged(self, demo, db):
 
+        for delivery in Delivery.objects.prefetch_related("attempt_log").select_related("referral"):
+            assert delivery.organization.channel != Organization.Channel.PULL
+            assert set(delivery.payload) == {"type", "timestamp", "data"}  # ids and status only, never PHI
+            assert set(delivery.payload["data"]) == {"referral_id", "status"}
+            assert delivery.attempts == len(delivery.attempt_log.all())
+            if delivery.state == Delivery.State.DEAD and delivery.event_type == "referral.requested":
+                assert delivery.alerts.get().recipient == delivery.referral.case.navigator
+        chased = Referral.objects.filter(chase_level=1).exclude(organization__channel=Organization.Channel.PULL)
+        assert chased.exists()
+        for referral in chased:
+            assert referral.deliveries.filter(event_type="referral.reminder").exists()
+            assert referral.events.filter(actor_kind=ReferralEvent.ActorKind.SYSTEM).exists()
 
-def test_seed_demo_rows_pass_every_model_validation(db):
-    seed_demo()
+    def test_seed_demo_referral_histories_follow_the_workflow(self, demo, db):
 
-    for label in SEEDED_MODELS:
-        model = apps.get_model(label)
-        for obj in model.objects.all():
-            obj.full_clean(exclude=["password"] if model is User else None)
+        for referral in Referral.objects.prefetch_related("events"):
+            moves = [e for e in referral.events.all() if e.actor_kind != ReferralEvent.ActorKind.SYSTEM]
+            assert (moves[0].from_status, moves[0].to_status) == ("", Status.DRAFT)
+            for before, after in itertools.pairwise(moves):
+                assert after.from_status == before.to_status
+                assert after.to_status in TRANSITIONS[before.to_status] | {Status.ENTERED_IN_ERROR}
+                assert after.created_at >= before.created_at
+            assert moves[-1].to_status == referral.status
+            for event in moves:
+                expected = "partner" if event.to_status in PARTNER_SETS else "staff"
+                assert event.to_status in PARTNER_SETS | SENDER_SETS
+                assert event.actor_kind == expected, (referral.pk, event)
+            if referral.status in REASON_REQUIRED:
+                assert referral.status_reason
+            assert (referral.requested_at is None) == (referral.status == Status.DRAFT)
+            if referral.status in OPEN:
+                assert referral.next_action_owner and referral.next_action_due_at
+            assert referral.version == referral.events.count()
+            assert referral.created_at == moves[0].created_at
 
+    def test_seed_demo_rows_pass_every_model_validation(self, demo, db):
 
-def test_seed_demo_keeps_exactly_one_current_safety_plan_per_case(db):
-    seed_demo()
+        for label in SEEDED_MODELS:
+            model = apps.get_model(label)
+            for obj in model.objects.all():
+                # field validation (choices, lengths, e-mail and URL formats): the database has
+                # already enforced the uniqueness and check constraints by accepting the rows
+                obj.full_clean(validate_unique=False, validate_constraints=False)
 
-    plans = defaultdict(list)
-    for plan in SafetyPlan.objects.all():
-        plans[plan.case_id].append(plan)
-    assert plans
-    for versions in plans.values():
-        assert [p.is_current for p in sorted(versions, key=lambda p: p.version)][-1] is True
-        assert sum(p.is_current for p in versions) == 1
-        assert sorted(p.version for p in versions) == list(range(1, len(versions) + 1))
-    assert Counter(len(v) for v in plans.values()).keys() >= {1, 2, 3}
+    def test_seed_demo_keeps_exactly_one_current_safety_plan_per_case(self, demo, db):
 
+        plans = defaultdict(list)
+        for plan in SafetyPlan.objects.all():
+            plans[plan.case_id].append(plan)
+        assert plans
+        for versions in plans.values():
+            assert [p.is_current for p in sorted(versions, key=lambda p: p.version)][-1] is True
+            assert sum(p.is_current for p in versions) == 1
+            assert sorted(p.version for p in versions) == list(range(1, len(versions) + 1))
+        assert Counter(len(v) for v in plans.values()).keys() >= {1, 2, 3}
 
-def test_seed_demo_derives_cssrs_risk_from_the_answers(db):
-    seed_demo()
+    def test_seed_demo_derives_cssrs_risk_from_the_answers(self, demo, db):
 
-    screens = Assessment.objects.filter(kind=Assessment.Kind.CSSRS)
-    assert {a.risk_level for a in screens} >= {"none", "low", "moderate", "high"}
-    for assessment in screens:
-        assert assessment.risk_level == assessment.derived_risk()
+        screens = Assessment.objects.filter(kind=Assessment.Kind.CSSRS)
+        assert {a.risk_level for a in screens} >= {"none", "low", "moderate", "high"}
+        for assessment in screens:
+            assert assessment.risk_level == assessment.derived_risk()
 
+    def test_seed_demo_has_done_missed_and_overdue_follow_ups(self, demo, db):
+        now = timezone.now()
 
-def test_seed_demo_has_done_missed_and_overdue_follow_ups(db):
-    seed_demo()
-    now = timezone.now()
+        assert set(FollowUp.objects.values_list("label", flat=True)) == {"24h", "72h", "7d", "30d"}
+        assert FollowUp.objects.filter(done_at__isnull=False, completed_by__isnull=False).exists()
+        assert FollowUp.objects.filter(is_missed=True).exists()
+        assert FollowUp.objects.due(now).exists()
+        assert not Individual.objects.filter(is_do_not_contact=True, cases__follow_ups__isnull=False).exists()
 
-    assert set(FollowUp.objects.values_list("label", flat=True)) == {"24h", "72h", "7d", "30d"}
-    assert FollowUp.objects.filter(done_at__isnull=False, completed_by__isnull=False).exists()
-    assert FollowUp.objects.filter(is_missed=True).exists()
-    assert FollowUp.objects.due(now).exists()
-    assert not Individual.objects.filter(is_do_not_contact=True, cases__follow_ups__isnull=False).exists()
+    def test_seed_demo_directory_uses_safe_channels_and_fake_hosts(self, demo, db):
 
-
-def test_seed_demo_directory_uses_safe_channels_and_fake_hosts(db):
-    seed_demo()
-
-    webhooks = Organization.objects.filter(channel=Organization.Channel.WEBHOOK)
-    assert webhooks.exists()
-    for org in webhooks:
-        assert org.webhook_url.startswith("https://") and ".example.org/" in org.webhook_url
-        assert org.webhook_secret.startswith("whsec_")
-        assert len(base64.b64decode(org.webhook_secret.removeprefix("whsec_"))) == 24
-    for org in Organization.objects.filter(channel=Organization.Channel.EMAIL):
-        assert org.notification_email.endswith(".example.org")
-    assert Organization.objects.filter(may_receive_part2=True).exists()
-    assert Organization.objects.filter(locations__is_confidential=True).count() == 1
-    stale = timezone.now() - timedelta(days=14)
-    capacities = apps.get_model("providers.ServiceCapacity").objects
-    assert capacities.filter(updated_at__lt=stale).exists() and capacities.filter(updated_at__gte=stale).exists()
+        webhooks = Organization.objects.filter(channel=Organization.Channel.WEBHOOK)
+        assert webhooks.exists()
+        for org in webhooks:
+            assert org.webhook_url.startswith("https://") and ".example.org/" in org.webhook_url
+            assert org.webhook_secret.startswith("whsec_")
+            assert len(base64.b64decode(org.webhook_secret.removeprefix("whsec_"))) == 24
+        for org in Organization.objects.filter(channel=Organization.Channel.EMAIL):
+            assert org.notification_email.endswith(".example.org")
+        assert Organization.objects.filter(may_receive_part2=True).exists()
+        assert Organization.objects.filter(locations__is_confidential=True).count() == 1
+        stale = timezone.now() - timedelta(days=14)
+        capacities = apps.get_model("providers.ServiceCapacity").objects
+        assert capacities.filter(updated_at__lt=stale).exists() and capacities.filter(updated_at__gte=stale).exists()
 
 
 def test_demo_logins_sign_in_with_their_role(client, db):
+    # seeded here, not by the class fixture: the password hashers of a test apply to its own run
     output = seed_demo()
 
     assert d.ADMIN_URL in output and d.DEMO_PASSWORD in output
@@ -253,7 +267,7 @@ def test_seed_bulk_rows_pass_every_model_validation(db):
 
     for model in (Individual, Encounter, Case, Referral, ReferralEvent):
         for obj in model.objects.all():
-            obj.full_clean()
+            obj.full_clean(validate_unique=False, validate_constraints=False)
 
 
 def test_seed_bulk_reuses_the_existing_directory(db):

@@ -836,19 +836,22 @@ class Person:
             )
             _backdate(created, created_at=event["created_at"])
         if requested_at is not None and org.channel != Organization.Channel.PULL:
-            self._delivery(referral, "referral.requested", requested_at)
+            self._delivery(referral, "referral.requested", Status.REQUESTED, requested_at)
+            if chase_level:  # the chase job's re-notification
+                self._delivery(referral, "referral.reminder", Status.REQUESTED, requested_at + timedelta(days=1))
             if status in (Status.CANCELLED, Status.ENTERED_IN_ERROR):
-                self._delivery(referral, f"referral.{Status(status).value}", events[len(path) - 1]["created_at"])
+                when = events[len(path) - 1]["created_at"]
+                self._delivery(referral, f"referral.{Status(status).value}", status, when)
 
-    def _delivery(self, referral: Referral, event_type: str, when) -> None:
+    def _delivery(self, referral: Referral, event_type: str, status: str, when) -> None:
         """The outbox row that told the partner, with its attempts. Demo partners live under
         example.org, so a real worker's attempts on the pending ones will fail: that is expected."""
         r = self.r
         org = referral.organization
         webhook = org.channel == Organization.Channel.WEBHOOK
         state = Delivery.State.DELIVERED
-        if webhook and referral.status == Status.REQUESTED and event_type == "referral.requested":
-            # never answered: still retrying for about three days, then given up
+        if webhook and referral.status == Status.REQUESTED:
+            # never answered because never received: retried for about three days, then given up
             state = Delivery.State.PENDING if self.now - when < timedelta(days=3) else Delivery.State.DEAD
         attempts = []
         if state == Delivery.State.DELIVERED:
@@ -871,7 +874,7 @@ class Person:
             payload={
                 "type": event_type,
                 "timestamp": when.isoformat(),
-                "data": {"referral_id": referral.pk, "status": event_type.split(".", 1)[1]},
+                "data": {"referral_id": referral.pk, "status": Status(status).value},
             },
             state=state,
             attempts=len(attempts),
@@ -885,7 +888,7 @@ class Person:
             DeliveryAttempt.objects.create(
                 delivery=delivery, attempted_at=at, status_code=code, error=error, duration_ms=r.randint(40, 900)
             )
-        if state == Delivery.State.DEAD:
+        if state == Delivery.State.DEAD and event_type == "referral.requested":  # the navigator is told once
             alert = Alert.objects.create(
                 program=self.b.program,
                 kind=Alert.Kind.DELIVERY_DEAD,
