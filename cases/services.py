@@ -1,0 +1,501 @@
+"""Case workflow. Every change of a Case, FollowUp, Contact or SafetyPlan goes through this module.
+
+    Case:      open ──first reached contact──► active follow-up ──close(reason)──► closed
+               open ──close(reason)──► closed            (closed is final; open a new case instead)
+    FollowUp:  open ──a reached contact answers it──► done (done_at = when the contact happened)
+               open ──mark_follow_up_missed, not before due_at + program.follow_up_grace──► missed
+    SafetyPlan: versions are never edited; saving makes version n+1 current and n not current.
+
+Follow-up schedule: opening a case creates one follow-up per row of the table below, due that long
+after the encounter (when the team cleared the scene, else arrived, else the call came in; without
+an encounter, when the case was opened). Labels are unique per case, so opening the same
+encounter's case again returns that case and adds nothing.
+
+    | disposition / risk    | follow-ups                                                        |
+    |-----------------------|-------------------------------------------------------------------|
+    | any (the default)     | 24h, 72h, 7d, 30d                                                 |
+    | unable to locate      | 24h only: one more try to find the person, then a new decision    |
+    | high risk (any disp.) | adds 4h: a same-day check after a high-risk screen                |
+
+A reached contact answers the follow-up it names, or else the earliest open one that is due within
+EARLY_ANSWER of when the contact happened (a call a few hours ahead of the clock counts; a call on
+day one does not use up the 7-day check). An attempt that did not reach the person answers none.
+
+Closing a case closes out its schedule: follow-ups already due are marked missed (they were owed
+and not done, which the metrics must show), follow-ups not yet due are deleted (nothing was owed),
+and the open overdue alerts of its follow-ups are resolved. The sweeps then never read them again.
+
+Who may do what (visibility is always `visible_to`; someone else's record is "not_found"):
+- open a case, close a case: staff with cases.add_case / cases.change_case (navigators,
+  supervisors, staff admins);
+- log a contact, complete a follow-up: staff with cases.add_contact who can see the case (a peer
+  sees only their caseload);
+- reassign a case: supervisors only;
+- save a safety plan: staff with cases.add_safetyplan who can see the case;
+- mark a follow-up missed: the system (the follow-up sweep); it takes no actor.
+
+Errors are Django ValidationErrors with a `code`: "not_found", "forbidden", "invalid" (bad input),
+"invalid_transition" (a closed case, a done follow-up), "not_due". Nothing is written when one is
+raised.
+"""
+
+from datetime import date, datetime, timedelta
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Max, Q
+from django.utils import timezone
+
+from accounts.models import User
+from accounts.roles import Role, roles_of
+from cases.models import Assessment, Case, Contact, Encounter, FollowUp, Individual, RiskLevel, SafetyPlan
+from providers.models import NeedDomain
+from referrals.models import Alert
+
+H = timedelta(hours=1)
+DEFAULT_SCHEDULE: tuple[tuple[str, timedelta], ...] = (
+    ("24h", 24 * H),
+    ("72h", 72 * H),
+    ("7d", 7 * 24 * H),
+    ("30d", 30 * 24 * H),
+)
+SCHEDULE_BY_DISPOSITION: dict[str, tuple[tuple[str, timedelta], ...]] = {
+    Encounter.Disposition.UNABLE_TO_LOCATE: (("24h", 24 * H),),
+}
+EXTRA_BY_RISK: dict[str, tuple[tuple[str, timedelta], ...]] = {
+    RiskLevel.HIGH: (("4h", 4 * H),),
+}
+EARLY_ANSWER = timedelta(hours=12)
+# A phone's clock may run a little ahead of the server's.
+CLOCK_SKEW = timedelta(minutes=5)
+_RISK_ORDER = [RiskLevel.NONE, RiskLevel.LOW, RiskLevel.MODERATE, RiskLevel.HIGH]
+
+
+def follow_up_schedule(*, disposition: str, risk_level: str) -> list[tuple[str, timedelta]]:
+    """The (label, offset after the encounter) rows of the table in the module docstring."""
+    rows = list(SCHEDULE_BY_DISPOSITION.get(disposition, DEFAULT_SCHEDULE)) + list(EXTRA_BY_RISK.get(risk_level, ()))
+    return sorted(rows, key=lambda row: row[1])
+
+
+# --- shared checks ------------------------------------------------------------------------------
+
+
+def _error(message: str, code: str) -> ValidationError:
+    return ValidationError(message, code=code)
+
+
+def _staff(by) -> User:
+    if not isinstance(by, User):
+        raise _error("The actor must be a staff user.", "invalid")
+    return by
+
+
+def _require_perm(by: User, perm: str, action: str) -> None:
+    if not by.has_perm(perm):
+        raise _error(f"Your role cannot {action}.", "forbidden")
+
+
+def _visible_case(case, by: User, *, lock: bool = True) -> Case:
+    if not isinstance(case, Case):
+        raise _error("Expected a case.", "invalid")
+    rows = Case.objects.visible_to(by)
+    if lock:
+        rows = rows.select_for_update()
+    found = rows.filter(pk=case.pk).first() if case.pk is not None else None
+    if found is None:
+        raise _error("Case not found.", "not_found")
+    return found
+
+
+def _require_open(case: Case) -> None:
+    if case.status == Case.Status.CLOSED:
+        raise _error("This case is closed; open a new case instead.", "invalid_transition")
+
+
+def _aware(value, field: str) -> datetime:
+    if not isinstance(value, datetime) or timezone.is_naive(value):
+        raise _error(f"The {field} must be a date and time with a time zone.", "invalid")
+    return value
+
+
+def _text(value, field: str, *, max_length: int) -> str:
+    if not isinstance(value, str):
+        raise _error(f"The {field} must be text.", "invalid")
+    value = value.strip()
+    if len(value) > max_length:
+        raise _error(f"The {field} must be at most {max_length} characters.", "invalid")
+    return value
+
+
+def _team_member(user, case_program_id: int, role: Role, field: str) -> User | None:
+    if user is None:
+        return None
+    if not isinstance(user, User) or not user.is_active or user.program_id != case_program_id:
+        raise _error(f"The {field} must be an active member of this program.", "invalid")
+    if role not in roles_of(user):
+        raise _error(f"The {field} must have the {role.label.lower()} role.", "invalid")
+    return user
+
+
+# --- opening a case -----------------------------------------------------------------------------
+
+
+def _schedule_base(case: Case, encounter: Encounter | None) -> datetime:
+    if encounter is None:
+        return case.opened_at
+    return encounter.cleared_at or encounter.on_scene_at or encounter.call_received_at
+
+
+def _encounter_risk(encounter: Encounter | None) -> str | None:
+    if encounter is None:
+        return None
+    levels = set(
+        Assessment.objects.filter(encounter=encounter).exclude(risk_level="").values_list("risk_level", flat=True)
+    )
+    known = [level for level in _RISK_ORDER if level in levels]
+    return known[-1] if known else None
+
+
+def _create_schedule(case: Case) -> None:
+    disposition = case.encounter.disposition if case.encounter_id else ""
+    base = _schedule_base(case, case.encounter)
+    owner = case.navigator or case.peer
+    for label, offset in follow_up_schedule(disposition=disposition, risk_level=case.risk_level):
+        FollowUp.objects.get_or_create(case=case, label=label, defaults={"due_at": base + offset, "owner": owner})
+
+
+@transaction.atomic
+def open_case(
+    *,
+    individual: Individual,
+    by: User,
+    encounter: Encounter | None = None,
+    navigator: User | None = None,
+    peer: User | None = None,
+    risk_level: str | None = None,
+) -> Case:
+    """Put someone on a caseload, with their follow-up schedule. The navigator defaults to `by`
+    when `by` is a navigator; the risk level to the highest the encounter's screens found, else the
+    person's recorded one. Opening the same encounter's case again returns that case."""
+    by = _staff(by)
+    if not isinstance(individual, Individual):
+        raise _error("Expected a person.", "invalid")
+    if encounter is not None and not isinstance(encounter, Encounter):
+        raise _error("Expected an encounter.", "invalid")
+    if risk_level is not None and risk_level not in RiskLevel.values:
+        raise _error("Unknown risk level.", "invalid")
+    # Locking the person serialises opening their cases, so a double submit finds the first case.
+    person = Individual.objects.visible_to(by).select_for_update().filter(pk=individual.pk).first()
+    if person is None:
+        raise _error("Person not found.", "not_found")
+    _require_perm(by, "cases.add_case", "open a case")
+    if encounter is not None:
+        encounter = Encounter.objects.visible_to(by).filter(pk=encounter.pk).first()
+        if encounter is None:
+            raise _error("Encounter not found.", "not_found")
+        if encounter.individual_id not in (None, person.pk):
+            raise _error("That encounter is about someone else.", "invalid")
+        existing = Case.objects.filter(encounter=encounter, individual=person).first()
+        if existing is not None:
+            _create_schedule(existing)
+            return existing
+    if navigator is None and Role.NAVIGATOR in roles_of(by):
+        navigator = by
+    navigator = _team_member(navigator, person.program_id, Role.NAVIGATOR, "navigator")
+    peer = _team_member(peer, person.program_id, Role.PEER, "peer specialist")
+
+    case = Case.objects.create(
+        program_id=person.program_id,
+        individual=person,
+        encounter=encounter,
+        navigator=navigator,
+        peer=peer,
+        risk_level=risk_level or _encounter_risk(encounter) or person.risk_level,
+        opened_at=timezone.now(),
+    )
+    _create_schedule(case)
+    return case
+
+
+# --- contacts and follow-ups --------------------------------------------------------------------
+
+
+def _needs(values) -> list[str]:
+    if isinstance(values, str) or not hasattr(values, "__iter__"):
+        raise _error("Needs identified must be a list of need domains.", "invalid")
+    needs = list(dict.fromkeys(values))
+    unknown = [need for need in needs if need not in NeedDomain.values]
+    if unknown:
+        raise _error("Unknown need domain.", "invalid")
+    return needs
+
+
+def _open_follow_up(follow_up, case: Case) -> FollowUp:
+    if not isinstance(follow_up, FollowUp):
+        raise _error("Expected a follow-up.", "invalid")
+    locked = FollowUp.objects.select_for_update().filter(pk=follow_up.pk, case=case).first()
+    if locked is None:
+        raise _error("Follow-up not found on this case.", "not_found")
+    if locked.done_at is not None or locked.is_missed:
+        raise _error("That follow-up is already done or missed.", "invalid_transition")
+    return locked
+
+
+def _answerable(case: Case, at: datetime) -> FollowUp | None:
+    return (
+        FollowUp.objects.select_for_update()
+        .filter(case=case, done_at__isnull=True, is_missed=False, due_at__lte=at + EARLY_ANSWER)
+        .order_by("due_at", "pk")
+        .first()
+    )
+
+
+@transaction.atomic
+def log_contact(
+    case: Case,
+    *,
+    by: User,
+    occurred_at: datetime,
+    method: str,
+    outcome: str,
+    note: str = "",
+    duration_minutes: int | None = None,
+    needs_identified=(),
+    next_step: str = "",
+    follow_up: FollowUp | None = None,
+) -> Contact:
+    """Log a call, visit, text or video. Reaching the person answers a due follow-up."""
+    by = _staff(by)
+    occurred_at = _aware(occurred_at, "contact time")
+    if occurred_at > timezone.now() + CLOCK_SKEW:
+        raise _error("A contact cannot be in the future.", "invalid")
+    if method not in Contact.Method.values or outcome not in Contact.Outcome.values:
+        raise _error("Unknown contact method or outcome.", "invalid")
+    if duration_minutes is not None and (
+        isinstance(duration_minutes, bool) or not isinstance(duration_minutes, int) or not 0 <= duration_minutes <= 1440
+    ):
+        raise _error("The duration must be a whole number of minutes up to a day.", "invalid")
+    note = _text(note, "note", max_length=1000)
+    next_step = _text(next_step, "next step", max_length=300)
+    needs = _needs(needs_identified)
+
+    case = _visible_case(case, by)
+    _require_perm(by, "cases.add_contact", "log a contact")
+    _require_open(case)
+    reached = outcome == Contact.Outcome.REACHED
+    if follow_up is not None:
+        follow_up = _open_follow_up(follow_up, case)
+    if not reached:
+        follow_up = None  # an attempt answers no follow-up
+    elif follow_up is None:
+        follow_up = _answerable(case, occurred_at)
+
+    contact = Contact.objects.create(
+        case=case,
+        made_by=by,
+        occurred_at=occurred_at,
+        method=method,
+        outcome=outcome,
+        duration_minutes=duration_minutes,
+        note=note,
+        needs_identified=needs,
+        next_step=next_step,
+        follow_up=follow_up,
+    )
+    if follow_up is not None:
+        follow_up.done_at = occurred_at
+        follow_up.save(update_fields=["done_at"])
+    if reached and case.status == Case.Status.OPEN:
+        case.status = Case.Status.ACTIVE_FOLLOW_UP
+        case.save(update_fields=["status", "updated_at"])
+    return contact
+
+
+@transaction.atomic
+def complete_follow_up(follow_up: FollowUp, *, by: User, contact: Contact) -> FollowUp:
+    """Count an already logged reached contact as the answer to this follow-up."""
+    by = _staff(by)
+    if not isinstance(follow_up, FollowUp) or not isinstance(contact, Contact):
+        raise _error("Expected a follow-up and a contact.", "invalid")
+    case = _visible_case(Case(pk=follow_up.case_id), by)
+    _require_perm(by, "cases.add_contact", "complete a follow-up")
+    locked_contact = Contact.objects.select_for_update().filter(pk=contact.pk, case=case).first()
+    if locked_contact is None:
+        raise _error("Contact not found on this case.", "not_found")
+    if locked_contact.follow_up_id == follow_up.pk:
+        return FollowUp.objects.get(pk=follow_up.pk)  # already done by this contact
+    locked = _open_follow_up(follow_up, case)
+    if locked_contact.outcome != Contact.Outcome.REACHED:
+        raise _error("Only a contact that reached the person completes a follow-up.", "invalid")
+    if locked_contact.follow_up_id is not None:
+        raise _error("That contact already completed another follow-up.", "invalid")
+    locked_contact.follow_up = locked
+    locked_contact.save(update_fields=["follow_up"])
+    locked.done_at = locked_contact.occurred_at
+    locked.save(update_fields=["done_at"])
+    return locked
+
+
+@transaction.atomic
+def mark_follow_up_missed(follow_up: FollowUp, *, at: datetime) -> FollowUp:
+    """The system gives up on a follow-up. One done (or missed) in the meantime stays as it is."""
+    at = _aware(at, "time")
+    if not isinstance(follow_up, FollowUp):
+        raise _error("Expected a follow-up.", "invalid")
+    locked = FollowUp.objects.select_for_update().select_related("case__program").filter(pk=follow_up.pk).first()
+    if locked is None:
+        raise _error("Follow-up not found.", "not_found")
+    if locked.done_at is not None or locked.is_missed:
+        return locked
+    if at < locked.due_at + locked.case.program.follow_up_grace:
+        raise _error("This follow-up is still within its grace period.", "not_due")
+    locked.is_missed = True
+    locked.save(update_fields=["is_missed"])
+    return locked
+
+
+# --- the caseload -------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def reassign_case(case: Case, *, by: User, navigator: User | None = None, peer: User | None = None) -> Case:
+    """Give a case to another navigator and/or peer; their open follow-ups move with it."""
+    by = _staff(by)
+    case = _visible_case(case, by)
+    if Role.SUPERVISOR not in roles_of(by):
+        raise _error("Only a supervisor can reassign a case.", "forbidden")
+    if navigator is None and peer is None:
+        raise _error("Name a navigator or a peer specialist.", "invalid")
+    _require_open(case)
+    navigator = _team_member(navigator, case.program_id, Role.NAVIGATOR, "navigator")
+    peer = _team_member(peer, case.program_id, Role.PEER, "peer specialist")
+    fields = []
+    open_follow_ups = FollowUp.objects.filter(case=case, done_at__isnull=True, is_missed=False)
+    if navigator is not None and navigator.pk != case.navigator_id:
+        open_follow_ups.filter(Q(owner__isnull=True) | Q(owner_id=case.navigator_id)).update(owner=navigator)
+        case.navigator = navigator
+        fields.append("navigator")
+    if peer is not None and peer.pk != case.peer_id:
+        if case.peer_id is not None:
+            open_follow_ups.filter(owner_id=case.peer_id).update(owner=peer)
+        case.peer = peer
+        fields.append("peer")
+    if fields:
+        case.save(update_fields=[*fields, "updated_at"])
+    return case
+
+
+@transaction.atomic
+def close_case(case: Case, *, by: User, reason: str) -> Case:
+    """Close a case with a reason, and close out its schedule (see the module docstring)."""
+    by = _staff(by)
+    if reason not in Case.ClosedReason.values:
+        raise _error("Unknown reason for closing.", "invalid")
+    case = _visible_case(case, by)
+    _require_perm(by, "cases.change_case", "close a case")
+    if case.status == Case.Status.CLOSED:
+        if case.closed_reason == reason:
+            return case  # a repeated close changes nothing
+        raise _error("This case is already closed.", "invalid_transition")
+    now = timezone.now()
+    open_follow_ups = FollowUp.objects.filter(case=case, done_at__isnull=True, is_missed=False)
+    open_follow_ups.filter(due_at__lte=now).update(is_missed=True)
+    open_follow_ups.filter(due_at__gt=now, alerts__isnull=True).delete()
+    open_follow_ups.filter(due_at__gt=now).update(is_missed=True)  # any the sweeps already alerted on
+    Alert.objects.filter(follow_up__case=case, kind=Alert.Kind.FOLLOW_UP_OVERDUE, resolved_at__isnull=True).update(
+        resolved_at=now
+    )
+    case.status = Case.Status.CLOSED
+    case.closed_reason = reason
+    case.closed_at = now
+    case.save(update_fields=["status", "closed_reason", "closed_at", "updated_at"])
+    return case
+
+
+# --- safety plans -------------------------------------------------------------------------------
+
+ENVIRONMENT_STEP_STATUSES = ("to_do", "in_progress", "done")
+PARTICIPANT_ROLES = ("individual", "family", "caregiver", "staff")
+ITEM_MAX_LENGTH = 300
+MAX_ITEMS = 50
+# section -> (required keys, optional keys) of each entry; None: a list of plain strings.
+SECTIONS: dict[str, tuple[frozenset[str], frozenset[str]] | None] = {
+    "warning_signs": None,
+    "coping_strategies": None,
+    "distractions": (frozenset({"name"}), frozenset({"phone", "place"})),
+    "help_contacts": (frozenset({"name"}), frozenset({"phone", "relationship"})),
+    "professional_contacts": (frozenset({"name"}), frozenset({"phone", "note"})),
+    "environment_steps": (frozenset({"method", "step"}), frozenset({"who", "status"})),
+    "participants": (frozenset({"name", "role"}), frozenset()),
+}
+TEXT_SECTIONS = {"most_important": 5000, "copy_kept_at": 200}
+_ALL_SECTIONS = (*SECTIONS, *TEXT_SECTIONS, "review_on")
+
+
+def _clean_item(value, section: str) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise _error(f"Every entry of {section} must be non-empty text.", "invalid")
+    if len(value) > ITEM_MAX_LENGTH:
+        raise _error(f"Entries of {section} must be at most {ITEM_MAX_LENGTH} characters.", "invalid")
+    return value.strip()
+
+
+def _clean_section(section: str, value):
+    if section in TEXT_SECTIONS:
+        return _text(value, section.replace("_", " "), max_length=TEXT_SECTIONS[section])
+    if section == "review_on":
+        if value is not None and (not isinstance(value, date) or isinstance(value, datetime)):
+            raise _error("The review date must be a date.", "invalid")
+        return value
+    if not isinstance(value, list | tuple) or len(value) > MAX_ITEMS:
+        raise _error(f"{section} must be a list of at most {MAX_ITEMS} entries.", "invalid")
+    shape = SECTIONS[section]
+    if shape is None:
+        return [_clean_item(item, section) for item in value]
+    required, optional = shape
+    cleaned = []
+    for entry in value:
+        if not isinstance(entry, dict) or not required <= entry.keys() or not entry.keys() <= required | optional:
+            keys = ", ".join(sorted(required)) + (
+                f" (and optionally {', '.join(sorted(optional))})" if optional else ""
+            )
+            raise _error(f"Each entry of {section} needs {keys}, and nothing else.", "invalid")
+        cleaned.append({key: _clean_item(item, section) for key, item in entry.items()})
+    if section == "environment_steps" and any(
+        entry.get("status", "to_do") not in ENVIRONMENT_STEP_STATUSES for entry in cleaned
+    ):
+        raise _error(f"A step's status is one of {', '.join(ENVIRONMENT_STEP_STATUSES)}.", "invalid")
+    if section == "participants" and any(entry["role"] not in PARTICIPANT_ROLES for entry in cleaned):
+        raise _error(f"A participant's role is one of {', '.join(PARTICIPANT_ROLES)}.", "invalid")
+    return cleaned
+
+
+@transaction.atomic
+def save_safety_plan(case: Case, *, by: User, **sections) -> SafetyPlan:
+    """Save a new version of the case's safety plan and make it current.
+
+    Sections not given are carried over from the current version (pass an empty list to clear
+    one). Saving exactly what the current version holds returns it and makes no new version.
+    """
+    by = _staff(by)
+    unknown = set(sections) - set(_ALL_SECTIONS)
+    if unknown:
+        raise _error(f"Unknown safety-plan sections: {', '.join(sorted(unknown))}.", "invalid")
+    cleaned = {section: _clean_section(section, value) for section, value in sections.items()}
+    case = _visible_case(case, by)  # the lock on the case serialises version numbers
+    _require_perm(by, "cases.add_safetyplan", "save a safety plan")
+    _require_open(case)
+
+    current = SafetyPlan.objects.filter(case=case, is_current=True).first()
+    if current is None:
+        content = {section: SafetyPlan._meta.get_field(section).get_default() for section in _ALL_SECTIONS}
+    else:
+        content = {section: getattr(current, section) for section in _ALL_SECTIONS}
+    content.update(cleaned)
+    if current is not None and all(getattr(current, section) == content[section] for section in _ALL_SECTIONS):
+        return current
+    if current is not None:
+        current.is_current = False
+        current.save(update_fields=["is_current"])
+    latest = SafetyPlan.objects.filter(case=case).aggregate(latest=Max("version"))["latest"] or 0
+    return SafetyPlan.objects.create(case=case, version=latest + 1, is_current=True, created_by=by, **content)
