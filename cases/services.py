@@ -95,13 +95,15 @@ def _require_perm(by: User, perm: str, action: str) -> None:
         raise _error(f"Your role cannot {action}.", "forbidden")
 
 
-def _visible_case(case, by: User, *, lock: bool = True) -> Case:
+def _visible_case(case, by: User) -> Case:
+    """The case's row, locked, if `by` may see it; not_found otherwise."""
     if not isinstance(case, Case):
         raise _error("Expected a case.", "invalid")
-    rows = Case.objects.visible_to(by)
-    if lock:
-        rows = rows.select_for_update()
-    found = rows.filter(pk=case.pk).first() if case.pk is not None else None
+    return _visible_case_by_pk(case.pk, by)
+
+
+def _visible_case_by_pk(pk: int | None, by: User) -> Case:
+    found = Case.objects.visible_to(by).select_for_update().filter(pk=pk).first() if pk is not None else None
     if found is None:
         raise _error("Case not found.", "not_found")
     return found
@@ -317,7 +319,7 @@ def complete_follow_up(follow_up: FollowUp, *, by: User, contact: Contact) -> Fo
     by = _staff(by)
     if not isinstance(follow_up, FollowUp) or not isinstance(contact, Contact):
         raise _error("Expected a follow-up and a contact.", "invalid")
-    case = _visible_case(Case(pk=follow_up.case_id), by)
+    case = _visible_case_by_pk(follow_up.case_id, by)
     _require_perm(by, "cases.add_contact", "complete a follow-up")
     locked_contact = Contact.objects.select_for_update().filter(pk=contact.pk, case=case).first()
     if locked_contact is None:
