@@ -8,8 +8,9 @@ rest: 5 % open and not yet due, the others closed), spread evenly through the ta
 share no heap pages. Then, with the table vacuumed and analysed, it measures:
 
 - floor: an index-only count of the due set, the least any scan of it can cost;
-- selection: the sweep's own reads (referrals.chase.due_referrals: keyset batches of 500 with their
-  program, partner, case and users), as SQL only and as Django objects;
+- selection: the sweep's own reads: the due ids in one query (referrals.chase.due_referral_keys),
+  then those and the referrals loaded in batches of 500 with their program, partner, case and
+  users (referrals.chase.due_referrals);
 - pass: one full chase pass (claim + effects for every due referral), then a second pass at the
   same instant, which must find nothing to do.
 
@@ -58,6 +59,7 @@ OPEN_NOT_DUE_SHARE = 0.05
 SNAPSHOT = "bench_chase_due_snapshot"
 # Not in the model: the index this benchmark proposes, which lets the key reads skip the table.
 PROPOSED_INDEX = "bench_referral_due_open_id"
+ALL = 10**9  # no per-pass limit: one pass over the whole due set
 OPEN_SQL = ", ".join(f"'{status.value}'" for status in sorted(OPEN))
 DUE_SQL = f"SELECT count(*) FROM referrals_referral WHERE status IN ({OPEN_SQL}) AND next_action_due_at <= %s"
 # The columns written by COPY: every concrete field of Referral, so a new column fails loudly here.
@@ -133,8 +135,9 @@ def build(total: int, due: int, started: datetime) -> None:
         Case(program=program, individual=person, navigator=navigator, opened_at=started) for person in people
     )
 
-    # Closed rows carry no clock; open ones not due yet are due within the week; due ones are 1 min
-    # to 3 days late, at levels 0, 1 and 2, one in ten at level 0 an accepted one whose appointment passed.
+    # Closed rows carry no clock; open ones not due yet are due in 1 to 8 days (so the table can be
+    # measured for a day after it is built); due ones are 1 min to 3 days late, at levels 0, 1 and 2,
+    # one in ten at level 0 an accepted one whose appointment passed.
     every = max(total // due, 1)
     open_every = max(int(1 / OPEN_NOT_DUE_SHARE), 1)
     fixed = "\t".join(["housing", "routine", "Bench referral.", "t", "f", r"\N"])
@@ -153,7 +156,7 @@ def build(total: int, due: int, started: datetime) -> None:
             if level == 0 and (i // every) % 10 == 0:
                 status, appointment = "accepted", stamp(started - late - timedelta(hours=4))
         elif i % open_every == 1:
-            due_at = stamp(started + timedelta(minutes=1 + (i * 7919) % (7 * 24 * 60)))
+            due_at = stamp(started + timedelta(days=1, minutes=(i * 7919) % (7 * 24 * 60)))
             status = ("requested", "accepted", "in-progress", "on-hold")[i % 4]
             status_reason = "waiting" if status == "on-hold" else ""
         else:
@@ -221,18 +224,12 @@ def floor(now: datetime) -> int:
 
 
 def selection_objects(now: datetime) -> int:
-    return sum(len(batch) for batch in chase.due_referrals(now))
+    return sum(len(batch) for batch in chase.due_referrals(now, limit=ALL))
 
 
 def selection_keys(now: datetime) -> int:
-    """The sweep's key reads (referrals.chase.due_referral_keys), batch after batch."""
-    read, after = 0, None
-    while True:
-        keys = list(chase.due_referral_keys(now, after=after))
-        read += len(keys)
-        if len(keys) < chase.BATCH_SIZE:
-            return read
-        after = keys[-1]
+    """The sweep's read of the due ids (referrals.chase.due_referral_keys)."""
+    return len(list(chase.due_referral_keys(now, limit=ALL)))
 
 
 def snapshot(now: datetime) -> None:
@@ -264,6 +261,8 @@ def main() -> None:
     parser.add_argument("--referrals", type=int, default=1_000_000)
     parser.add_argument("--due", type=int, default=10_000)
     parser.add_argument("--skip-build", action="store_true", help="reuse the table built by an earlier run")
+    parser.add_argument("--build-only", action="store_true", help="build the table, measure later")
+    parser.add_argument("--reads-only", action="store_true", help="measure the reads, not the full pass")
     parser.add_argument("--repeat", type=int, default=5, help="runs of each read-only measurement (median)")
     parser.add_argument(
         "--proposed-index",
@@ -277,6 +276,8 @@ def main() -> None:
     started = timezone.now()
     if not args.skip_build:
         build(args.referrals, args.due, started)
+    if args.build_only:
+        return
     sql(f"DROP INDEX IF EXISTS {PROPOSED_INDEX}")
     if args.proposed_index:
         sql(
@@ -293,28 +294,27 @@ def main() -> None:
 
     say("\n-- floor: index-only count of the due set")
     say("\n".join(row[0] for row in sql("EXPLAIN (ANALYZE, BUFFERS) " + DUE_SQL, [now])))
-    say("\n-- selection: the sweep's first batch of keys")
-    say(chase.due_referral_keys(now).explain(analyze=True, buffers=True))
-    first = list(chase.due_referral_keys(now))
-    say("\n-- selection: the next batch of keys (keyset, after the first batch's last key)")
-    say(chase.due_referral_keys(now, after=first[-1]).explain(analyze=True, buffers=True))
+    say("\n-- selection: the sweep's read of the due ids")
+    say(chase.due_referral_keys(now, limit=ALL).explain(analyze=True, buffers=True))
+    first = list(chase.due_referral_keys(now, limit=chase.BATCH_SIZE))
     say("\n-- selection: loading a batch of referrals by id")
     load = Referral.objects.due(now).select_related("program", "organization", "case__navigator", "created_by")
-    say(load.filter(pk__in=[pk for _, pk in first]).explain(analyze=True, buffers=True))
+    say(load.order_by().filter(pk__in=first).explain(analyze=True, buffers=True))
 
     floor_s, due = timed(lambda: floor(now), args.repeat)
     keys_s, read_keys = timed(lambda: selection_keys(now), args.repeat)
     objects_s, read_objects = timed(lambda: selection_objects(now), args.repeat)
     assert due == read_keys == read_objects, (due, read_keys, read_objects)
 
-    snapshot(now)
-    pass_s, counts = timed(lambda: chase.chase_due_referrals(now, limit=10**9), 1)
-    again_s, again = timed(lambda: chase.chase_due_referrals(now, limit=10**9), 1)
-    created = sql(
-        "SELECT (SELECT count(*) FROM referrals_delivery), (SELECT count(*) FROM referrals_alert), "
-        "(SELECT count(*) FROM referrals_referralevent)"
-    )[0]
-    restore()
+    if not args.reads_only:
+        snapshot(now)
+        pass_s, counts = timed(lambda: chase.chase_due_referrals(now, limit=ALL), 1)
+        again_s, again = timed(lambda: chase.chase_due_referrals(now, limit=ALL), 1)
+        created = sql(
+            "SELECT (SELECT count(*) FROM referrals_delivery), (SELECT count(*) FROM referrals_alert), "
+            "(SELECT count(*) FROM referrals_referralevent)"
+        )[0]
+        restore()
     if args.proposed_index:
         sql(f"DROP INDEX {PROPOSED_INDEX}")
 
@@ -322,9 +322,10 @@ def main() -> None:
     say(f"floor (index-only count)      {floor_s * 1000:9.1f} ms")
     say(f"selection: keys               {keys_s * 1000:9.1f} ms   {keys_s / floor_s:5.1f} x floor")
     say(f"selection: keys + referrals   {objects_s * 1000:9.1f} ms   {objects_s / floor_s:5.1f} x floor")
-    say(f"full pass (claim + effects)   {pass_s * 1000:9.1f} ms   {due / pass_s:,.0f} referrals/s   {counts}")
-    say(f"second pass, same instant     {again_s * 1000:9.1f} ms   {again}")
-    say(f"made: {created[0]:,} deliveries, {created[1]:,} alerts, {created[2]:,} events (then put back)")
+    if not args.reads_only:
+        say(f"full pass (claim + effects)   {pass_s * 1000:9.1f} ms   {due / pass_s:,.0f} referrals/s   {counts}")
+        say(f"second pass, same instant     {again_s * 1000:9.1f} ms   {again}")
+        say(f"made: {created[0]:,} deliveries, {created[1]:,} alerts, {created[2]:,} events (then put back)")
 
 
 if __name__ == "__main__":

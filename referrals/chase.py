@@ -133,38 +133,32 @@ def raise_alert(
 # --- referrals ------------------------------------------------------------------------------
 
 
-def due_referral_keys(now: datetime, *, after: tuple[datetime, int] | None = None, limit: int | None = None):
-    """(next_action_due_at, id) of overdue open referrals, oldest due first, from referral_due_open.
+def due_referral_keys(now: datetime, *, limit: int | None = None):
+    """Ids of overdue open referrals, oldest due first, at most `limit`: one read of the due range
+    of the referral_due_open index, taken at the start of a pass."""
+    due = Referral.objects.due(now).order_by("next_action_due_at", "pk")
+    return due.values_list("pk", flat=True)[: limit or MAX_ITEMS_PER_PASS]
 
-    `after` is the last key of the previous batch: keyset pagination, so each batch starts where
-    the last one ended and the index range read stays [after, now].
+
+def due_referrals(
+    now: datetime, *, batch_size: int | None = None, limit: int | None = None
+) -> Iterator[list[Referral]]:
+    """The overdue open referrals of one pass, in batches, loaded with what their steps need.
+
+    The ids come first, in one bounded read; each batch is then loaded by id, still due (a
+    transition or another sweep may have moved a row meanwhile; the claim checks again anyway).
     """
-    rows = Referral.objects.due(now)
-    if after is not None:
-        due_at, pk = after
-        rows = rows.filter(next_action_due_at__gte=due_at).filter(Q(next_action_due_at__gt=due_at) | Q(pk__gt=pk))
-    return rows.order_by("next_action_due_at", "pk").values_list("next_action_due_at", "pk")[: limit or BATCH_SIZE]
-
-
-def due_referrals(now: datetime, *, batch_size: int | None = None) -> Iterator[list[Referral]]:
-    """Every overdue open referral, in batches: the keys of a batch, then the referrals with what
-    their steps need. A pass reads each due row once, whether or not it manages to claim it."""
     batch_size = batch_size or BATCH_SIZE
-    after: tuple[datetime, int] | None = None
-    while True:
-        keys = list(due_referral_keys(now, after=after, limit=batch_size))
-        if not keys:
-            return
-        after = keys[-1]
-        # Still due when loaded (a transition may have moved it meanwhile); the claim checks again.
+    ids = list(due_referral_keys(now, limit=limit))
+    for start in range(0, len(ids), batch_size):
+        chunk = ids[start : start + batch_size]
         loaded = (
             Referral.objects.due(now)
             .select_related("program", "organization", "case__navigator", "created_by")
-            .in_bulk([pk for _, pk in keys])
+            .order_by()
+            .in_bulk(chunk)
         )
-        yield [loaded[pk] for _, pk in keys if pk in loaded]
-        if len(keys) < batch_size:
-            return
+        yield [loaded[pk] for pk in chunk if pk in loaded]
 
 
 def chase_due_referrals(now: datetime | None = None, *, limit: int = MAX_ITEMS_PER_PASS) -> dict[str, int]:
@@ -172,8 +166,7 @@ def chase_due_referrals(now: datetime | None = None, *, limit: int = MAX_ITEMS_P
     now = now or timezone.now()
     recipients = Recipients()
     counts: Counter[str] = Counter()
-    seen = 0
-    for batch in due_referrals(now):
+    for batch in due_referrals(now, limit=limit):
         for referral in batch:
             try:
                 step = chase_referral(referral, now=now, recipients=recipients)
@@ -182,10 +175,10 @@ def chase_due_referrals(now: datetime | None = None, *, limit: int = MAX_ITEMS_P
                 logger.exception("chase of referral %s failed", referral.pk)
                 step = "failed"
             counts[step or "already_claimed"] += 1
-            seen += 1
-        if seen >= limit:
-            counts["left_for_next_pass"] = Referral.objects.due(now).count()
-            break
+    # Past the limit, failed, or claimed by another sweep that has not finished: for the next tick.
+    still_due = Referral.objects.due(now).count()
+    if still_due:
+        counts["still_due"] = still_due
     logger.info("chase_referrals %s", dict(counts))
     return dict(counts)
 
@@ -306,35 +299,35 @@ def _make_referral_step(referral: Referral, step: str, *, now: datetime, recipie
 # --- follow-ups -----------------------------------------------------------------------------
 
 
-def due_follow_ups(now: datetime, *, batch_size: int | None = None) -> Iterator[list[FollowUp]]:
-    """Batches of open follow-ups ready for their next step, oldest due first.
-
-    The range comes from the followup_due_open index (due_at <= now); the per-program grace is
-    applied to each row in SQL, so follow-ups still inside their grace never fill a batch.
-    """
+def ready_follow_ups(now: datetime):
+    """Open follow-ups with a step due: the range comes from the followup_due_open index
+    (due_at <= now); the per-program grace is applied to each row in SQL, so follow-ups still
+    inside their grace are never returned."""
     grace = F("case__program__follow_up_grace")
     ready = FollowUp.objects.due(now).alias(step_1_at=F("due_at") + grace, step_2_at=F("due_at") + grace + grace)
-    ready = ready.alias(missed_at=F("due_at") + grace + grace + grace).filter(
+    return ready.alias(missed_at=F("due_at") + grace + grace + grace).filter(
         Q(escalation_level=0, step_1_at__lte=now)
         | Q(escalation_level=1, step_2_at__lte=now)
         | Q(missed_at__lte=now, due_at__lte=now - FOLLOW_UP_MISSED_AFTER)
     )
+
+
+def due_follow_ups(
+    now: datetime, *, batch_size: int | None = None, limit: int | None = None
+) -> Iterator[list[FollowUp]]:
+    """The follow-ups of one pass, oldest due first, in batches (as due_referrals)."""
     batch_size = batch_size or BATCH_SIZE
-    after: tuple[datetime, int] | None = None
-    while True:
-        rows = ready
-        if after is not None:
-            due_at, pk = after
-            rows = rows.filter(due_at__gte=due_at).filter(Q(due_at__gt=due_at) | Q(pk__gt=pk))
-        batch = list(
-            rows.select_related("case__program", "case__navigator", "owner").order_by("due_at", "pk")[:batch_size]
+    ready = ready_follow_ups(now).order_by("due_at", "pk")
+    ids = list(ready.values_list("pk", flat=True)[: limit or MAX_ITEMS_PER_PASS])
+    for start in range(0, len(ids), batch_size):
+        chunk = ids[start : start + batch_size]
+        loaded = (
+            FollowUp.objects.due(now)
+            .select_related("case__program", "case__navigator", "owner")
+            .order_by()
+            .in_bulk(chunk)
         )
-        if not batch:
-            return
-        after = (batch[-1].due_at, batch[-1].pk)
-        yield batch
-        if len(batch) < batch_size:
-            return
+        yield [loaded[pk] for pk in chunk if pk in loaded]
 
 
 def sweep_due_follow_ups(now: datetime | None = None, *, limit: int = MAX_ITEMS_PER_PASS) -> dict[str, int]:
@@ -342,8 +335,7 @@ def sweep_due_follow_ups(now: datetime | None = None, *, limit: int = MAX_ITEMS_
     now = now or timezone.now()
     recipients = Recipients()
     counts: Counter[str] = Counter()
-    seen = 0
-    for batch in due_follow_ups(now):
+    for batch in due_follow_ups(now, limit=limit):
         for follow_up in batch:
             try:
                 step = escalate_follow_up(follow_up, now=now, recipients=recipients)
@@ -351,10 +343,9 @@ def sweep_due_follow_ups(now: datetime | None = None, *, limit: int = MAX_ITEMS_
                 logger.exception("escalation of follow-up %s failed", follow_up.pk)
                 step = "failed"
             counts[step or "already_claimed"] += 1
-            seen += 1
-        if seen >= limit:
-            counts["stopped_at_limit"] = 1
-            break
+    still_due = ready_follow_ups(now).count()
+    if still_due:
+        counts["still_due"] = still_due
     logger.info("sweep_follow_ups %s", dict(counts))
     return dict(counts)
 
