@@ -10,9 +10,10 @@ A delivery moves once, from pending to one of three final states:
 
 Each attempt, in order:
 
-1. Claim: one conditional UPDATE (pending, next_attempt_at <= now) adds 1 to `attempts` and pushes
-   next_attempt_at forward by a lease. Exactly one row changed, or another worker (or a redelivered
-   message) has it and this call does nothing. A worker killed mid-attempt leaves the lease to run
+1. Claim: one conditional UPDATE (pending, and either the attempt count the message was sent for or,
+   for a bare call, next_attempt_at <= now) adds 1 to `attempts` and pushes next_attempt_at forward
+   by a lease. Exactly one row changed, or another worker (or a redelivered or duplicated message)
+   got there first and this call does nothing. A worker killed mid-attempt leaves the lease to run
    out; the sweep then retries. `attempts` after the claim is this attempt's token: the outcome is
    written only while the row still carries it.
 2. Re-check consent (referrals.consent.disclosure_allowed) and the endpoint, before any I/O.
@@ -46,7 +47,7 @@ import requests
 from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 from standardwebhooks.webhooks import Webhook
 
@@ -101,15 +102,25 @@ class Outcome:
 # --- the attempt --------------------------------------------------------------------------------
 
 
-def deliver(delivery_id: int) -> Result:
-    """Make one attempt at this delivery if it is pending and due. Safe to call any number of times."""
+def deliver(delivery_id: int, *, after_attempts: int | None = None) -> Result:
+    """Make one attempt at this delivery if it is pending and due. Safe to call any number of times.
+
+    `after_attempts` is how many attempts the delivery had made when the message asking for this
+    one was sent (the outbox kick says 0, the sweep reads it from the row). Such a message may claim
+    the row only while that is still true, whatever next_attempt_at says, because the sweep moves
+    next_attempt_at past the rows it has enqueued; a stale or duplicated message finds the count
+    moved on and does nothing. Without it (an operator's call) the row must simply be due.
+    """
     now = timezone.now()
-    claimed = Delivery.objects.filter(pk=delivery_id, state=Delivery.State.PENDING, next_attempt_at__lte=now).update(
+    ours = Q(next_attempt_at__lte=now) if after_attempts is None else Q(attempts=after_attempts)
+    claimed = Delivery.objects.filter(ours, pk=delivery_id, state=Delivery.State.PENDING).update(
         attempts=F("attempts") + 1, next_attempt_at=now + claim_lease()
     )
     if claimed != 1:
         return Result.SKIPPED
-    delivery = Delivery.objects.select_related("organization", "referral__case").get(pk=delivery_id)
+    delivery = Delivery.objects.select_related(
+        "organization", "referral__case", "referral__individual", "referral__organization"
+    ).get(pk=delivery_id)
     token = delivery.attempts
     organization = delivery.organization
 

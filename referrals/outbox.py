@@ -61,7 +61,7 @@ def kick(delivery_id: int) -> None:
     if time.monotonic() < _kicks_paused_until:
         return
     try:
-        deliver.apply_async((delivery_id,), retry=False)
+        deliver.apply_async((delivery_id, 0), retry=False)  # 0: before its first attempt
     except Exception as error:
         _kicks_paused_until = time.monotonic() + KICK_PAUSE_SECONDS
         logger.warning(

@@ -83,9 +83,10 @@ def test_two_workers_racing_for_one_delivery_send_it_once(receiver, pending):
 
 @pytest.fixture
 def enqueued(db, monkeypatch):
-    ids = []
-    monkeypatch.setattr(tasks.deliver, "delay", ids.append)
-    return ids
+    """The (delivery id, attempts so far) of every deliver task the sweep publishes."""
+    messages = []
+    monkeypatch.setattr(tasks.deliver, "delay", lambda *args: messages.append(args))
+    return messages
 
 
 def test_the_sweep_enqueues_due_pending_deliveries_oldest_first(enqueued):
@@ -97,28 +98,87 @@ def test_the_sweep_enqueues_due_pending_deliveries_oldest_first(enqueued):
 
     assert tasks.sweep_deliveries() == 2
 
-    assert enqueued == [late.pk, due.pk]
+    assert enqueued == [(late.pk, 0), (due.pk, 0)]
 
 
-def test_the_sweep_enqueues_a_bounded_batch(enqueued, monkeypatch):
+def test_a_delivery_waiting_in_the_queue_is_not_enqueued_again_by_the_next_sweeps(enqueued, time_machine):
+    delivery = f.DeliveryFactory(next_attempt_at=timezone.now())
+    time_machine.move_to(timezone.now() + timedelta(seconds=1), tick=False)
+    tasks.sweep_deliveries()
+
+    time_machine.shift(timedelta(seconds=30))
+    assert tasks.sweep_deliveries() == 0  # the next tick: still queued, left alone
+
+    time_machine.shift(tasks.ENQUEUED_GRACE)
+    assert tasks.sweep_deliveries() == 1  # the message must have been lost: send another
+    assert enqueued == [(delivery.pk, 0), (delivery.pk, 0)]
+
+
+def test_a_sweep_message_is_honoured_although_the_sweep_moved_next_attempt_at(receiver, pending, enqueued):
+    tasks.sweep_deliveries()
+
+    ((delivery_id, attempts),) = enqueued
+    assert service.deliver(delivery_id, after_attempts=attempts) == service.Result.DELIVERED
+
+
+def test_a_stale_or_duplicated_message_finds_the_attempt_made_and_does_nothing(receiver, pending, time_machine):
+    receiver.script(Reply(500))
+    assert service.deliver(pending.pk, after_attempts=0) == service.Result.RETRY
+
+    time_machine.move_to(timezone.now() + timedelta(days=1), tick=True)  # long due again
+    assert service.deliver(pending.pk, after_attempts=0) == service.Result.SKIPPED  # the same message, twice
+
+    assert len(receiver.requests) == 1
+    assert service.deliver(pending.pk, after_attempts=1) == service.Result.DELIVERED
+
+
+def test_rows_the_broker_refused_stay_due_for_the_next_sweep(db, monkeypatch):
+    now = timezone.now() - timedelta(seconds=1)
+    first, second = f.DeliveryFactory(next_attempt_at=now), f.DeliveryFactory(next_attempt_at=now)
+    published = []
+
+    def broker_fails_on_the_second(delivery_id, attempts):
+        if published:
+            raise ConnectionRefusedError(111, "Connection refused")
+        published.append(delivery_id)
+
+    monkeypatch.setattr(tasks.deliver, "delay", broker_fails_on_the_second)
+
+    with pytest.raises(ConnectionRefusedError):
+        tasks.sweep_deliveries()
+
+    first.refresh_from_db()
+    second.refresh_from_db()
+    assert first.next_attempt_at > timezone.now()  # published: left alone for ENQUEUED_GRACE
+    assert second.next_attempt_at == now  # refused: still due
+
+
+def test_the_sweep_works_in_batches_and_stops_at_its_limit_for_one_tick(enqueued, monkeypatch):
     monkeypatch.setattr(tasks, "SWEEP_BATCH", 3)
+    monkeypatch.setattr(tasks, "SWEEP_MAX_BATCHES", 2)
     referral = f.ReferralFactory()
-    for _ in range(5):
+    for _ in range(8):
         f.DeliveryFactory(referral=referral, next_attempt_at=timezone.now() - timedelta(minutes=1))
 
-    assert tasks.sweep_deliveries() == 3
-    assert len(enqueued) == 3
+    assert tasks.sweep_deliveries() == 6
+    assert tasks.sweep_deliveries() == 2  # the next tick takes the rest
+    assert len({delivery_id for delivery_id, _ in enqueued}) == 8
 
 
-def test_the_sweep_reads_due_rows_in_one_query(enqueued, django_assert_num_queries):
-    f.DeliveryFactory(next_attempt_at=timezone.now() - timedelta(minutes=1))
+def test_the_sweep_costs_two_queries_per_batch(enqueued, django_assert_num_queries):
+    referral = f.ReferralFactory()
+    for _ in range(3):
+        f.DeliveryFactory(referral=referral, next_attempt_at=timezone.now() - timedelta(minutes=1))
 
-    with django_assert_num_queries(1):  # SELECT id ... WHERE state = 'pending' AND next_attempt_at <= now
+    with django_assert_num_queries(2):
+        # SELECT id, attempts ... WHERE state = 'pending' AND next_attempt_at <= now ... LIMIT 500
+        # UPDATE ... SET next_attempt_at = now + grace WHERE (still due) AND id IN (enqueued)
         tasks.sweep_deliveries()
 
 
 def test_the_task_takes_a_primary_key_and_runs_the_attempt(receiver, pending):
-    assert tasks.deliver.run(pending.pk) == service.Result.DELIVERED
+    assert tasks.deliver.run(pending.pk, 0) == service.Result.DELIVERED
+    assert tasks.deliver.run(pending.pk, 0) == service.Result.SKIPPED
 
 
 def test_the_outbox_kicks_the_worker_only_after_commit(
@@ -133,7 +193,7 @@ def test_the_outbox_kicks_the_worker_only_after_commit(
 
     assert len(callbacks) == 1
     callbacks[0]()
-    assert sent == [(delivery.pk,)]
+    assert sent == [(delivery.pk, 0)]
 
 
 def test_a_broker_that_cannot_be_reached_does_not_undo_or_break_the_change(
@@ -154,4 +214,4 @@ def test_a_broker_that_cannot_be_reached_does_not_undo_or_break_the_change(
 
     assert Delivery.objects.pending_due(timezone.now()).filter(pk__in=[first.pk, second.pk]).count() == 2
     # After one failure the outbox stops knocking for a while and leaves both to the sweep.
-    assert attempts == [((first.pk,),)]
+    assert attempts == [((first.pk, 0),)]

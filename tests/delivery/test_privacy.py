@@ -44,8 +44,8 @@ def test_webhook_body_and_headers_carry_no_personal_data(
     assert_no_canary(json.dumps(request.headers))
     assert_no_canary(json.dumps(delivery.payload))
     assert set(json.loads(request.body)["data"]) == {"referral_id", "status"}
-    # The task message carries the delivery's primary key and nothing else.
-    assert sent_tasks == [((delivery.pk,), None)]
+    # The task message carries the delivery's primary key and its attempt count, nothing else.
+    assert sent_tasks == [((delivery.pk, 0), None)]  # 0: the attempts made so far
 
 
 def test_notification_email_carries_only_the_referral_number_and_a_link(
@@ -137,4 +137,4 @@ def test_the_broker_message_carries_the_delivery_id_and_nothing_else(
     assert_no_canary(raw.decode())
     envelope = json.loads(raw)
     args, kwargs, _ = json.loads(base64.b64decode(envelope["body"]))
-    assert (envelope["headers"]["task"], args, kwargs) == ("referrals.deliver", [delivery.pk], {})
+    assert (envelope["headers"]["task"], args, kwargs) == ("referrals.deliver", [delivery.pk, 0], {})

@@ -9,6 +9,7 @@ import os
 import random
 import threading
 import time
+from datetime import timedelta
 
 import pytest
 from django.conf import settings
@@ -62,6 +63,12 @@ def make_deliveries(slow_receiver, program, person, navigator):
 
     make.partner = partner
     return make
+
+
+@pytest.fixture(autouse=True)
+def short_enqueued_grace(monkeypatch):
+    """The sweep here runs in this process every second: let it resend a lost message after 15 s."""
+    monkeypatch.setattr(tasks, "ENQUEUED_GRACE", timedelta(seconds=15))
 
 
 @pytest.fixture
