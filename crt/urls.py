@@ -1,6 +1,8 @@
 from django.contrib import admin
-from django.urls import path
+from django.urls import include, path
 
+from accounts.views import admin_login
+from cases.views import home
 from crt.health import healthz
 
 admin.site.site_header = "CRT Case & Referral — operations"
@@ -8,5 +10,15 @@ admin.site.site_title = "CRT operations"
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
+    # Before the admin's own URLs: the admin signs in through the same login (password + second factor).
+    path("admin/login/", admin_login, name="admin_login"),
     path("admin/", admin.site.urls),
+    path("accounts/", include("accounts.urls")),
+    path("audit/", include("audit.urls")),
+    path("api/", include("crt.api_urls")),
+    # Staff web app and the partner page (cases/, referrals/, providers/ views).
+    path("", home, name="home"),
+    path("cases/", include("cases.urls")),
+    path("referrals/", include("referrals.urls")),
+    path("partner/", include("providers.urls")),
 ]

@@ -1,0 +1,15 @@
+from django.urls import path
+
+from cases import views
+
+app_name = "cases"
+urlpatterns = [
+    path("", views.caseload, name="caseload"),
+    path("people/", views.people, name="people"),
+    path("people/<int:pk>/", views.person, name="person"),
+    path("cases/<int:pk>/contact/", views.log_contact, name="log_contact"),
+    path("cases/<int:pk>/safety-plan/", views.safety_plan_edit, name="safety_plan_edit"),
+    path("cases/<int:pk>/safety-plan/v<int:version>/", views.safety_plan, name="safety_plan"),
+    path("cases/<int:pk>/reassign/", views.reassign, name="reassign"),
+    path("team/", views.team, name="team"),
+]

@@ -1,0 +1,463 @@
+"""Staff pages: landing, my caseload, people, a person, log a contact, safety plans, the team.
+
+Views read through `visible_to(request.user)` (someone else's record is a 404), record every read of a
+person's record with audit.access.record_access before rendering, and change state only through
+cases.services. Query counts do not grow with the rows shown (select_related and subqueries).
+"""
+
+from datetime import datetime, time, timedelta
+from functools import wraps
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.db.models import F, OuterRef, Q, Subquery
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_http_methods
+
+from accounts.models import User
+from accounts.roles import Kind, Role, Scope, roles_of, scope_for
+from audit.access import Action, audited, record_access
+from cases import services
+from cases.forms import CaseloadFilterForm, ContactForm, PeopleSearchForm, ReassignForm, SafetyPlanForm
+from cases.models import Assessment, Case, Consent, Contact, Encounter, FollowUp, Individual, SafetyPlan, SupportContact
+from referrals.models import OPEN, Referral
+
+PAGE_SIZE = 50
+
+
+def staff_page(view):
+    """Signed-in staff only; a partner user gets a 404, as for anything they may not see."""
+
+    @login_required
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        if request.user.is_partner_user or request.user.program_id is None:
+            raise Http404
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def nav(user) -> dict:
+    roles = roles_of(user)
+    return {
+        "can_caseload": bool(roles & {Role.NAVIGATOR, Role.PEER}),
+        "can_team": Role.SUPERVISOR in roles,
+    }
+
+
+def page(request, template: str, context: dict, status: int = 200):
+    return render(request, template, {**context, "nav": nav(request.user)}, status=status)
+
+
+def form_errors(form, error: ValidationError) -> None:
+    """A service's refusal shown as a form error (nothing was saved: the service is atomic)."""
+    for message in error.messages:
+        form.add_error(None, message)
+
+
+# --- landing ----------------------------------------------------------------------------------
+
+
+@login_required
+def home(request):
+    """Send each role to its start page; the page itself lists what this user can open."""
+    user = request.user
+    if user.is_partner_user:
+        return redirect("providers:partner_home")
+    roles = roles_of(user)
+    if roles & {Role.NAVIGATOR, Role.PEER}:
+        return redirect("cases:caseload")
+    if Role.SUPERVISOR in roles:
+        return redirect("cases:team")
+    if roles & {Role.PARAMEDIC, Role.CLINICIAN}:
+        return redirect("cases:people")
+    return render(request, "home.html", {"nav": nav(user)})
+
+
+# --- my caseload --------------------------------------------------------------------------------
+
+
+def _end_of_today(now: datetime) -> datetime:
+    local = timezone.localtime(now)
+    return timezone.make_aware(datetime.combine(local.date() + timedelta(days=1), time.min))
+
+
+def my_cases(user):
+    return Case.objects.visible_to(user).open().filter(Q(navigator=user) | Q(peer=user))
+
+
+def caseload_queryset(user, *, now, q="", risk="", due=""):
+    open_follow_ups = FollowUp.objects.filter(case=OuterRef("pk"), done_at__isnull=True, is_missed=False)
+    last_contact = Contact.objects.filter(case=OuterRef("pk")).order_by("-occurred_at").values("occurred_at")[:1]
+    cases = (
+        my_cases(user)
+        .select_related("individual")
+        .annotate(
+            last_contact_at=Subquery(last_contact),
+            next_follow_up_at=Subquery(open_follow_ups.order_by("due_at").values("due_at")[:1]),
+            next_follow_up_label=Subquery(open_follow_ups.order_by("due_at").values("label")[:1]),
+        )
+    )
+    if q:
+        for word in q.split():
+            cases = cases.filter(
+                Q(individual__legal_first_name__icontains=word)
+                | Q(individual__legal_last_name__icontains=word)
+                | Q(individual__preferred_name__icontains=word)
+            )
+    if risk:
+        cases = cases.filter(risk_level=risk)
+    if due == "overdue":
+        cases = cases.filter(next_follow_up_at__lt=now)
+    elif due == "today":
+        cases = cases.filter(next_follow_up_at__lt=_end_of_today(now))
+    return cases.order_by(F("next_follow_up_at").asc(nulls_last=True), "pk")
+
+
+@staff_page
+@audited
+def caseload(request):
+    user = request.user
+    now = timezone.now()
+    form = CaseloadFilterForm(request.GET or None)
+    filters = form.cleaned_data if form.is_valid() else {}
+    cases = caseload_queryset(
+        user, now=now, q=filters.get("q", ""), risk=filters.get("risk", ""), due=filters.get("due", "")
+    )
+    page_obj = Paginator(cases, PAGE_SIZE).get_page(request.GET.get("page"))
+    due = list(
+        FollowUp.objects.visible_to(user)
+        .filter(case__in=my_cases(user), done_at__isnull=True, is_missed=False, due_at__lt=_end_of_today(now))
+        .select_related("case__individual")
+        .order_by("due_at", "pk")[:PAGE_SIZE]
+    )
+    waiting = list(
+        Referral.objects.visible_to(user)
+        .filter(case__in=my_cases(user), status__in=OPEN, next_action_owner=Referral.NextActionOwner.PARTNER)
+        .select_related("individual", "organization", "service")
+        .order_by("requested_at", "pk")[:PAGE_SIZE]
+    )
+    rows = list(page_obj.object_list)
+    record_access(request, action=Action.LIST, objects=[*rows, *due, *waiting])
+    context = {
+        "form": form,
+        "page_obj": page_obj,
+        "rows": rows,
+        "due": due,
+        "waiting": waiting,
+        "now": now,
+        "querystring": _querystring_without_page(request),
+    }
+    return page(request, "cases/caseload.html", context)
+
+
+def _querystring_without_page(request) -> str:
+    params = request.GET.copy()
+    params.pop("page", None)
+    return params.urlencode()
+
+
+# --- people -------------------------------------------------------------------------------------
+
+
+@staff_page
+@audited
+def people(request):
+    """Find a person: by name words, or an exact date of birth."""
+    form = PeopleSearchForm(request.GET or None)
+    found = []
+    if form.is_valid() and form.cleaned_data["q"]:
+        query = form.cleaned_data["q"]
+        found_qs = Individual.objects.visible_to(request.user)
+        try:
+            born = datetime.strptime(query, "%Y-%m-%d").date()  # noqa: DTZ007 (a date, no time)
+        except ValueError:
+            born = None
+        if born is not None:
+            found_qs = found_qs.filter(date_of_birth=born)
+        else:
+            for word in query.split():
+                found_qs = found_qs.filter(
+                    Q(legal_first_name__icontains=word)
+                    | Q(legal_last_name__icontains=word)
+                    | Q(preferred_name__icontains=word)
+                )
+        found = list(found_qs[:PAGE_SIZE])
+    record_access(request, action=Action.LIST, objects=found)
+    return page(request, "cases/people.html", {"form": form, "found": found})
+
+
+def timeline_for(user, person: Individual) -> list[dict]:
+    """Everything that happened to a person, newest first; one query per kind of record."""
+    items: list[dict] = []
+    for encounter in Encounter.objects.visible_to(user).filter(individual=person):
+        items.append({"at": encounter.call_received_at, "kind": "encounter", "obj": encounter})
+    assessments = Assessment.objects.visible_to(user).filter(encounter__individual=person).select_related("encounter")
+    for assessment in assessments:
+        items.append({"at": assessment.performed_at, "kind": "assessment", "obj": assessment})
+    for contact in Contact.objects.visible_to(user).filter(case__individual=person).select_related("made_by"):
+        items.append({"at": contact.occurred_at, "kind": "contact", "obj": contact})
+    referrals = Referral.objects.visible_to(user).filter(individual=person).select_related("organization", "service")
+    for referral in referrals:
+        items.append({"at": referral.created_at, "kind": "referral", "obj": referral})
+    plans = SafetyPlan.objects.visible_to(user).filter(case__individual=person).select_related("created_by")
+    for plan in plans:
+        items.append({"at": plan.created_at, "kind": "safety_plan", "obj": plan})
+    items.sort(key=lambda item: item["at"], reverse=True)
+    return items
+
+
+@staff_page
+@audited
+def person(request, pk: int):
+    user = request.user
+    individual = get_object_or_404(Individual.objects.visible_to(user), pk=pk)
+    cases = list(
+        Case.objects.visible_to(user)
+        .filter(individual=individual)
+        .select_related("navigator", "peer")
+        .order_by("status", "-opened_at")
+    )
+    support = list(SupportContact.objects.visible_to(user).filter(individual=individual).order_by("name"))
+    consents = list(
+        Consent.objects.visible_to(user).filter(individual=individual).select_related("recipient_organization")
+    )
+    timeline = timeline_for(user, individual)
+    record_access(
+        request,
+        action=Action.VIEW,
+        objects=[individual, *cases, *support, *consents, *(item["obj"] for item in timeline)],
+    )
+    now = timezone.now()
+    context = {
+        "person": individual,
+        "cases": cases,
+        "support": support,
+        "consents": [(consent, consent.is_active_at(now)) for consent in consents],
+        "timeline": timeline,
+        "can_refer": scope_for(user, Kind.REFERRAL) is not Scope.NONE and user.has_perm("referrals.add_referral"),
+        "can_contact": user.has_perm("cases.add_contact"),
+        "can_plan": user.has_perm("cases.add_safetyplan"),
+    }
+    return page(request, "cases/person.html", context)
+
+
+# --- log a contact ------------------------------------------------------------------------------
+
+
+def _visible_case(request, pk: int) -> Case:
+    return get_object_or_404(Case.objects.visible_to(request.user).select_related("individual"), pk=pk)
+
+
+@staff_page
+@audited
+@require_http_methods(["GET", "POST"])
+def log_contact(request, pk: int):
+    case = _visible_case(request, pk)
+    follow_ups = FollowUp.objects.filter(case=case, done_at__isnull=True, is_missed=False).order_by("due_at")
+    form = ContactForm(request.POST or None, follow_ups=follow_ups)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            contact = services.log_contact(
+                case,
+                by=request.user,
+                occurred_at=data["occurred_at"],
+                method=data["method"],
+                outcome=data["outcome"],
+                note=data["note"],
+                duration_minutes=data["duration_minutes"],
+                needs_identified=data["needs_identified"],
+                next_step=data["next_step"],
+                follow_up=data["follow_up"],
+            )
+        except ValidationError as error:
+            if getattr(error, "code", None) == "not_found":
+                raise Http404 from None
+            form_errors(form, error)
+        else:
+            record_access(request, action=Action.CREATE, objects=[contact])
+            done = f" It completed the {contact.follow_up.label} follow-up." if contact.follow_up_id else ""
+            messages.success(request, f"Contact saved.{done}")
+            return redirect(request.POST.get("next") or reverse("cases:caseload"))
+    record_access(request, action=Action.VIEW, objects=[case])
+    status = 400 if form.is_bound else 200
+    next_url = request.GET.get("next") or request.POST.get("next") or ""
+    if not next_url.startswith("/") or next_url.startswith("//"):
+        next_url = ""
+    return page(request, "cases/log_contact.html", {"case": case, "form": form, "next": next_url}, status=status)
+
+
+# --- safety plans -------------------------------------------------------------------------------
+
+
+def _plans(request, case: Case):
+    return SafetyPlan.objects.visible_to(request.user).filter(case=case).select_related("created_by")
+
+
+@staff_page
+@audited
+@require_http_methods(["GET", "POST"])
+def safety_plan_edit(request, pk: int):
+    case = _visible_case(request, pk)
+    current = _plans(request, case).filter(is_current=True).first()
+    form = SafetyPlanForm(request.POST or None, initial=SafetyPlanForm.initial_from(current))
+    if request.method == "POST" and form.is_valid():
+        try:
+            plan = services.save_safety_plan(case, by=request.user, **form.cleaned_data)
+        except ValidationError as error:
+            if getattr(error, "code", None) == "not_found":
+                raise Http404 from None
+            form_errors(form, error)
+        else:
+            record_access(request, action=Action.CREATE, objects=[plan])
+            messages.success(request, f"Safety plan saved as version {plan.version}.")
+            return redirect("cases:safety_plan", pk=case.pk, version=plan.version)
+    record_access(request, action=Action.VIEW, objects=[case, *([current] if current else [])])
+    status = 400 if form.is_bound else 200
+    return page(request, "cases/safety_plan_edit.html", {"case": case, "form": form, "current": current}, status)
+
+
+def _section_rows(plan: SafetyPlan) -> list[tuple[str, list[str]]]:
+    """The plan as (section title, lines of text): what the view, the print and the diff show."""
+
+    def rows(values, keys):
+        return [" · ".join(value.get(key, "") for key in keys if value.get(key)) for value in values]
+
+    layout = SafetyPlanForm.LAYOUT
+    return [
+        ("Signs that a crisis may be starting", list(plan.warning_signs)),
+        ("Things I can do on my own", list(plan.coping_strategies)),
+        ("People and places that help me feel better", rows(plan.distractions, layout["distractions"])),
+        ("People I can ask for help", rows(plan.help_contacts, layout["help_contacts"])),
+        (
+            "Professionals and services I can call",
+            [
+                *rows(plan.professional_contacts, layout["professional_contacts"]),
+                "988 Suicide & Crisis Lifeline",
+                "911",
+            ],
+        ),
+        ("Making my surroundings safer", rows(plan.environment_steps, layout["environment_steps"])),
+        ("What matters most to me", [plan.most_important] if plan.most_important else []),
+        ("Who took part", rows(plan.participants, layout["participants"])),
+        ("Where the copy is kept", [plan.copy_kept_at] if plan.copy_kept_at else []),
+    ]
+
+
+def _diff(old: SafetyPlan | None, new: SafetyPlan) -> list[dict]:
+    old_rows = dict(_section_rows(old)) if old is not None else {}
+    changes = []
+    for title, lines in _section_rows(new):
+        before = old_rows.get(title, [])
+        added = [line for line in lines if line not in before]
+        removed = [line for line in before if line not in lines]
+        if added or removed:
+            changes.append({"title": title, "added": added, "removed": removed})
+    return changes
+
+
+@staff_page
+@audited
+def safety_plan(request, pk: int, version: int):
+    case = _visible_case(request, pk)
+    plans = {plan.version: plan for plan in _plans(request, case).filter(version__in=[version, version - 1])}
+    plan = plans.get(version)
+    if plan is None:
+        raise Http404
+    previous = plans.get(version - 1)
+    versions = list(_plans(request, case).values_list("version", flat=True).order_by("-version"))
+    record_access(request, action=Action.VIEW, objects=[plan, *([previous] if previous else [])])
+    context = {
+        "case": case,
+        "plan": plan,
+        "sections": _section_rows(plan),
+        "changes": _diff(previous, plan),
+        "previous": previous,
+        "versions": versions,
+        "print": request.GET.get("print") == "1",
+    }
+    template = "cases/safety_plan_print.html" if context["print"] else "cases/safety_plan.html"
+    return page(request, template, context)
+
+
+# --- the team (supervisors) ---------------------------------------------------------------------
+
+
+def _supervisor(request) -> None:
+    if Role.SUPERVISOR not in roles_of(request.user):
+        raise Http404
+
+
+@staff_page
+@audited
+def team(request):
+    _supervisor(request)
+    user = request.user
+    now = timezone.now()
+    staff = list(
+        User.objects.filter(
+            program_id=user.program_id, is_active=True, groups__name__in=[Role.NAVIGATOR.label, Role.PEER.label]
+        )
+        .distinct()
+        .order_by("last_name", "first_name", "username")
+    )
+    open_cases = Case.objects.visible_to(user).open()
+    counts: dict[int, dict] = {member.pk: {"cases": 0, "overdue": 0} for member in staff}
+    for navigator_id, peer_id in open_cases.values_list("navigator_id", "peer_id"):
+        for member_id in {navigator_id, peer_id} - {None}:
+            if member_id in counts:
+                counts[member_id]["cases"] += 1
+    overdue = list(
+        FollowUp.objects.visible_to(user)
+        .filter(case__in=open_cases, done_at__isnull=True, is_missed=False, due_at__lt=now)
+        .select_related("case__individual", "case__navigator", "case__peer", "owner")
+        .order_by("due_at", "pk")[:PAGE_SIZE]
+    )
+    for follow_up in overdue:
+        if follow_up.owner_id in counts:
+            counts[follow_up.owner_id]["overdue"] += 1
+    unassigned = list(open_cases.filter(navigator__isnull=True).select_related("individual")[:PAGE_SIZE])
+    record_access(request, action=Action.LIST, objects=[*overdue, *unassigned])
+    context = {
+        "members": [(member, counts[member.pk]) for member in staff],
+        "overdue": overdue,
+        "unassigned": unassigned,
+        "now": now,
+    }
+    return page(request, "cases/team.html", context)
+
+
+@staff_page
+@audited
+@require_http_methods(["GET", "POST"])
+def reassign(request, pk: int):
+    _supervisor(request)
+    case = _visible_case(request, pk)
+    members = User.objects.filter(program_id=request.user.program_id, is_active=True).order_by("last_name", "username")
+    form = ReassignForm(
+        request.POST or None,
+        navigators=members.filter(groups__name=Role.NAVIGATOR.label),
+        peers=members.filter(groups__name=Role.PEER.label),
+        initial={"navigator": case.navigator_id, "peer": case.peer_id},
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.reassign_case(
+                case, by=request.user, navigator=form.cleaned_data["navigator"], peer=form.cleaned_data["peer"]
+            )
+        except ValidationError as error:
+            form_errors(form, error)
+        else:
+            record_access(request, action=Action.UPDATE, objects=[case])
+            messages.success(request, "Case reassigned.")
+            return redirect("cases:team")
+    record_access(request, action=Action.VIEW, objects=[case])
+    status = 400 if form.is_bound else 200
+    return page(request, "cases/reassign.html", {"case": case, "form": form}, status=status)

@@ -1,0 +1,10 @@
+"""Forms of the partner page. Validation only; the views call referrals.services."""
+
+from django import forms
+
+
+class PartnerActionForm(forms.Form):
+    """One form for every move; the view says which fields a move needs."""
+
+    reason = forms.CharField(label="Reason", required=False, max_length=500, widget=forms.Textarea(attrs={"rows": 2}))
+    note = forms.CharField(label="Note", required=False, max_length=1000, widget=forms.Textarea(attrs={"rows": 2}))

@@ -1,0 +1,10 @@
+from django.urls import path
+
+from providers import views
+
+app_name = "providers"
+urlpatterns = [
+    path("", views.partner_home, name="partner_home"),
+    path("referrals/<int:pk>/", views.partner_referral, name="partner_referral"),
+    path("referrals/<int:pk>/<slug:move>/", views.partner_move, name="partner_move"),
+]

@@ -1,0 +1,108 @@
+"""The partner page: for agencies with no system of their own. A partner user sees only referrals
+addressed to their organisation (Referral.objects.visible_to) and answers them through
+referrals.services; staff get a 404 here, as partner users do on staff pages."""
+
+from functools import wraps
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.db.models import Case, IntegerField, Value, When
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
+
+from accounts.roles import Role, roles_of
+from audit.access import Action, audited, record_access
+from providers.forms import PartnerActionForm
+from providers.models import ServiceCapacity
+from referrals import services
+from referrals.models import OPEN, Referral, Status
+
+# move -> (service function, the statuses it starts from, the field it needs, button label)
+MOVES = {
+    "accept": (services.accept_referral, {Status.REQUESTED}, "note", "Accept"),
+    "decline": (services.reject_referral, {Status.REQUESTED}, "reason", "Decline"),
+    "start": (services.start_referral, {Status.ACCEPTED, Status.ON_HOLD}, "note", "Started working with them"),
+    "complete": (
+        services.complete_referral,
+        {Status.ACCEPTED, Status.IN_PROGRESS, Status.ON_HOLD},
+        "outcome_note",
+        "Completed",
+    ),
+    "fail": (services.fail_referral, {Status.ACCEPTED, Status.IN_PROGRESS, Status.ON_HOLD}, "reason", "Could not help"),
+}
+PAGE_SIZE = 50
+
+
+def partner_page(view):
+    @login_required
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        user = request.user
+        if not user.is_partner_user or Role.PARTNER not in roles_of(user):
+            raise Http404
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def _referrals(request):
+    return Referral.objects.visible_to(request.user).select_related("individual", "service")
+
+
+def _moves_for(referral) -> list[tuple[str, str, str]]:
+    return [(move, label, field) for move, (_fn, starts, field, label) in MOVES.items() if referral.status in starts]
+
+
+@partner_page
+@audited
+def partner_home(request):
+    open_first = Case(When(status__in=sorted(OPEN), then=Value(0)), default=Value(1), output_field=IntegerField())
+    referrals = list(_referrals(request).order_by(open_first, "-updated_at", "-pk")[:PAGE_SIZE])
+    capacities = list(
+        ServiceCapacity.objects.filter(service__organization_id=request.user.partner_organization_id)
+        .select_related("service")
+        .order_by("service__name", "unit")
+    )
+    record_access(request, action=Action.LIST, objects=referrals)
+    context = {
+        "organization": request.user.partner_organization,
+        "rows": [(referral, _moves_for(referral)) for referral in referrals],
+        "capacities": capacities,
+    }
+    return render(request, "providers/partner_home.html", context)
+
+
+@partner_page
+@audited
+def partner_referral(request, pk: int):
+    referral = get_object_or_404(_referrals(request), pk=pk)
+    record_access(request, action=Action.VIEW, objects=[referral])
+    context = {"referral": referral, "moves": _moves_for(referral), "form": PartnerActionForm()}
+    return render(request, "providers/partner_referral.html", context)
+
+
+@partner_page
+@require_POST
+def partner_move(request, pk: int, move: str):
+    if move not in MOVES:
+        raise Http404
+    referral = get_object_or_404(_referrals(request), pk=pk)
+    function, _starts, field, _label = MOVES[move]
+    form = PartnerActionForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Please check the form.")
+        return redirect("providers:partner_referral", pk=pk)
+    text = form.cleaned_data["reason"] if field == "reason" else form.cleaned_data["note"]
+    if field == "reason" and not text.strip():
+        messages.error(request, "Please give a reason.")
+        return redirect("providers:partner_referral", pk=pk)
+    try:
+        function(referral, by=request.user, **{field: text})
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+        return redirect("providers:partner_referral", pk=pk)
+    record_access(request, action=Action.UPDATE, objects=[referral])
+    messages.success(request, f"Referral #{referral.pk}: {referral.get_status_display().lower()}.")
+    return redirect("providers:partner_home")

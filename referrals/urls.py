@@ -1,0 +1,10 @@
+from django.urls import path
+
+from referrals import views
+
+app_name = "referrals"
+urlpatterns = [
+    path("new/<int:case_pk>/", views.new_referral, name="new"),
+    path("<int:pk>/", views.detail, name="detail"),
+    path("<int:pk>/cancel/", views.cancel, name="cancel"),
+]

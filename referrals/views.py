@@ -1,0 +1,213 @@
+"""Staff referral pages: search the directory, check consent, send; a referral's status and history.
+
+Reads go through `visible_to`, every read of a person's record is audited, and every change goes
+through referrals.services.
+"""
+
+import math
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Q
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect
+from django.utils import timezone
+from django.views.decorators.http import require_http_methods, require_POST
+
+from audit.access import Action, audited, record_access
+from cases.models import Case
+from cases.views import form_errors, page, staff_page
+from providers.models import Service
+from referrals import services
+from referrals.consent import find_consent
+from referrals.forms import DirectorySearchForm, ReasonForm, ReferralForm
+from referrals.models import Delivery, Referral, ReferralEvent
+
+MAX_SERVICES = 30
+_SCAN = 300  # services read from the directory before the filters that run in Python
+
+
+def _km(lat1, lon1, lat2, lon2) -> float:
+    """Great-circle distance (haversine), in kilometres."""
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    dp, dl = p2 - p1, math.radians(lon2 - lon1)
+    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 6371 * 2 * math.asin(math.sqrt(a))
+
+
+def search_directory(filters: dict, *, origin, now, stale_after) -> list[dict]:
+    """Active services of active partners matching the filters, with capacity, freshness and distance.
+
+    Three queries whatever the number of results (services, capacities, locations)."""
+    services_qs = Service.objects.filter(status=Service.Status.ACTIVE, organization__is_active=True)
+    if filters.get("need"):
+        services_qs = services_qs.filter(need_domain=filters["need"])
+    if filters.get("age") is not None:
+        age = filters["age"]
+        services_qs = services_qs.filter(Q(min_age__isnull=True) | Q(min_age__lte=age))
+        services_qs = services_qs.filter(Q(max_age__isnull=True) | Q(max_age__gte=age))
+    for word in (filters.get("eligibility") or "").split():
+        services_qs = services_qs.filter(Q(eligibility__icontains=word) | Q(description__icontains=word))
+    services_qs = services_qs.select_related("organization").prefetch_related(
+        "capacities", "service_at_locations__location"
+    )
+    language = (filters.get("language") or "").strip().lower()
+    results = []
+    for service in services_qs.order_by("name", "pk")[:_SCAN]:
+        if language and language not in [code.lower() for code in service.languages]:
+            continue
+        capacities = [
+            {"obj": capacity, "is_stale": now - capacity.updated_at > stale_after}
+            for capacity in service.capacities.all()
+        ]
+        if filters.get("with_capacity") and not any(c["obj"].available > 0 for c in capacities):
+            continue
+        distance = None
+        if origin is not None:
+            points = [
+                sal.location
+                for sal in service.service_at_locations.all()
+                if sal.location.latitude is not None and not sal.location.is_confidential
+            ]
+            if points:
+                distance = min(_km(origin[0], origin[1], float(loc.latitude), float(loc.longitude)) for loc in points)
+        if filters.get("within_km") and (distance is None or distance > filters["within_km"]):
+            continue
+        results.append({"service": service, "capacities": capacities, "distance": distance})
+    results.sort(key=lambda row: (row["distance"] is None, row["distance"] or 0, row["service"].name))
+    return results[:MAX_SERVICES]
+
+
+def _age(born, today) -> int | None:
+    if born is None:
+        return None
+    return today.year - born.year - ((today.month, today.day) < (born.month, born.day))
+
+
+@staff_page
+@audited
+@require_http_methods(["GET", "POST"])
+def new_referral(request, case_pk: int):
+    user = request.user
+    case = get_object_or_404(
+        Case.objects.visible_to(user).select_related("individual", "encounter", "program"), pk=case_pk
+    )
+    if not user.has_perm("referrals.add_referral"):
+        raise Http404
+    person = case.individual
+    now = timezone.now()
+    search_data = request.GET.copy()
+    if "need" not in search_data and "age" not in search_data:
+        search_data["age"] = _age(person.date_of_birth, timezone.localdate())
+    search = DirectorySearchForm(search_data)
+    filters = search.cleaned_data if search.is_valid() else {}
+    encounter = case.encounter
+    origin = None
+    if encounter is not None and encounter.latitude is not None and encounter.longitude is not None:
+        origin = (float(encounter.latitude), float(encounter.longitude))
+    results = search_directory(filters, origin=origin, now=now, stale_after=case.program.stale_capacity_after)
+
+    chosen = None
+    consent = None
+    form = None
+    service_pk = request.POST.get("service") or request.GET.get("service")
+    if service_pk and str(service_pk).isdigit():
+        chosen = (
+            Service.objects.filter(status=Service.Status.ACTIVE, organization__is_active=True, pk=service_pk)
+            .select_related("organization")
+            .first()
+        )
+    if chosen is not None:
+        form = ReferralForm(request.POST or None)
+        includes_part2 = bool(form.is_bound and request.POST.get("includes_part2"))
+        consent = find_consent(
+            person, chosen.organization, need_domain=chosen.need_domain, includes_part2=includes_part2, at=now
+        )
+        if request.method == "POST" and form.is_valid():
+            data = form.cleaned_data
+            try:
+                with transaction.atomic():
+                    referral = services.create_referral(
+                        individual=person,
+                        service=chosen,
+                        by=user,
+                        case=case,
+                        reason=data["reason"],
+                        urgency=data["urgency"],
+                        shares_contact_details=data["shares_contact_details"],
+                        includes_part2=data["includes_part2"],
+                    )
+                    services.send_referral(referral, by=user)
+            except ValidationError as error:
+                form_errors(form, error)
+            else:
+                record_access(request, action=Action.CREATE, objects=[referral])
+                messages.success(request, f"Referral sent to {chosen.organization.name}.")
+                return redirect("referrals:detail", pk=referral.pk)
+    elif request.method == "POST":
+        raise Http404
+    record_access(request, action=Action.VIEW, objects=[case])
+    context = {
+        "case": case,
+        "person": person,
+        "search": search,
+        "results": results,
+        "chosen": chosen,
+        "consent": consent,
+        "form": form,
+        "origin": origin,
+        "querystring": request.GET.urlencode(),
+    }
+    status = 400 if form is not None and form.is_bound else 200
+    return page(request, "referrals/new.html", context, status=status)
+
+
+def _visible_referral(request, pk: int) -> Referral:
+    return get_object_or_404(
+        Referral.objects.visible_to(request.user).select_related(
+            "individual", "organization", "service", "consent", "created_by"
+        ),
+        pk=pk,
+    )
+
+
+@staff_page
+@audited
+def detail(request, pk: int):
+    referral = _visible_referral(request, pk)
+    events = list(
+        ReferralEvent.objects.visible_to(request.user)
+        .filter(referral=referral)
+        .select_related("actor_user", "actor_credential")
+    )
+    deliveries = list(Delivery.objects.visible_to(request.user).filter(referral=referral).order_by("created_at"))
+    record_access(request, action=Action.VIEW, objects=[referral, *events, *deliveries])
+    context = {
+        "referral": referral,
+        "events": events,
+        "deliveries": deliveries,
+        "cancel_form": ReasonForm(),
+        "can_cancel": referral.status in ("draft", "requested", "accepted", "in-progress", "on-hold")
+        and request.user.has_perm("referrals.add_referral"),
+    }
+    return page(request, "referrals/detail.html", context)
+
+
+@staff_page
+@audited
+@require_POST
+def cancel(request, pk: int):
+    referral = _visible_referral(request, pk)
+    form = ReasonForm(request.POST)
+    if form.is_valid():
+        try:
+            services.cancel_referral(referral, by=request.user, reason=form.cleaned_data["reason"])
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+        else:
+            record_access(request, action=Action.UPDATE, objects=[referral])
+            messages.success(request, "Referral cancelled.")
+    else:
+        messages.error(request, "Say why the referral is cancelled.")
+    return redirect("referrals:detail", pk=referral.pk)
