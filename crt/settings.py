@@ -73,6 +73,8 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "rest_framework",
     "django_filters",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI and Redoc assets, served by the app
     "accounts",
     "providers",
     "cases",
@@ -195,8 +197,36 @@ SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 12 * 60 * 60)
 X_FRAME_OPTIONS = "DENY"
 
 REST_FRAMEWORK = {
-    "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "providers.auth.PartnerCredentialAuthentication",  # Authorization: Bearer crt_<prefix>_<secret>
+        "rest_framework.authentication.SessionAuthentication",
+    ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    # The API's shared pieces (crt.api): one error shape, JSON only with a size limit, throttling.
+    "EXCEPTION_HANDLER": "crt.api.exception_handler",
+    "DEFAULT_PARSER_CLASSES": ["crt.api.LimitedJSONParser"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_THROTTLE_CLASSES": ["crt.api.ApiRateThrottle"],
+    "DEFAULT_PAGINATION_CLASS": "crt.api.Pagination",
+    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+}
+# Requests per credential (or user) per period, then 429 with Retry-After; and the largest body accepted.
+API_THROTTLE_RATE = env_str("API_THROTTLE_RATE", "600/min")
+API_MAX_BODY_BYTES = env_int("API_MAX_BODY_BYTES", 64 * 1024)
+SPECTACULAR_SETTINGS = {
+    "TITLE": "CRT Case & Referral API",
+    "DESCRIPTION": "Referrals, partner directory and capacity, and staff case work. Errors are RFC 9457 problem "
+    "documents; writes take Idempotency-Key; updates need If-Match. See docs/api.md.",
+    "VERSION": "1.0.0",
+    "OAS_VERSION": "3.1.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SCHEMA_PATH_PREFIX": r"/api/v1",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SWAGGER_UI_DIST": "SIDECAR",  # served by the app (drf-spectacular-sidecar): no CDN
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
 }
 
 EMAIL_BACKEND = env_str(

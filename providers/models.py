@@ -213,3 +213,32 @@ class PartnerCredential(models.Model):
 
     def matches(self, key: str) -> bool:
         return hmac.compare_digest(self.key_hash, hash_key(key))
+
+
+# --- api: Idempotency-Key records (crt.idempotency) --------------------------------------------
+
+
+class IdempotencyRecord(models.Model):
+    """The first answer to a POST sent with an Idempotency-Key, kept so a retry gets it again.
+
+    `owner` is "credential:<id>" or "user:<id>": keys of different callers never collide. A row with
+    no status_code is a request still running (a concurrent duplicate gets a 409).
+    """
+
+    owner = models.CharField(max_length=40)
+    key = models.CharField(max_length=200)
+    method = models.CharField(max_length=10)
+    path = models.CharField(max_length=300)
+    request_hash = models.CharField(max_length=64)
+    status_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    response_body = models.JSONField(null=True, blank=True)
+    response_headers = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField()
+    completed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["owner", "key"], name="idempotency_key_once_per_owner")]
+        indexes = [models.Index(fields=["created_at"], name="idempotency_created")]  # purge of old keys
+
+    def __str__(self) -> str:
+        return f"Idempotency key of {self.owner}"

@@ -1,0 +1,276 @@
+"""Referrals over the API.
+
+/api/v1/partner/referrals/  a partner credential's referrals (addressed to its organisation, once
+                            sent): list, detail, and the partner's moves as actions.
+/api/v1/referrals/          program staff: list, detail, create (a draft), send, cancel.
+
+Every move goes through referrals.services; the view only validates input, checks If-Match against
+the locked row, and records the access. Someone else's referral is a 404.
+"""
+
+from django.db import transaction
+from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_view
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import NotFound
+from rest_framework.response import Response
+
+from audit.models import Action
+from cases.models import Case, Individual
+from crt.api import (
+    IDEMPOTENCY_KEY,
+    IF_MATCH,
+    IsPartnerCredential,
+    IsProgramStaff,
+    StrictSerializer,
+    actor,
+    audit,
+    check_if_match,
+    error_responses,
+    validated,
+    with_etag,
+)
+from crt.idempotency import IdempotentMixin
+from providers.models import Service
+from referrals import services
+from referrals.filters import ReferralFilter, StaffReferralFilter
+from referrals.models import Referral
+from referrals.serializers import (
+    PARTNER_DISCLOSURE,
+    AppointmentInput,
+    BusinessStatusInput,
+    CancelInput,
+    CompleteInput,
+    FailInput,
+    NoteInput,
+    PartnerReferralSerializer,
+    ReasonInput,
+    ReferralCreateInput,
+    StaffReferralSerializer,
+)
+
+READ_ERRORS = error_responses(400, 401, 403, 404, 429)
+WRITE_ERRORS = error_responses(400, 401, 403, 404, 409, 412, 413, 415, 422, 428, 429)
+
+
+class _ReferralViewSet(IdempotentMixin, viewsets.GenericViewSet):
+    lookup_value_regex = r"[0-9]+"
+    audit_detail = ""
+
+    def list(self, request, *args, **kwargs):
+        queryset = self.filter_queryset(self.get_queryset())
+        page = list(self.paginate_queryset(queryset))
+        audit(request, page, action=Action.LIST, detail=self.audit_detail)
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+    def retrieve(self, request, *args, **kwargs):
+        referral = self.get_object()
+        audit(request, [referral], action=Action.VIEW, detail=self.audit_detail)
+        return with_etag(Response(self.get_serializer(referral).data), referral)
+
+    def _move(self, request, pk, move, **arguments):
+        """Lock the caller's view of the referral, check If-Match, make the move, answer with the result."""
+        with transaction.atomic():
+            locked = Referral.objects.visible_to(actor(request)).select_for_update().filter(pk=pk).first()
+            if locked is None:
+                raise NotFound("Referral not found.")
+            check_if_match(request, locked)
+            move(locked, by=actor(request), **arguments)
+            referral = self.get_queryset().get(pk=pk)
+            audit(request, [referral], action=Action.UPDATE)
+            if request.auth is not None:
+                audit(request, [referral], action=Action.VIEW, detail=self.audit_detail)
+        return with_etag(Response(self.get_serializer(referral).data), referral)
+
+
+def _partner_action(summary: str, request_serializer=None, example: dict | None = None):
+    examples = [OpenApiExample("Example", value=example, request_only=True)] if example else []
+    return extend_schema(
+        summary=summary,
+        request=request_serializer,
+        parameters=[IF_MATCH, IDEMPOTENCY_KEY],
+        responses={200: PartnerReferralSerializer, **WRITE_ERRORS},
+        examples=examples,
+    )
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="Referrals addressed to your organisation",
+        description="Newest change first; cursor pagination (page_size up to 100). Only what the referral shares.",
+        responses={200: PartnerReferralSerializer(many=True), **READ_ERRORS},
+    ),
+    retrieve=extend_schema(
+        summary="One referral addressed to your organisation",
+        description="The ETag header (also the `etag` field) is what If-Match needs to change it.",
+        responses={200: PartnerReferralSerializer, **READ_ERRORS},
+    ),
+)
+class PartnerReferralViewSet(_ReferralViewSet):
+    permission_classes = [IsPartnerCredential]
+    serializer_class = PartnerReferralSerializer
+    filterset_class = ReferralFilter
+    audit_detail = PARTNER_DISCLOSURE
+
+    def get_queryset(self):
+        return (
+            Referral.objects.visible_to(actor(self.request))
+            .select_related("individual", "service")
+            .order_by("-updated_at", "-id")
+        )
+
+    @_partner_action("Accept a requested referral", NoteInput, {"note": "We will call within two days."})
+    @action(detail=True, methods=["post"])
+    def accept(self, request, pk=None):
+        data = validated(NoteInput, request)
+        return self._move(request, pk, services.accept_referral, note=data["note"])
+
+    @_partner_action("Decline a requested referral (reason required)", ReasonInput, {"reason": "No beds this month."})
+    @action(detail=True, methods=["post"])
+    def reject(self, request, pk=None):
+        data = validated(ReasonInput, request)
+        return self._move(request, pk, services.reject_referral, reason=data["reason"])
+
+    @_partner_action("Start working with the person (accepted → in-progress)", NoteInput)
+    @action(detail=True, methods=["post"])
+    def start(self, request, pk=None):
+        data = validated(NoteInput, request)
+        return self._move(request, pk, services.start_referral, note=data["note"])
+
+    @_partner_action("Put on hold (reason required)", ReasonInput, {"reason": "Person is in hospital."})
+    @action(detail=True, methods=["post"])
+    def hold(self, request, pk=None):
+        data = validated(ReasonInput, request)
+        return self._move(request, pk, services.hold_referral, reason=data["reason"])
+
+    @_partner_action("Resume (on-hold → in-progress)", NoteInput)
+    @action(detail=True, methods=["post"])
+    def resume(self, request, pk=None):
+        data = validated(NoteInput, request)
+        return self._move(request, pk, services.resume_referral, note=data["note"])
+
+    @_partner_action("Complete, with an outcome note", CompleteInput, {"outcome_note": "Enrolled in housing."})
+    @action(detail=True, methods=["post"])
+    def complete(self, request, pk=None):
+        data = validated(CompleteInput, request)
+        return self._move(request, pk, services.complete_referral, outcome_note=data["outcome_note"])
+
+    @_partner_action(
+        "Mark as failed (reason required, outcome note optional)",
+        FailInput,
+        {"reason": "Could not reach the person.", "outcome_note": "Three calls, two texts."},
+    )
+    @action(detail=True, methods=["post"])
+    def fail(self, request, pk=None):
+        data = validated(FailInput, request)
+
+        def fail_with_note(referral, *, by, reason, outcome_note):
+            if outcome_note:
+                services.record_outcome_note(referral, by=by, note=outcome_note)
+            return services.fail_referral(referral, by=by, reason=reason)
+
+        return self._move(request, pk, fail_with_note, reason=data["reason"], outcome_note=data["outcome_note"])
+
+    @_partner_action("Set the appointment time", AppointmentInput, {"appointment_at": "2026-12-01T14:30:00-06:00"})
+    @action(detail=True, methods=["post"])
+    def appointment(self, request, pk=None):
+        data = validated(AppointmentInput, request)
+        return self._move(request, pk, services.set_appointment, appointment_at=data["appointment_at"])
+
+    @_partner_action(
+        "Report progress in plain words (business status)",
+        BusinessStatusInput,
+        {"business_status": "waitlisted", "note": "Third on the list."},
+    )
+    @action(detail=True, methods=["post"], url_path="business-status")
+    def business_status(self, request, pk=None):
+        data = validated(BusinessStatusInput, request)
+        return self._move(
+            request, pk, services.set_business_status, business_status=data["business_status"], note=data["note"]
+        )
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="Referrals of your program (as your role allows)",
+        responses={200: StaffReferralSerializer(many=True), **READ_ERRORS},
+    ),
+    retrieve=extend_schema(summary="One referral", responses={200: StaffReferralSerializer, **READ_ERRORS}),
+)
+class StaffReferralViewSet(mixins.CreateModelMixin, _ReferralViewSet):
+    permission_classes = [IsProgramStaff]
+    serializer_class = StaffReferralSerializer
+    filterset_class = StaffReferralFilter
+
+    def get_queryset(self):
+        return (
+            Referral.objects.visible_to(self.request.user)
+            .select_related("service", "organization")
+            .order_by("-updated_at", "-id")
+        )
+
+    @extend_schema(
+        summary="Make a draft referral (nothing is shared until it is sent)",
+        request=ReferralCreateInput,
+        parameters=[IDEMPOTENCY_KEY],
+        responses={201: StaffReferralSerializer, **error_responses(400, 401, 403, 404, 409, 413, 415, 422, 429)},
+        examples=[
+            OpenApiExample(
+                "Housing referral",
+                value={"individual": 12, "service": 3, "reason": "Needs a shelter bed tonight.", "urgency": "urgent"},
+                request_only=True,
+            )
+        ],
+    )
+    def create(self, request, *args, **kwargs):
+        data = validated(ReferralCreateInput, request)
+        user = request.user
+        individual = Individual.objects.visible_to(user).filter(pk=data["individual"]).first()
+        if individual is None:
+            raise NotFound("Person not found.")
+        service = Service.objects.filter(pk=data["service"]).first()
+        if service is None:
+            raise NotFound("Service not found.")
+        case = None
+        if data["case"] is not None:
+            case = Case.objects.visible_to(user).filter(pk=data["case"]).first()
+            if case is None:
+                raise NotFound("Case not found.")
+        with transaction.atomic():
+            referral = services.create_referral(
+                individual=individual,
+                service=service,
+                case=case,
+                by=user,
+                reason=data["reason"],
+                urgency=data["urgency"],
+                shares_contact_details=data["shares_contact_details"],
+                includes_part2=data["includes_part2"],
+            )
+            referral = self.get_queryset().get(pk=referral.pk)
+            audit(request, [referral], action=Action.CREATE)
+        response = Response(self.get_serializer(referral).data, status=status.HTTP_201_CREATED)
+        response["Location"] = f"/api/v1/referrals/{referral.pk}/"
+        return with_etag(response, referral)
+
+    @extend_schema(
+        summary="Send a draft to the partner (consent is checked now)",
+        request=None,
+        parameters=[IF_MATCH, IDEMPOTENCY_KEY],
+        responses={200: StaffReferralSerializer, **WRITE_ERRORS},
+    )
+    @action(detail=True, methods=["post"])
+    def send(self, request, pk=None):
+        validated(StrictSerializer, request)  # no body fields: refuse any
+        return self._move(request, pk, services.send_referral)
+
+    @extend_schema(
+        summary="Cancel a referral (reason required)",
+        request=CancelInput,
+        parameters=[IF_MATCH, IDEMPOTENCY_KEY],
+        responses={200: StaffReferralSerializer, **WRITE_ERRORS},
+    )
+    @action(detail=True, methods=["post"])
+    def cancel(self, request, pk=None):
+        data = validated(CancelInput, request)
+        return self._move(request, pk, services.cancel_referral, reason=data["reason"])

@@ -1,0 +1,27 @@
+"""One FilterSet per referral list."""
+
+import django_filters
+
+from providers.models import NeedDomain
+from referrals.models import Referral, Status
+
+
+class ReferralFilter(django_filters.FilterSet):
+    status = django_filters.MultipleChoiceFilter(choices=Status.choices, help_text="Repeat to match several.")
+    updated_since = django_filters.IsoDateTimeFilter(
+        field_name="updated_at", lookup_expr="gte", help_text="Only referrals changed at or after this time."
+    )
+    need_domain = django_filters.ChoiceFilter(choices=NeedDomain.choices)
+
+    class Meta:
+        model = Referral
+        fields = ["status", "updated_since", "need_domain"]
+
+
+class StaffReferralFilter(ReferralFilter):
+    individual = django_filters.NumberFilter(field_name="individual_id")
+    case = django_filters.NumberFilter(field_name="case_id")
+
+    class Meta:
+        model = Referral
+        fields = ["status", "updated_since", "need_domain", "individual", "case"]

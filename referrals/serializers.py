@@ -1,0 +1,203 @@
+"""Referral serializers. Output ones list every field; input ones only validate (views call services).
+
+Minimum necessary for partners (DESIGN.md §8): a partner sees who the person is, how to reach them
+safely, and what the referral asks. Never assessments, encounter narrative, safety notes, risk, or
+identifiers. A person marked do-not-contact, or a referral that does not share contact details,
+carries no phone, email or address; safe channels and times always travel. A referral that includes
+42 CFR Part 2 information was sent under a consent covering it (referrals.services checks at send)
+and carries the redisclosure notice.
+"""
+
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from crt.api import StrictSerializer
+from referrals.consent import PART2_REDISCLOSURE_NOTICE
+from referrals.models import Referral
+
+# What a partner read discloses, in words, for the audit row (never the values).
+PARTNER_DISCLOSURE = "name, date of birth, language, safe-contact preferences, contact details, need, urgency, reason"
+
+
+class PartnerPersonSerializer(serializers.Serializer):
+    name = serializers.CharField(help_text="Preferred name if given, else the legal first name, and last name.")
+    legal_first_name = serializers.CharField()
+    legal_last_name = serializers.CharField()
+    date_of_birth = serializers.DateField(allow_null=True)
+    pronouns = serializers.CharField(allow_blank=True)
+    primary_language = serializers.CharField()
+    needs_interpreter = serializers.BooleanField()
+    is_do_not_contact = serializers.BooleanField(help_text="True: do not contact the person directly.")
+    phone = serializers.CharField(allow_null=True, help_text="Null when do-not-contact or not shared.")
+    email = serializers.CharField(allow_null=True, help_text="Null when do-not-contact or not shared.")
+    address = serializers.CharField(allow_null=True, help_text="Null when do-not-contact or not shared.")
+    safe_contact_channels = serializers.ListField(child=serializers.CharField())
+    safe_contact_times = serializers.CharField(allow_blank=True)
+
+
+def partner_person(referral: Referral) -> dict:
+    person = referral.individual
+    shares = referral.shares_contact_details and not person.is_do_not_contact
+    return {
+        "name": person.display_name,
+        "legal_first_name": person.legal_first_name,
+        "legal_last_name": person.legal_last_name,
+        "date_of_birth": person.date_of_birth.isoformat() if person.date_of_birth else None,
+        "pronouns": person.pronouns,
+        "primary_language": person.primary_language,
+        "needs_interpreter": person.needs_interpreter,
+        "is_do_not_contact": person.is_do_not_contact,
+        "phone": (person.phone or None) if shares else None,
+        "email": (person.email or None) if shares else None,
+        "address": (person.address or None) if shares else None,
+        "safe_contact_channels": list(person.safe_contact_channels or []),
+        "safe_contact_times": person.safe_contact_times,
+    }
+
+
+class ServiceRefSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+
+
+class PartnerReferralSerializer(serializers.ModelSerializer):
+    person = serializers.SerializerMethodField()
+    service = ServiceRefSerializer()
+    part2_notice = serializers.SerializerMethodField(
+        help_text="The 42 CFR Part 2 redisclosure notice; present (non-null) when the referral includes "
+        "substance-use information."
+    )
+    etag = serializers.SerializerMethodField(help_text="The value to send as If-Match to change this referral.")
+    business_status = serializers.ChoiceField(
+        choices=Referral.BusinessStatus.choices, allow_blank=True, read_only=True, help_text="Empty when none."
+    )
+
+    class Meta:
+        model = Referral
+        fields = [
+            "id",
+            "status",
+            "status_reason",
+            "business_status",
+            "need_domain",
+            "urgency",
+            "reason",
+            "includes_part2",
+            "part2_notice",
+            "appointment_at",
+            "outcome_note",
+            "service",
+            "person",
+            "requested_at",
+            "updated_at",
+            "version",
+            "etag",
+        ]
+        read_only_fields = fields
+
+    @extend_schema_field(PartnerPersonSerializer)
+    def get_person(self, referral) -> dict:
+        return partner_person(referral)
+
+    def get_part2_notice(self, referral) -> str | None:
+        return PART2_REDISCLOSURE_NOTICE if referral.includes_part2 else None
+
+    def get_etag(self, referral) -> str:
+        return f'"{referral.pk}-{referral.version}"'
+
+
+class StaffReferralSerializer(serializers.ModelSerializer):
+    service = ServiceRefSerializer()
+    organization = ServiceRefSerializer()
+    etag = serializers.SerializerMethodField()
+    business_status = serializers.ChoiceField(choices=Referral.BusinessStatus.choices, allow_blank=True, read_only=True)
+    next_action_owner = serializers.ChoiceField(
+        choices=Referral.NextActionOwner.choices, allow_blank=True, read_only=True
+    )
+
+    class Meta:
+        model = Referral
+        fields = [
+            "id",
+            "individual_id",
+            "case_id",
+            "service",
+            "organization",
+            "status",
+            "status_reason",
+            "business_status",
+            "need_domain",
+            "urgency",
+            "reason",
+            "shares_contact_details",
+            "includes_part2",
+            "consent_id",
+            "appointment_at",
+            "outcome_note",
+            "next_action_owner",
+            "next_action_due_at",
+            "chase_level",
+            "created_by_id",
+            "created_at",
+            "requested_at",
+            "updated_at",
+            "version",
+            "etag",
+        ]
+        read_only_fields = fields
+        extra_kwargs = {
+            "individual_id": {"read_only": True},
+        }
+
+    def get_etag(self, referral) -> str:
+        return f'"{referral.pk}-{referral.version}"'
+
+    def get_fields(self):
+        fields = super().get_fields()
+        for name in ("individual_id", "case_id", "consent_id", "created_by_id"):
+            fields[name] = serializers.IntegerField(read_only=True, allow_null=name in ("case_id", "consent_id"))
+        return fields
+
+
+# --- input --------------------------------------------------------------------------------------
+
+
+class NoteInput(StrictSerializer):
+    note = serializers.CharField(required=False, allow_blank=True, max_length=1000, default="")
+
+
+class ReasonInput(StrictSerializer):
+    reason = serializers.CharField(max_length=500)
+    note = serializers.CharField(required=False, allow_blank=True, max_length=1000, default="")
+
+
+class CompleteInput(StrictSerializer):
+    outcome_note = serializers.CharField(required=False, allow_blank=True, max_length=1000, default="")
+
+
+class FailInput(StrictSerializer):
+    reason = serializers.CharField(max_length=500)
+    outcome_note = serializers.CharField(required=False, allow_blank=True, max_length=1000, default="")
+
+
+class AppointmentInput(StrictSerializer):
+    appointment_at = serializers.DateTimeField(help_text="With a time zone, e.g. 2026-12-01T14:30:00-06:00.")
+
+
+class BusinessStatusInput(StrictSerializer):
+    business_status = serializers.ChoiceField(choices=Referral.BusinessStatus.choices)
+    note = serializers.CharField(required=False, allow_blank=True, max_length=1000, default="")
+
+
+class ReferralCreateInput(StrictSerializer):
+    individual = serializers.IntegerField(min_value=1)
+    service = serializers.IntegerField(min_value=1)
+    case = serializers.IntegerField(min_value=1, required=False, allow_null=True, default=None)
+    reason = serializers.CharField(max_length=10_000)
+    urgency = serializers.ChoiceField(choices=Referral.Urgency.choices, default=Referral.Urgency.ROUTINE)
+    shares_contact_details = serializers.BooleanField(default=True)
+    includes_part2 = serializers.BooleanField(default=False)
+
+
+class CancelInput(StrictSerializer):
+    reason = serializers.CharField(max_length=500)
