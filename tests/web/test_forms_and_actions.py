@@ -1,0 +1,300 @@
+"""Logging a contact, safety plans, referrals, the partner page and the team page: what each saves,
+what each refuses (with nothing saved), and who gets a 404."""
+
+from datetime import timedelta
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+
+from cases.models import Contact, FollowUp, SafetyPlan
+from referrals.models import Referral
+from tests import factories as f
+from tests.web.conftest import signed_in
+
+pytestmark = pytest.mark.django_db
+
+
+def _local(dt) -> str:
+    return timezone.localtime(dt).strftime("%Y-%m-%dT%H:%M")
+
+
+# --- log a contact ------------------------------------------------------------------------------
+
+
+def test_reached_contact_completes_the_overdue_follow_up_it_answers(client, peer, case):
+    response = signed_in(client, peer).post(
+        reverse("cases:log_contact", args=[case.pk]),
+        {"outcome": "reached", "method": "phone", "occurred_at": _local(timezone.now())},
+    )
+    assert response.status_code == 302
+    contact = Contact.objects.get(case=case)
+    assert contact.made_by == peer
+    assert contact.follow_up.label == "24h"
+    assert FollowUp.objects.get(case=case, label="24h").done_at is not None
+    assert "completed the 24h follow-up" in client.get(response["Location"]).content.decode()
+
+
+def test_attempted_contact_completes_no_follow_up(client, navigator, case):
+    signed_in(client, navigator).post(
+        reverse("cases:log_contact", args=[case.pk]),
+        {"outcome": "attempted", "method": "text", "occurred_at": _local(timezone.now())},
+    )
+    assert Contact.objects.get(case=case).follow_up is None
+    assert not FollowUp.objects.filter(case=case, done_at__isnull=False).exists()
+
+
+def test_contact_in_the_future_is_refused_with_a_field_error_and_nothing_saved(client, navigator, case):
+    response = signed_in(client, navigator).post(
+        reverse("cases:log_contact", args=[case.pk]),
+        {"outcome": "reached", "method": "phone", "occurred_at": _local(timezone.now() + timedelta(days=1))},
+    )
+    assert response.status_code == 400
+    assert "cannot be in the future" in response.content.decode()
+    assert not Contact.objects.exists()
+
+
+def test_contact_on_a_closed_case_shows_the_services_refusal(client, navigator, case):
+    case.status, case.closed_reason, case.closed_at = "closed", "goals_met", timezone.now()
+    case.save()
+    response = signed_in(client, navigator).post(
+        reverse("cases:log_contact", args=[case.pk]),
+        {"outcome": "reached", "method": "phone", "occurred_at": _local(timezone.now())},
+    )
+    assert response.status_code == 400
+    assert "This case is closed" in response.content.decode()
+    assert not Contact.objects.exists()
+
+
+def test_contact_form_for_someone_elses_case_is_not_found(client, navigator_elsewhere, paramedic, case):
+    url = reverse("cases:log_contact", args=[case.pk])
+    assert signed_in(client, navigator_elsewhere).get(url).status_code == 404
+    assert signed_in(client, paramedic).get(url).status_code == 404  # responders do not see the care record
+
+
+def test_contact_form_needs_the_csrf_token(navigator, case):
+    browser = Client(enforce_csrf_checks=True)
+    browser.force_login(navigator)
+    response = browser.post(
+        reverse("cases:log_contact", args=[case.pk]),
+        {"outcome": "reached", "method": "phone", "occurred_at": _local(timezone.now())},
+    )
+    assert response.status_code == 403
+    assert not Contact.objects.exists()
+
+
+# --- safety plans -------------------------------------------------------------------------------
+
+PLAN = {
+    "warning_signs": "not sleeping\nskipping meals",
+    "coping_strategies": "walk the dog",
+    "distractions": "Cousin Ana | library | 405-555-0111",
+    "help_contacts": "Aunt Rosa | 405-555-0102 | aunt",
+    "professional_contacts": "Dr. Lee | 405-555-0199",
+    "environment_steps": "medication | lock box at sister's | sister | in_progress",
+    "most_important": "My kids",
+    "participants": "Dana Reyes | individual\nNina | staff",
+    "copy_kept_at": "On the fridge",
+    "review_on": "",
+}
+
+
+def test_saving_the_safety_plan_makes_a_new_version_and_shows_what_changed(client, navigator, case):
+    c = signed_in(client, navigator)
+    url = reverse("cases:safety_plan_edit", args=[case.pk])
+    assert c.post(url, PLAN).status_code == 302
+    response = c.post(url, {**PLAN, "coping_strategies": "walk the dog\nplay guitar", "warning_signs": "not sleeping"})
+    assert response["Location"] == reverse("cases:safety_plan", args=[case.pk, 2])
+    first, second = SafetyPlan.objects.filter(case=case).order_by("version")
+    assert not first.is_current and second.is_current
+    assert second.environment_steps == [
+        {"method": "medication", "step": "lock box at sister's", "who": "sister", "status": "in_progress"}
+    ]
+    body = c.get(response["Location"]).content.decode()
+    assert "Added: play guitar" in body and "Removed: skipping meals" in body
+
+
+def test_safety_plan_with_an_unknown_participant_role_is_refused_and_nothing_saved(client, navigator, case):
+    response = signed_in(client, navigator).post(
+        reverse("cases:safety_plan_edit", args=[case.pk]), {**PLAN, "participants": "Someone | neighbour"}
+    )
+    assert response.status_code == 400
+    assert "A participant&#x27;s role is one of" in response.content.decode()
+    assert not SafetyPlan.objects.exists()
+
+
+def test_safety_plan_print_view_uses_the_print_stylesheet(client, navigator, case):
+    plan = f.SafetyPlanFactory(case=case, created_by=navigator)
+    body = (
+        signed_in(client, navigator)
+        .get(reverse("cases:safety_plan", args=[case.pk, plan.version]), {"print": "1"})
+        .content.decode()
+    )
+    assert "crt/print.css" in body and "call or text 988" in body and "not sleeping" in body
+
+
+def test_safety_plan_of_another_program_is_not_found(client, navigator_elsewhere, case):
+    plan = f.SafetyPlanFactory(case=case)
+    url = reverse("cases:safety_plan", args=[case.pk, plan.version])
+    assert signed_in(client, navigator_elsewhere).get(url).status_code == 404
+
+
+# --- referrals ----------------------------------------------------------------------------------
+
+
+def test_directory_search_filters_by_need_and_language_and_shows_capacity_freshness(client, navigator, case, service):
+    f.ServiceFactory(name="Detox beds", need_domain="recovery", languages=["en"])
+    f.ServiceFactory(name="English-only housing", need_domain="housing", languages=["en"])
+    stale = f.ServiceFactory(name="Old shelter", need_domain="housing", languages=["es"])
+    f.ServiceCapacityFactory(service=stale, updated_at=timezone.now() - timedelta(days=30))
+    body = (
+        signed_in(client, navigator)
+        .get(reverse("referrals:new", args=[case.pk]), {"need": "housing", "language": "es"})
+        .content.decode()
+    )
+    assert "Rapid rehousing" in body and "Old shelter" in body
+    assert "Detox beds" not in body and "English-only housing" not in body
+    assert "(stale)" in body
+
+
+def test_choosing_a_service_checks_consent_inline(client, navigator, case, service, consent):
+    c = signed_in(client, navigator)
+    url = reverse("referrals:new", args=[case.pk])
+    assert "Consent on file" in c.get(url, {"service": service.pk}).content.decode()
+    other = f.ServiceFactory(name="Food pantry", need_domain="food")
+    assert "No active consent covers" in c.get(url, {"service": other.pk}).content.decode()
+
+
+def test_sending_a_referral_requests_it_and_shows_its_page(client, navigator, case, service, consent):
+    c = signed_in(client, navigator)
+    response = c.post(
+        reverse("referrals:new", args=[case.pk]),
+        {
+            "service": service.pk,
+            "reason": "Lost housing last week.",
+            "urgency": "urgent",
+            "shares_contact_details": "on",
+        },
+    )
+    referral = Referral.objects.get()
+    assert response["Location"] == reverse("referrals:detail", args=[referral.pk])
+    assert (referral.status, referral.consent, referral.case, referral.urgency) == (
+        "requested",
+        consent,
+        case,
+        "urgent",
+    )
+    body = c.get(response["Location"]).content.decode()
+    assert "Requested" in body and "Awaiting partner" in body and "Draft" in body
+
+
+def test_referral_without_consent_is_refused_and_no_draft_is_left(client, navigator, case, service):
+    response = signed_in(client, navigator).post(
+        reverse("referrals:new", args=[case.pk]), {"service": service.pk, "reason": "Needs housing."}
+    )
+    assert response.status_code == 400
+    assert "No active consent covers" in response.content.decode()
+    assert not Referral.objects.exists()
+
+
+def test_referral_needs_a_reason(client, navigator, case, service, consent):
+    response = signed_in(client, navigator).post(
+        reverse("referrals:new", args=[case.pk]), {"service": service.pk, "reason": ""}
+    )
+    assert response.status_code == 400
+    assert "This field is required" in response.content.decode()
+    assert not Referral.objects.exists()
+
+
+def test_referral_pages_of_another_program_are_not_found(client, navigator_elsewhere, case, service):
+    referral = f.ReferralFactory(program=case.program, individual=case.individual, service=service)
+    c = signed_in(client, navigator_elsewhere)
+    assert c.get(reverse("referrals:new", args=[case.pk])).status_code == 404
+    assert c.get(reverse("referrals:detail", args=[referral.pk])).status_code == 404
+
+
+def test_navigator_cancels_a_referral_with_a_reason(client, navigator, case, service):
+    referral = f.ReferralFactory(program=case.program, individual=case.individual, service=service)
+    signed_in(client, navigator).post(reverse("referrals:cancel", args=[referral.pk]), {"reason": "Moved away."})
+    referral.refresh_from_db()
+    assert (referral.status, referral.status_reason) == ("cancelled", "Moved away.")
+
+
+# --- the partner page ---------------------------------------------------------------------------
+
+
+@pytest.fixture
+def sent(case, service):
+    return f.ReferralFactory(program=case.program, individual=case.individual, case=case, service=service)
+
+
+def test_partner_sees_only_referrals_addressed_to_their_agency(client, partner_user, sent, other_partner_org):
+    f.ReferralFactory(service__organization=other_partner_org, reason="Someone else's referral.")
+    body = signed_in(client, partner_user).get(reverse("providers:partner_home")).content.decode()
+    assert "Dana Reyes" in body and "Rapid rehousing" in body
+    assert "Someone else" not in body
+
+
+def test_partner_accepts_and_the_navigator_sees_the_new_status(client, partner_user, navigator, sent):
+    response = signed_in(client, partner_user).post(reverse("providers:partner_move", args=[sent.pk, "accept"]))
+    assert response.status_code == 302
+    sent.refresh_from_db()
+    assert sent.status == "accepted"
+    body = signed_in(client, navigator).get(reverse("referrals:detail", args=[sent.pk])).content.decode()
+    assert 'data-status="accepted"' in body and partner_user.get_full_name() in body
+
+
+def test_partner_decline_needs_a_reason(client, partner_user, sent):
+    c = signed_in(client, partner_user)
+    c.post(reverse("providers:partner_move", args=[sent.pk, "decline"]), {"reason": ""})
+    sent.refresh_from_db()
+    assert sent.status == "requested"
+    c.post(reverse("providers:partner_move", args=[sent.pk, "decline"]), {"reason": "No beds for families."})
+    sent.refresh_from_db()
+    assert (sent.status, sent.status_reason) == ("rejected", "No beds for families.")
+
+
+def test_partner_reports_an_outcome(client, partner_user, sent):
+    c = signed_in(client, partner_user)
+    c.post(reverse("providers:partner_move", args=[sent.pk, "accept"]))
+    c.post(reverse("providers:partner_move", args=[sent.pk, "complete"]), {"note": "Moved in on Friday."})
+    sent.refresh_from_db()
+    assert (sent.status, sent.outcome_note) == ("completed", "Moved in on Friday.")
+
+
+def test_another_agency_cannot_see_or_answer_the_referral(client, other_partner_user, sent):
+    c = signed_in(client, other_partner_user)
+    assert c.get(reverse("providers:partner_referral", args=[sent.pk])).status_code == 404
+    assert c.post(reverse("providers:partner_move", args=[sent.pk, "accept"])).status_code == 404
+    sent.refresh_from_db()
+    assert sent.status == "requested"
+
+
+def test_staff_get_not_found_on_the_partner_page(client, navigator, supervisor, sent):
+    for user in (navigator, supervisor):
+        c = signed_in(client, user)
+        assert c.get(reverse("providers:partner_home")).status_code == 404
+        assert c.post(reverse("providers:partner_move", args=[sent.pk, "accept"])).status_code == 404
+
+
+# --- the team -----------------------------------------------------------------------------------
+
+
+def test_supervisor_sees_overdue_work_across_the_team_and_reassigns_a_case(client, supervisor, navigator, case):
+    c = signed_in(client, supervisor)
+    body = c.get(reverse("cases:team")).content.decode()
+    assert "Dana Reyes" in body and "24h" in body
+    other = f.UserFactory(program=case.program, roles=["navigator"])
+    response = c.post(reverse("cases:reassign", args=[case.pk]), {"navigator": other.pk})
+    assert response.status_code == 302
+    case.refresh_from_db()
+    assert case.navigator == other
+    assert FollowUp.objects.get(case=case, label="24h").owner == other
+
+
+def test_team_page_is_for_supervisors_only(client, navigator, peer, case):
+    for user in (navigator, peer):
+        c = signed_in(client, user)
+        assert c.get(reverse("cases:team")).status_code == 404
+        assert c.post(reverse("cases:reassign", args=[case.pk]), {"navigator": user.pk}).status_code == 404
