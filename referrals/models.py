@@ -128,7 +128,10 @@ class Referral(models.Model):
         ordering = ["-created_at"]
         indexes = [
             # used by the chase sweep: only open referrals are ever scanned
-            models.Index(fields=["next_action_due_at"], name="referral_due_open", condition=Q(status__in=sorted(OPEN))),
+            # (with id, so reading the due keys is an index-only scan)
+            models.Index(
+                fields=["next_action_due_at", "id"], name="referral_due_open", condition=Q(status__in=sorted(OPEN))
+            ),
             # the partner's referral list: by organisation, newest change first
             models.Index(fields=["organization", "-updated_at", "-id"], name="referral_partner_list"),
             models.Index(fields=["individual", "created_at"], name="referral_person_timeline"),
