@@ -8,3 +8,7 @@ class PartnerActionForm(forms.Form):
 
     reason = forms.CharField(label="Reason", required=False, max_length=500, widget=forms.Textarea(attrs={"rows": 2}))
     note = forms.CharField(label="Note", required=False, max_length=1000, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class CapacityForm(forms.Form):
+    available = forms.IntegerField(label="Available now", min_value=0, max_value=1_000_000)

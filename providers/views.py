@@ -14,9 +14,11 @@ from django.views.decorators.http import require_POST
 
 from accounts.roles import Role, roles_of
 from audit.access import Action, audited, record_access
-from providers.forms import PartnerActionForm
+from providers import services as directory
+from providers.forms import CapacityForm, PartnerActionForm
 from providers.models import ServiceCapacity
 from referrals import services
+from referrals.consent import PART2_REDISCLOSURE_NOTICE
 from referrals.models import OPEN, Referral, Status
 
 # move -> (service function, the statuses it starts from, the field it needs, button label)
@@ -79,7 +81,12 @@ def partner_home(request):
 def partner_referral(request, pk: int):
     referral = get_object_or_404(_referrals(request), pk=pk)
     record_access(request, action=Action.VIEW, objects=[referral])
-    context = {"referral": referral, "moves": _moves_for(referral), "form": PartnerActionForm()}
+    context = {
+        "referral": referral,
+        "moves": _moves_for(referral),
+        "form": PartnerActionForm(),
+        "part2_notice": PART2_REDISCLOSURE_NOTICE,
+    }
     return render(request, "providers/partner_referral.html", context)
 
 
@@ -105,4 +112,35 @@ def partner_move(request, pk: int, move: str):
         return redirect("providers:partner_referral", pk=pk)
     record_access(request, action=Action.UPDATE, objects=[referral])
     messages.success(request, f"Referral #{referral.pk}: {referral.get_status_display().lower()}.")
+    return redirect("providers:partner_home")
+
+
+@partner_page
+@require_POST
+def partner_capacity(request, pk: int):
+    """One tap: a new available count for one unit of one of the partner's own services."""
+    capacity = get_object_or_404(
+        ServiceCapacity.objects.filter(service__organization_id=request.user.partner_organization_id).select_related(
+            "service"
+        ),
+        pk=pk,
+    )
+    form = CapacityForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Give the number available, from 0 to the maximum.")
+        return redirect("providers:partner_home")
+    try:
+        directory.update_capacity(
+            capacity.service,
+            by=request.user,
+            unit=capacity.unit,
+            available=form.cleaned_data["available"],
+            maximum=capacity.maximum,
+        )
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(
+            request, f"{capacity.service.name}: {form.cleaned_data['available']} {capacity.unit} available."
+        )
     return redirect("providers:partner_home")

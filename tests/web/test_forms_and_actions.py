@@ -298,3 +298,20 @@ def test_team_page_is_for_supervisors_only(client, navigator, peer, case):
         c = signed_in(client, user)
         assert c.get(reverse("cases:team")).status_code == 404
         assert c.post(reverse("cases:reassign", args=[case.pk]), {"navigator": user.pk}).status_code == 404
+
+
+def test_partner_updates_capacity_in_one_tap(client, partner_user, service):
+    capacity = service.capacities.get()
+    signed_in(client, partner_user).post(reverse("providers:partner_capacity", args=[capacity.pk]), {"available": 1})
+    capacity.refresh_from_db()
+    assert capacity.available == 1
+
+
+def test_partner_cannot_update_another_agencys_capacity(client, other_partner_user, service):
+    capacity = service.capacities.get()
+    response = signed_in(client, other_partner_user).post(
+        reverse("providers:partner_capacity", args=[capacity.pk]), {"available": 0}
+    )
+    assert response.status_code == 404
+    capacity.refresh_from_db()
+    assert capacity.available == 2
