@@ -330,6 +330,7 @@ IDEMPOTENCY_KEY = OpenApiParameter(
 def error_responses(*codes: int) -> dict:
     from drf_spectacular.utils import OpenApiResponse
 
+    codes = (*codes, 500)  # anything may fail on our side, in the same shape
     return {code: OpenApiResponse(ProblemSerializer, description=TITLES.get(code, "Error")) for code in codes}
 
 

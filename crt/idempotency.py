@@ -50,10 +50,12 @@ def _fingerprint(request) -> str:
 class IdempotentMixin:
     """Mix into a DRF view: every POST that carries Idempotency-Key is made at most once."""
 
+    idempotency_exempt_actions: tuple[str, ...] = ()
+
     def initial(self, request, *args, **kwargs):
         super().initial(request, *args, **kwargs)
         key = request.headers.get("Idempotency-Key")
-        if request.method != "POST" or not key:
+        if request.method != "POST" or not key or getattr(self, "action", None) in self.idempotency_exempt_actions:
             return
         owner = _owner(request)
         if owner is None:

@@ -108,6 +108,7 @@ def _partner_action(summary: str, request_serializer=None, example: dict | None 
 )
 class PartnerReferralViewSet(_ReferralViewSet):
     permission_classes = [IsPartnerCredential]
+    queryset = Referral.objects.none()  # for the schema; get_queryset scopes every request
     serializer_class = PartnerReferralSerializer
     filterset_class = ReferralFilter
     audit_detail = PARTNER_DISCLOSURE
@@ -199,6 +200,7 @@ class PartnerReferralViewSet(_ReferralViewSet):
 )
 class StaffReferralViewSet(mixins.CreateModelMixin, _ReferralViewSet):
     permission_classes = [IsProgramStaff]
+    queryset = Referral.objects.none()
     serializer_class = StaffReferralSerializer
     filterset_class = StaffReferralFilter
 
