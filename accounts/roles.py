@@ -141,21 +141,24 @@ def scope_for(user, kind: Kind) -> Scope:
     return Scope.NONE
 
 
-def sync_role_groups(apps) -> None:
+def sync_role_groups(apps, using: str = "default") -> None:
     """Create one group per role with exactly the permissions of PERMISSIONS (idempotent).
 
-    Takes an app registry so that the data migration can call it with historical models.
+    Takes an app registry of historical models: called by the roles data migration and after
+    every migrate (accounts.apps), so models added later are covered too.
     """
     from django.contrib.auth.management import create_permissions
 
     for app_config in apps.get_app_configs():
         app_config.models_module = True  # historical app configs need this for create_permissions
-        create_permissions(app_config, apps=apps, verbosity=0)
+        create_permissions(app_config, apps=apps, verbosity=0, using=using)
     Group = apps.get_model("auth", "Group")
     Permission = apps.get_model("auth", "Permission")
-    ours = Permission.objects.filter(content_type__app_label__in=["accounts", "providers", "cases", "referrals"])
+    ours = Permission.objects.using(using).filter(
+        content_type__app_label__in=["accounts", "providers", "cases", "referrals"]
+    )
     for role, codes in PERMISSIONS.items():
-        group, _ = Group.objects.get_or_create(name=role.label)
+        group, _ = Group.objects.using(using).get_or_create(name=role.label)
         if codes == ["*"]:
             group.permissions.set(ours)
             continue
