@@ -23,7 +23,13 @@ from accounts.models import User
 from accounts.roles import Kind, Role, Scope, roles_of, scope_for
 from audit.access import Action, audited, record_access
 from cases import services
-from cases.forms import CaseloadFilterForm, ContactForm, PeopleSearchForm, ReassignForm, SafetyPlanForm
+from cases.forms import (
+    CaseloadFilterForm,
+    ContactForm,
+    PeopleSearchForm,
+    ReassignForm,
+    SafetyPlanForm,
+)
 from cases.models import Assessment, Case, Consent, Contact, Encounter, FollowUp, Individual, SafetyPlan, SupportContact
 from referrals.models import OPEN, Referral
 
@@ -461,3 +467,4 @@ def reassign(request, pk: int):
     record_access(request, action=Action.VIEW, objects=[case])
     status = 400 if form.is_bound else 200
     return page(request, "cases/reassign.html", {"case": case, "form": form}, status=status)
+
