@@ -360,3 +360,8 @@ def validated(serializer_class, request, **kwargs) -> dict:
     serializer = serializer_class(data=request.data, **kwargs)
     serializer.is_valid(raise_exception=True)
     return serializer.validated_data
+
+
+def paginated_by(*ordering: str) -> type[Pagination]:
+    """Cursor pagination over another ordering (the first field should be indexed and mostly unique)."""
+    return type("Pagination", (Pagination,), {"ordering": ordering})

@@ -4,6 +4,14 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
 from rest_framework.routers import DefaultRouter
 
+from cases.api import (
+    CaseViewSet,
+    ConsentViewSet,
+    ContactViewSet,
+    EncounterViewSet,
+    FollowUpViewSet,
+    IndividualViewSet,
+)
 from providers.api import DirectoryServiceViewSet, PartnerServiceViewSet, PartnerWebhookViewSet
 from referrals.api import PartnerReferralViewSet, StaffReferralViewSet
 
@@ -13,6 +21,12 @@ router.register("partner/referrals", PartnerReferralViewSet, basename="partner-r
 router.register("referrals", StaffReferralViewSet, basename="referral")
 router.register("partner/services", PartnerServiceViewSet, basename="partner-service")
 router.register("directory/services", DirectoryServiceViewSet, basename="directory-service")
+router.register("individuals", IndividualViewSet, basename="individual")
+router.register("encounters", EncounterViewSet, basename="encounter")
+router.register("cases", CaseViewSet, basename="case")
+router.register("contacts", ContactViewSet, basename="contact")
+router.register("follow-ups", FollowUpViewSet, basename="follow-up")
+router.register("consents", ConsentViewSet, basename="consent")
 webhook = PartnerWebhookViewSet.as_view({"get": "retrieve", "put": "update"})
 rotate_secret = PartnerWebhookViewSet.as_view({"post": "rotate_secret"})
 

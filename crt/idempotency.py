@@ -23,7 +23,7 @@ from crt.api import ConflictError, Unprocessable, is_partner, problem
 from providers.models import IdempotencyRecord
 
 IDEMPOTENCY_TTL = timedelta(hours=24)
-REPLAYED_HEADERS = ("ETag", "Location", "Content-Type")
+REPLAYED_HEADERS = ("ETag", "Location")
 
 
 class _Replay(Exception):

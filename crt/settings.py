@@ -230,6 +230,9 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "ReferralStatusEnum": "referrals.models.Status",
         "ServiceStatusEnum": "providers.models.Service.Status",
+        "ContactMethodEnum": "cases.models.Contact.Method",
+        "ConsentMethodEnum": "cases.models.Consent.Method",
+        "NeedDomainEnum": "providers.models.NeedDomain",
     },
 }
 

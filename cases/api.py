@@ -1,0 +1,241 @@
+"""Staff and integrations over the API: people, case work, consents, and 911 call intake.
+
+/api/v1/individuals/       people (as the role's scope allows)
+/api/v1/encounters/        encounters; POST /api/v1/encounters/intake/ is the CAD system's new call
+/api/v1/cases/             cases on caseloads
+/api/v1/contacts/          logged contacts; POST logs one (cases.services.log_contact)
+/api/v1/follow-ups/        due follow-ups
+/api/v1/consents/          consents; POST records one (cases.intake.record_consent)
+
+Every list and detail records the access (audit.access.record_access) before answering; every write
+goes through a service and is recorded too. Someone else's record is a 404.
+"""
+
+from django.db import transaction
+from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_view
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import NotFound
+from rest_framework.response import Response
+
+from audit.models import Action
+from cases import intake
+from cases.filters import CaseFilter, ConsentFilter, ContactFilter, FollowUpFilter, IndividualFilter
+from cases.models import Case, Consent, Contact, Encounter, FollowUp, Individual
+from cases.serializers import (
+    CaseSerializer,
+    ConsentInput,
+    ConsentSerializer,
+    ContactInput,
+    ContactSerializer,
+    EncounterSerializer,
+    FollowUpSerializer,
+    IndividualSerializer,
+    IntakeInput,
+    IntakeResultSerializer,
+)
+from cases.services import log_contact
+from crt.api import IDEMPOTENCY_KEY, IsProgramStaff, audit, error_responses, paginated_by, validated
+from crt.idempotency import IdempotentMixin
+from providers.models import Organization
+
+READ_ERRORS = error_responses(400, 401, 403, 404, 429)
+CREATE_ERRORS = error_responses(400, 401, 403, 404, 409, 413, 415, 422, 429)
+
+
+class AuditedViewSet(IdempotentMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    permission_classes = [IsProgramStaff]
+    lookup_value_regex = r"[0-9]+"
+
+    def list(self, request, *args, **kwargs):
+        page = list(self.paginate_queryset(self.filter_queryset(self.get_queryset())))
+        audit(request, page, action=Action.LIST)
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+    def retrieve(self, request, *args, **kwargs):
+        obj = self.get_object()
+        audit(request, [obj], action=Action.VIEW)
+        return Response(self.get_serializer(obj).data)
+
+    def created(self, request, obj, serializer_class=None) -> Response:
+        audit(request, [obj], action=Action.CREATE)
+        serializer_class = serializer_class or self.get_serializer_class()
+        return Response(serializer_class(obj).data, status=status.HTTP_201_CREATED)
+
+
+def _documented(noun: str, serializer):
+    return extend_schema_view(
+        list=extend_schema(summary=f"{noun} you may see", responses={200: serializer(many=True), **READ_ERRORS}),
+        retrieve=extend_schema(summary=f"One of the {noun.lower()}", responses={200: serializer, **READ_ERRORS}),
+    )
+
+
+@_documented("People", IndividualSerializer)
+class IndividualViewSet(AuditedViewSet):
+    queryset = Individual.objects.none()
+    serializer_class = IndividualSerializer
+    filterset_class = IndividualFilter
+
+    def get_queryset(self):
+        return Individual.objects.visible_to(self.request.user)
+
+
+@_documented("Encounters", EncounterSerializer)
+class EncounterViewSet(AuditedViewSet):
+    queryset = Encounter.objects.none()
+    serializer_class = EncounterSerializer
+    pagination_class = paginated_by("-call_received_at", "-id")
+
+    def get_queryset(self):
+        return Encounter.objects.visible_to(self.request.user)
+
+    @extend_schema(
+        summary="A new 911 call from the CAD system",
+        description="Matches the person by CAD person id, else by name and date of birth when exactly one person "
+        "matches (Individual.objects.possible_duplicates); creates them otherwise; then creates the encounter. "
+        "Posting the same incident number again returns the encounter already made (200 instead of 201).",
+        request=IntakeInput,
+        parameters=[IDEMPOTENCY_KEY],
+        responses={201: IntakeResultSerializer, 200: IntakeResultSerializer, **CREATE_ERRORS},
+        examples=[
+            OpenApiExample(
+                "New call",
+                request_only=True,
+                value={
+                    "cad_incident_number": "CAD-2026-000123",
+                    "call_received_at": "2026-11-26T21:04:00-06:00",
+                    "call_type": "Mental health crisis",
+                    "location_text": "NW 23rd and Classen",
+                    "person": {"legal_first_name": "Dana", "legal_last_name": "Reyes", "date_of_birth": "1990-04-02"},
+                },
+            )
+        ],
+    )
+    @action(detail=False, methods=["post"])
+    def intake(self, request):
+        data = validated(IntakeInput, request)
+        with transaction.atomic():
+            result = intake.intake_call(
+                by=request.user,
+                cad_incident_number=data["cad_incident_number"],
+                call_received_at=data["call_received_at"],
+                dispatched_at=data["dispatched_at"],
+                call_source=data["call_source"],
+                call_type=data["call_type"],
+                location_text=data["location_text"],
+                latitude=data["latitude"],
+                longitude=data["longitude"],
+                reason_for_call=data["reason_for_call"],
+                person=data["person"] or {},
+            )
+            action = Action.CREATE if result.created_encounter else Action.VIEW
+            audit(request, [result.encounter], action=action)
+            if result.individual is not None:
+                audit(request, [result.individual], action=Action.CREATE if result.created_individual else Action.VIEW)
+        body = {
+            "encounter": result.encounter,
+            "individual_id": result.individual.pk if result.individual else None,
+            "created_individual": result.created_individual,
+            "created_encounter": result.created_encounter,
+        }
+        code = status.HTTP_201_CREATED if result.created_encounter else status.HTTP_200_OK
+        return Response(IntakeResultSerializer(body).data, status=code)
+
+
+@_documented("Cases", CaseSerializer)
+class CaseViewSet(AuditedViewSet):
+    queryset = Case.objects.none()
+    serializer_class = CaseSerializer
+    filterset_class = CaseFilter
+
+    def get_queryset(self):
+        return Case.objects.visible_to(self.request.user)
+
+
+@_documented("Contacts", ContactSerializer)
+class ContactViewSet(mixins.CreateModelMixin, AuditedViewSet):
+    queryset = Contact.objects.none()
+    serializer_class = ContactSerializer
+    filterset_class = ContactFilter
+    pagination_class = paginated_by("-occurred_at", "-id")
+
+    def get_queryset(self):
+        return Contact.objects.visible_to(self.request.user)
+
+    @extend_schema(
+        summary="Log a contact (a reached contact answers a due follow-up)",
+        request=ContactInput,
+        parameters=[IDEMPOTENCY_KEY],
+        responses={201: ContactSerializer, **CREATE_ERRORS},
+    )
+    def create(self, request, *args, **kwargs):
+        data = validated(ContactInput, request)
+        case = Case.objects.visible_to(request.user).filter(pk=data["case"]).first()
+        if case is None:
+            raise NotFound("Case not found.")
+        with transaction.atomic():
+            contact = log_contact(
+                case,
+                by=request.user,
+                occurred_at=data["occurred_at"],
+                method=data["method"],
+                outcome=data["outcome"],
+                note=data["note"],
+                duration_minutes=data.get("duration_minutes"),
+                needs_identified=data["needs_identified"],
+                next_step=data["next_step"],
+            )
+            return self.created(request, contact)
+
+
+@_documented("Follow-ups", FollowUpSerializer)
+class FollowUpViewSet(AuditedViewSet):
+    queryset = FollowUp.objects.none()
+    serializer_class = FollowUpSerializer
+    filterset_class = FollowUpFilter
+    pagination_class = paginated_by("due_at", "id")
+
+    def get_queryset(self):
+        return FollowUp.objects.visible_to(self.request.user)
+
+
+@_documented("Consents", ConsentSerializer)
+class ConsentViewSet(mixins.CreateModelMixin, AuditedViewSet):
+    queryset = Consent.objects.none()
+    serializer_class = ConsentSerializer
+    filterset_class = ConsentFilter
+    pagination_class = paginated_by("-given_at", "-id")
+
+    def get_queryset(self):
+        return Consent.objects.visible_to(self.request.user)
+
+    @extend_schema(
+        summary="Record a consent (one recipient: an organisation or a need domain)",
+        request=ConsentInput,
+        parameters=[IDEMPOTENCY_KEY],
+        responses={201: ConsentSerializer, **CREATE_ERRORS},
+    )
+    def create(self, request, *args, **kwargs):
+        data = validated(ConsentInput, request)
+        individual = Individual.objects.visible_to(request.user).filter(pk=data["individual"]).first()
+        if individual is None:
+            raise NotFound("Person not found.")
+        organization = None
+        if data["recipient_organization"] is not None:
+            organization = Organization.objects.filter(pk=data["recipient_organization"]).first()
+            if organization is None:
+                raise NotFound("Organisation not found.")
+        with transaction.atomic():
+            consent = intake.record_consent(
+                individual,
+                by=request.user,
+                method=data["method"],
+                given_at=data["given_at"],
+                purpose=data["purpose"],
+                recipient_organization=organization,
+                recipient_category=data["recipient_category"],
+                covers_part2=data["covers_part2"],
+                witness_name=data["witness_name"],
+                expires_at=data["expires_at"],
+            )
+            return self.created(request, consent)

@@ -1,0 +1,210 @@
+"""Staff API serializers for people and case work. Every field listed; input serializers only validate."""
+
+from rest_framework import serializers
+
+from cases.models import Case, Consent, Contact, Encounter, FollowUp, Individual
+from crt.api import StrictSerializer
+from providers.models import NeedDomain
+
+
+class IndividualSerializer(serializers.ModelSerializer):
+    display_name = serializers.CharField(read_only=True)
+    safe_contact_channels = serializers.ListField(child=serializers.CharField(), read_only=True)
+
+    class Meta:
+        model = Individual
+        fields = [
+            "id",
+            "display_name",
+            "legal_first_name",
+            "legal_last_name",
+            "preferred_name",
+            "pronouns",
+            "date_of_birth",
+            "phone",
+            "email",
+            "address",
+            "where_staying",
+            "housing_status",
+            "primary_language",
+            "needs_interpreter",
+            "cad_person_id",
+            "is_do_not_contact",
+            "safe_contact_channels",
+            "safe_contact_times",
+            "responder_safety_notes",
+            "risk_level",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+
+class EncounterSerializer(serializers.ModelSerializer):
+    individual_id = serializers.IntegerField(read_only=True, allow_null=True)
+    disposition = serializers.ChoiceField(choices=Encounter.Disposition.choices, allow_blank=True, read_only=True)
+
+    class Meta:
+        model = Encounter
+        fields = [
+            "id",
+            "individual_id",
+            "cad_incident_number",
+            "call_source",
+            "call_type",
+            "call_received_at",
+            "dispatched_at",
+            "on_scene_at",
+            "cleared_at",
+            "location_text",
+            "reason_for_call",
+            "disposition",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+
+class IntakeResultSerializer(serializers.Serializer):
+    encounter = EncounterSerializer()
+    individual_id = serializers.IntegerField(allow_null=True)
+    created_individual = serializers.BooleanField(help_text="False when the caller matched someone already known.")
+    created_encounter = serializers.BooleanField(help_text="False when this incident number was already recorded.")
+
+
+class CaseSerializer(serializers.ModelSerializer):
+    individual_id = serializers.IntegerField(read_only=True)
+    encounter_id = serializers.IntegerField(read_only=True, allow_null=True)
+    navigator_id = serializers.IntegerField(read_only=True, allow_null=True)
+    peer_id = serializers.IntegerField(read_only=True, allow_null=True)
+    closed_reason = serializers.ChoiceField(choices=Case.ClosedReason.choices, allow_blank=True, read_only=True)
+
+    class Meta:
+        model = Case
+        fields = [
+            "id",
+            "individual_id",
+            "encounter_id",
+            "navigator_id",
+            "peer_id",
+            "status",
+            "closed_reason",
+            "closed_at",
+            "risk_level",
+            "opened_at",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+
+class ContactSerializer(serializers.ModelSerializer):
+    case_id = serializers.IntegerField(read_only=True)
+    made_by_id = serializers.IntegerField(read_only=True)
+    follow_up_id = serializers.IntegerField(read_only=True, allow_null=True)
+    needs_identified = serializers.ListField(child=serializers.CharField(), read_only=True)
+
+    class Meta:
+        model = Contact
+        fields = [
+            "id",
+            "case_id",
+            "made_by_id",
+            "occurred_at",
+            "method",
+            "outcome",
+            "duration_minutes",
+            "note",
+            "needs_identified",
+            "next_step",
+            "follow_up_id",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+
+class FollowUpSerializer(serializers.ModelSerializer):
+    case_id = serializers.IntegerField(read_only=True)
+    owner_id = serializers.IntegerField(read_only=True, allow_null=True)
+
+    class Meta:
+        model = FollowUp
+        fields = ["id", "case_id", "label", "owner_id", "due_at", "done_at", "is_missed", "escalation_level"]
+        read_only_fields = fields
+
+
+class ConsentSerializer(serializers.ModelSerializer):
+    individual_id = serializers.IntegerField(read_only=True)
+    recipient_organization_id = serializers.IntegerField(read_only=True, allow_null=True)
+    recipient_category = serializers.ChoiceField(choices=NeedDomain.choices, allow_blank=True, read_only=True)
+
+    class Meta:
+        model = Consent
+        fields = [
+            "id",
+            "individual_id",
+            "recipient_organization_id",
+            "recipient_category",
+            "purpose",
+            "covers_part2",
+            "method",
+            "witness_name",
+            "given_at",
+            "expires_at",
+            "revoked_at",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+
+# --- input --------------------------------------------------------------------------------------
+
+
+class IntakePersonInput(StrictSerializer):
+    legal_first_name = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
+    legal_last_name = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
+    date_of_birth = serializers.DateField(required=False, allow_null=True, default=None)
+    phone = serializers.CharField(max_length=40, required=False, allow_blank=True, default="")
+    cad_person_id = serializers.CharField(max_length=50, required=False, allow_blank=True, default="")
+
+
+class IntakeInput(StrictSerializer):
+    cad_incident_number = serializers.CharField(max_length=50)
+    call_received_at = serializers.DateTimeField()
+    dispatched_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
+    call_source = serializers.ChoiceField(choices=Encounter.CallSource.choices, default=Encounter.CallSource.CALL_911)
+    call_type = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
+    location_text = serializers.CharField(max_length=300, required=False, allow_blank=True, default="")
+    latitude = serializers.DecimalField(
+        max_digits=9, decimal_places=6, min_value=-90, max_value=90, required=False, allow_null=True, default=None
+    )
+    longitude = serializers.DecimalField(
+        max_digits=9, decimal_places=6, min_value=-180, max_value=180, required=False, allow_null=True, default=None
+    )
+    reason_for_call = serializers.CharField(max_length=5000, required=False, allow_blank=True, default="")
+    person = IntakePersonInput(required=False, default=None, allow_null=True)
+
+
+class ContactInput(StrictSerializer):
+    case = serializers.IntegerField(min_value=1)
+    occurred_at = serializers.DateTimeField()
+    method = serializers.ChoiceField(choices=Contact.Method.choices)
+    outcome = serializers.ChoiceField(choices=Contact.Outcome.choices)
+    duration_minutes = serializers.IntegerField(min_value=0, max_value=1440, required=False, allow_null=True)
+    note = serializers.CharField(max_length=1000, required=False, allow_blank=True, default="")
+    needs_identified = serializers.ListField(
+        child=serializers.ChoiceField(choices=NeedDomain.choices), required=False, default=list, max_length=20
+    )
+    next_step = serializers.CharField(max_length=300, required=False, allow_blank=True, default="")
+
+
+class ConsentInput(StrictSerializer):
+    individual = serializers.IntegerField(min_value=1)
+    recipient_organization = serializers.IntegerField(min_value=1, required=False, allow_null=True, default=None)
+    recipient_category = serializers.ChoiceField(
+        choices=NeedDomain.choices, required=False, allow_blank=True, default=""
+    )
+    purpose = serializers.ChoiceField(choices=Consent.Purpose.choices, default=Consent.Purpose.REFERRAL)
+    covers_part2 = serializers.BooleanField(default=False)
+    method = serializers.ChoiceField(choices=Consent.Method.choices)
+    witness_name = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+    given_at = serializers.DateTimeField()
+    expires_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
