@@ -7,7 +7,9 @@ every other page:
 - an object the user may not see is a 404 whether it exists or not (never "doesn't exist" vs
   "forbidden", which would tell one from the other);
 - foreign-key choices in forms stay inside the user's program (people, cases, encounters, staff);
-- status columns are read-only: state changes go through the services, never through a form.
+- status columns are read-only: state changes go through the services, never through a form;
+- every read and write of a person's record through the admin is recorded in the audit log
+  (audit.admin.AuditedAdminMixin, part of ScopedAdmin), before the page is rendered.
 """
 
 from django.contrib import admin
@@ -17,7 +19,9 @@ from django.db import models
 from django.db.models import Q
 from django.http import Http404
 
-from accounts.models import Program, User
+from accounts import breakglass, twofactor
+from accounts.models import BreakGlassGrant, LoginFailure, Program, RecoveryCode, TwoFactorDevice, User
+from audit.admin import AuditedAdminMixin
 
 
 def choices_for(related_model, user):
@@ -61,8 +65,9 @@ class CRTModelAdmin(ScopedChoicesMixin, admin.ModelAdmin):
         return obj
 
 
-class ScopedAdmin(CRTModelAdmin):
-    """Admin of a model holding a person's data: everything it reads comes from `scoped_queryset`."""
+class ScopedAdmin(AuditedAdminMixin, CRTModelAdmin):
+    """Admin of a model holding a person's data: everything it reads comes from `scoped_queryset`,
+    and every object it shows or changes is recorded in the audit log."""
 
     def scoped_queryset(self, request):
         return self.model._default_manager.visible_to(request.user)
@@ -245,3 +250,86 @@ class UserAdmin(CRTModelAdmin, DjangoUserAdmin):
     @admin.display(description="roles")
     def role_names(self, obj):
         return ", ".join(sorted(group.name for group in obj.groups.all()))  # prefetched
+
+
+# --- sign-in security: authenticators, recovery codes, lockouts, break-glass --------------------
+
+
+class AccountSecurityAdmin(ReadOnlyAdminMixin, CRTModelAdmin):
+    """Rows about the sign-in of the staff admin's own program's staff, and of partner users (whom
+    UserAdmin lets them manage too). Secrets and digests are never shown."""
+
+    list_select_related = ("user",)
+    search_fields = ("user__username", "user__last_name")
+
+    def get_queryset(self, request):
+        queryset = super().get_queryset(request)
+        if request.user.is_superuser:
+            return queryset
+        partners = Q(user__partner_organization__isnull=False)
+        if request.user.program_id is None:
+            return queryset.filter(partners)
+        return queryset.filter(partners | Q(user__program_id=request.user.program_id))
+
+
+@admin.register(TwoFactorDevice)
+class TwoFactorDeviceAdmin(AccountSecurityAdmin):
+    """Deleting an authenticator resets the user's second factor: they enrol again at next sign-in."""
+
+    list_display = ("user", "enrolled_at")
+    fields = ("user", "enrolled_at")
+    readonly_fields = fields
+
+    def has_delete_permission(self, request, obj=None):
+        return CRTModelAdmin.has_delete_permission(self, request, obj)
+
+    def delete_model(self, request, obj):
+        twofactor.reset(obj.user)
+
+    def delete_queryset(self, request, queryset):
+        for device in queryset.select_related("user"):
+            twofactor.reset(device.user)
+
+
+@admin.register(RecoveryCode)
+class RecoveryCodeAdmin(AccountSecurityAdmin):
+    list_display = ("user", "created_at", "used_at")
+    list_filter = (("used_at", admin.EmptyFieldListFilter),)
+    fields = ("user", "created_at", "used_at")
+    readonly_fields = fields
+
+
+@admin.register(LoginFailure)
+class LoginFailureAdmin(AccountSecurityAdmin):
+    """Failed sign-in checks of the last hours. Deleting a user's rows unlocks the account now."""
+
+    list_display = ("at", "user", "kind", "ip")
+    list_filter = ("kind",)
+    date_hierarchy = "at"
+    fields = ("at", "user", "kind", "ip")
+    readonly_fields = fields
+
+    def has_delete_permission(self, request, obj=None):
+        return CRTModelAdmin.has_delete_permission(self, request, obj)
+
+
+@admin.register(BreakGlassGrant)
+class BreakGlassGrantAdmin(ReadOnlyAdminMixin, CRTModelAdmin):
+    """Emergency access grants of the program: who, to whose record (by id), why, until when."""
+
+    list_display = ("id", "user", "individual_id", "started_at", "expires_at", "ended_at")
+    list_select_related = ("user",)
+    list_filter = (("ended_at", admin.EmptyFieldListFilter),)
+    search_fields = ("user__username", "=individual__id")
+    date_hierarchy = "started_at"
+    fields = ("user", "program", "individual_id", "reason", "started_at", "expires_at", "ended_at", "ended_by")
+    readonly_fields = fields
+    actions = ("end_now",)
+
+    def get_queryset(self, request):
+        return BreakGlassGrant.objects.visible_to(request.user).select_related("user", "program", "ended_by")
+
+    @admin.action(description="End the selected grants now", permissions=["view"])
+    def end_now(self, request, queryset):
+        ended = sum(breakglass.end_break_glass(grant, by=request.user) for grant in queryset)
+        self.message_user(request, f"Ended {ended} grant(s).")

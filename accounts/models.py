@@ -4,7 +4,7 @@ from datetime import timedelta
 
 from django.contrib.auth.models import AbstractUser
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 
 from accounts.roles import Role, roles_of
 
@@ -57,3 +57,107 @@ class User(AbstractUser):
 
     def __str__(self) -> str:
         return self.get_full_name() or self.username
+
+
+# --- security: second factor, lockout and break-glass (docs/security.md) -----------------------
+
+
+class TwoFactorDevice(models.Model):
+    """A user's TOTP authenticator. A row exists only once the user has proved it with one code."""
+
+    user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="two_factor_device")
+    # Base32, as authenticator apps expect. It cannot be hashed (codes are computed from it): a
+    # database reader could compute codes, but a database reader already holds the records.
+    secret = models.CharField(max_length=64)
+    last_used_step = models.BigIntegerField(default=0, help_text="Time step of the last accepted code (no replays).")
+    enrolled_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"Authenticator of {self.user}"
+
+
+class RecoveryCode(models.Model):
+    """A one-time code for when the authenticator is lost. Only its SHA-256 is stored."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="recovery_codes")
+    code_hash = models.CharField(max_length=64, unique=True)
+    used_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["user", "created_at"]
+
+    def __str__(self) -> str:
+        return f"Recovery code #{self.pk} of {self.user}"
+
+
+class LoginFailure(models.Model):
+    """One password or second-factor check that failed, or is being made right now.
+
+    accounts.lockout writes a row before a check is evaluated and deletes it when the check
+    succeeds, so a check in progress counts as a failure: parallel guesses cannot exceed the limit.
+    """
+
+    class Kind(models.TextChoices):
+        PASSWORD = "password", "Password"
+        SECOND_FACTOR = "second_factor", "Second factor"
+
+    # HMAC of the normalised username: what people type into the username box is never stored.
+    account_key = models.CharField(max_length=64)
+    user = models.ForeignKey(User, null=True, blank=True, on_delete=models.CASCADE, related_name="login_failures")
+    kind = models.CharField(max_length=20, choices=Kind)
+    ip = models.GenericIPAddressField(null=True, blank=True)
+    at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-at"]
+        # accounts.lockout: failures of one account in the last window
+        indexes = [models.Index(fields=["account_key", "at"], name="login_failure_recent")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} failure at {self.at:%Y-%m-%d %H:%M}"
+
+
+class BreakGlassGrantQuerySet(models.QuerySet):
+    def active(self, now):
+        """Grants in force at `now`: expiry is checked whenever a query is built, never by a job."""
+        return self.filter(ended_at__isnull=True, started_at__lte=now, expires_at__gt=now)
+
+    def visible_to(self, user):
+        """Supervisors and staff admins see their program's grants; anyone else their own."""
+        if not getattr(user, "is_authenticated", False) or not user.is_active or user.program_id is None:
+            return self.none()
+        if roles_of(user) & {Role.SUPERVISOR, Role.STAFF_ADMIN}:
+            return self.filter(program_id=user.program_id)
+        return self.filter(user=user)
+
+
+class BreakGlassGrant(models.Model):
+    """Time-boxed emergency access to one person's record outside the user's usual scope."""
+
+    user = models.ForeignKey(User, on_delete=models.PROTECT, related_name="break_glass_grants")
+    program = models.ForeignKey(Program, on_delete=models.PROTECT, related_name="break_glass_grants")
+    individual = models.ForeignKey("cases.Individual", on_delete=models.PROTECT, related_name="break_glass_grants")
+    reason = models.TextField()
+    started_at = models.DateTimeField()
+    expires_at = models.DateTimeField()
+    ended_at = models.DateTimeField(null=True, blank=True)
+    ended_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+
+    objects = BreakGlassGrantQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-started_at"]
+        indexes = [
+            # visible_to and the audit's tagging: a user's grants that have not been ended
+            models.Index(
+                fields=["user", "expires_at"], name="break_glass_user_open", condition=Q(ended_at__isnull=True)
+            ),
+        ]
+        constraints = [
+            models.CheckConstraint(name="break_glass_has_reason", condition=~Q(reason="")),
+            models.CheckConstraint(name="break_glass_expires_after_start", condition=Q(expires_at__gt=F("started_at"))),
+        ]
+
+    def __str__(self) -> str:
+        return f"Break-glass #{self.pk} by {self.user}"

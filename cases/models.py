@@ -6,9 +6,10 @@ follow-ups, safety plans and consents. Every record belongs to one program and i
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
+from django.utils import timezone
 
-from accounts.models import Program
-from accounts.roles import Kind, Scope, scope_for
+from accounts.models import BreakGlassGrant, Program
+from accounts.roles import STAFF_ROLES, Kind, Scope, roles_of, scope_for
 from providers.models import NeedDomain, Organization
 
 
@@ -23,15 +24,20 @@ class ScopedQuerySet(models.QuerySet):
     individual_path: str = "individual"
 
     def visible_to(self, user):
+        """What `user` may see: their role's scope, plus the people they hold an active break-glass
+        grant for (accounts.breakglass; expiry is checked here, when the query is built)."""
         scope = scope_for(user, self.kind)
-        if scope is Scope.NONE:
-            return self.none()
-        in_program = self.filter(**{f"{self.program_path}_id": user.program_id})
         if scope is Scope.PROGRAM:
-            return in_program
-        on_caseload = Case.objects.filter(Q(navigator=user) | Q(peer=user)).values("individual_id")
+            return self.filter(**{f"{self.program_path}_id": user.program_id})
+        if not roles_of(user) & STAFF_ROLES or user.program_id is None:
+            return self.none()  # anonymous, inactive, partner, or staff without a program
         person_id = f"{self.individual_path}_id" if self.individual_path else "id"
-        return in_program.filter(**{f"{person_id}__in": on_caseload})
+        granted = BreakGlassGrant.objects.active(timezone.now()).filter(user=user).values("individual_id")
+        visible = Q(**{f"{person_id}__in": granted})
+        if scope is Scope.CASELOAD:
+            on_caseload = Case.objects.filter(Q(navigator=user) | Q(peer=user)).values("individual_id")
+            visible |= Q(**{f"{person_id}__in": on_caseload})
+        return self.filter(**{f"{self.program_path}_id": user.program_id}).filter(visible)
 
 
 class RiskLevel(models.TextChoices):

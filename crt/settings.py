@@ -80,15 +80,20 @@ INSTALLED_APPS = [
     "cases",
     "referrals",
     "metrics",
+    "audit",
 ]
 
 MIDDLEWARE = [
+    "crt.middleware.RequestIdMiddleware",  # first: every response, errors too, carries X-Request-ID
     "django.middleware.security.SecurityMiddleware",
+    "crt.middleware.SecurityHeadersMiddleware",  # CSP and Cache-Control: no-store
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "accounts.sessions.SessionTimeoutMiddleware",  # idle and absolute timeouts, dead sessions
+    "accounts.sessions.PartnerAreaMiddleware",  # partner users reach partner pages only
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
@@ -124,7 +129,13 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
-LOGIN_URL = "admin:login"
+# One login for everything, the admin included: password, then the second factor (accounts.views).
+AUTHENTICATION_BACKENDS = ["accounts.auth.LockoutModelBackend"]
+LOGIN_URL = "accounts:login"
+LOGIN_REDIRECT_URL = "accounts:home"
+# Partner users land here and are kept under these paths (the partner page sets its own URL).
+PARTNER_HOME_URL = "/accounts/"
+PARTNER_PATH_PREFIXES = ["/partner/", "/accounts/", "/static/", "/healthz"]
 
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",
@@ -193,8 +204,29 @@ SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", not DEBUG)
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_HTTPONLY = True  # no script of ours reads it
+# Absolute session lifetime (from sign-in, activity or not) and idle timeout: accounts.sessions.
 SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 12 * 60 * 60)
+SESSION_IDLE_SECONDS = env_int("SESSION_IDLE_SECONDS", 15 * 60)
 X_FRAME_OPTIONS = "DENY"
+# No inline script or style anywhere, the admin included (crt.middleware, docs/security.md).
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; font-src 'self'; "
+    "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+)
+# How many reverse proxies of ours sit in front of the app. 0: the client address is REMOTE_ADDR and
+# X-Forwarded-For is ignored; N: the N-th address from the right of X-Forwarded-For (audit log only:
+# the login lockout is keyed by account, never by address).
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
+# Lockout (accounts.lockout): this many failed checks of one account within the window lock it
+# until the oldest of them leaves the window. Password and second-factor failures count together.
+LOCKOUT_MAX_FAILURES = 5
+LOCKOUT_WINDOW = timedelta(hours=1)
+# Second factor (accounts.twofactor) and break-glass (accounts.breakglass).
+TOTP_ISSUER = "CRT Case & Referral"
+RECOVERY_CODE_COUNT = 10
+BREAK_GLASS_MAX_MINUTES = 240
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -255,7 +287,8 @@ PUBLIC_BASE_URL = env_str("PUBLIC_BASE_URL", "http://127.0.0.1:8000")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"request_id": {"()": "crt.middleware.RequestIdLogFilter"}},
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["request_id"]}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
 }

@@ -1,0 +1,98 @@
+"""Request-wide security plumbing: a request id, the client address, and the response headers.
+
+- RequestIdMiddleware gives every request a fresh id (request.request_id, the X-Request-ID response
+  header, and every log line through RequestIdLogFilter) and works out the client address once
+  (request.client_ip) for the audit log.
+- SecurityHeadersMiddleware adds the Content-Security-Policy and `Cache-Control: no-store` to every
+  response. Django's SecurityMiddleware adds HSTS, X-Content-Type-Options and Referrer-Policy.
+"""
+
+import ipaddress
+import logging
+import uuid
+from contextvars import ContextVar
+
+from django.conf import settings
+
+_request_id: ContextVar[str] = ContextVar("crt_request_id", default="-")
+
+# Django 5.2's change list renders one inline <style> block when a ModelAdmin turns off both action
+# bars; the admin's policy allows exactly that block by its hash and nothing else inline. (tests/
+# security/test_headers.py renders it and checks the hash.) Every other admin page of Django 5.2 uses
+# only static scripts and styles: no inline script, no style attribute, no event handler attribute.
+ADMIN_INLINE_STYLE_HASHES = ("'sha256-blvLUW3UscWqsXGByNOqdBboM+ShWAuugp2mC/wbafU='",)
+
+
+def client_ip(request) -> str | None:
+    """The client's address for the audit log.
+
+    With TRUSTED_PROXY_COUNT = 0 this is REMOTE_ADDR and X-Forwarded-For is ignored (anyone can send
+    one). With N trusted proxies in front, each appends the address it received from, so the client
+    is the N-th entry from the right; anything left of it was written by the client and is not trusted.
+    """
+    remote = request.META.get("REMOTE_ADDR") or None
+    hops = settings.TRUSTED_PROXY_COUNT
+    if hops <= 0:
+        return remote
+    forwarded = [part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if part.strip()]
+    if len(forwarded) < hops:
+        return remote  # did not come through all our proxies: nothing in the header is trustworthy
+    candidate = forwarded[-hops]
+    try:
+        return str(ipaddress.ip_address(candidate))
+    except ValueError:
+        return remote
+
+
+def current_request_id() -> str:
+    return _request_id.get()
+
+
+class RequestIdMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        # Always our own id: one sent by a client could be chosen to collide with another request's.
+        request.request_id = uuid.uuid4().hex
+        request.client_ip = client_ip(request)
+        token = _request_id.set(request.request_id)
+        try:
+            response = self.get_response(request)
+        finally:
+            _request_id.reset(token)
+        response["X-Request-ID"] = request.request_id
+        return response
+
+
+class RequestIdLogFilter(logging.Filter):
+    """Adds %(request_id)s to every log record ("-" outside a request)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not hasattr(record, "request_id"):
+            record.request_id = _request_id.get()
+        return True
+
+
+def content_security_policy(path: str) -> str:
+    policy = settings.CONTENT_SECURITY_POLICY
+    if path.startswith("/admin/"):
+        policy = policy.replace("style-src 'self'", "style-src 'self' " + " ".join(ADMIN_INLINE_STYLE_HASHES), 1)
+    return policy
+
+
+class SecurityHeadersMiddleware:
+    """CSP on every response (a view may set a stricter one itself), and no caching of anything
+    that is not explicitly public: pages and API answers carry personal data."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if "Content-Security-Policy" not in response:
+            response["Content-Security-Policy"] = content_security_policy(request.path_info)
+        cache_control = response.get("Cache-Control", "")
+        if "no-store" not in cache_control and "public" not in cache_control:
+            response["Cache-Control"] = "no-store"
+        return response
