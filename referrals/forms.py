@@ -1,7 +1,11 @@
 """Forms of the referral pages: directory search and the referral itself. Validation only."""
 
-from django import forms
+from datetime import datetime, time
 
+from django import forms
+from django.utils import timezone
+
+from cases.models import Consent
 from providers.models import NeedDomain
 from referrals.models import Referral
 
@@ -28,3 +32,29 @@ class ReferralForm(forms.Form):
 
 class ReasonForm(forms.Form):
     reason = forms.CharField(label="Reason", max_length=500, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class ConsentForm(forms.Form):
+    """The person's consent to share this referral with the chosen partner, given now."""
+
+    method = forms.ChoiceField(label="How consent was given", choices=Consent.Method.choices)
+    witness_name = forms.CharField(label="Witness (for verbal consent)", required=False, max_length=200)
+    covers_part2 = forms.BooleanField(label="Covers substance-use (42 CFR Part 2) records", required=False)
+    expires_on = forms.DateField(
+        label="Expires on (optional)", required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+
+    def clean(self):
+        data = super().clean()
+        if data.get("method") == Consent.Method.VERBAL and not (data.get("witness_name") or "").strip():
+            self.add_error("witness_name", "A verbal consent needs a witness.")
+        expires_on = data.get("expires_on")
+        if expires_on is not None and expires_on <= timezone.localdate():
+            self.add_error("expires_on", "The expiry must be after today.")
+        return data
+
+    def expires_at(self):
+        expires_on = self.cleaned_data.get("expires_on")
+        if expires_on is None:
+            return None
+        return timezone.make_aware(datetime.combine(expires_on, time.max.replace(microsecond=0)))

@@ -12,16 +12,18 @@ from django.db import transaction
 from django.db.models import Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
 from audit.access import Action, audited, record_access
+from cases import intake
 from cases.models import Case
 from cases.views import form_errors, page, staff_page
 from providers.models import Service
 from referrals import services
 from referrals.consent import find_consent
-from referrals.forms import DirectorySearchForm, ReasonForm, ReferralForm
+from referrals.forms import ConsentForm, DirectorySearchForm, ReasonForm, ReferralForm
 from referrals.models import Delivery, Referral, ReferralEvent
 
 MAX_SERVICES = 30
@@ -156,6 +158,8 @@ def new_referral(request, case_pk: int):
         "chosen": chosen,
         "consent": consent,
         "form": form,
+        "consent_form": ConsentForm(),
+        "can_record_consent": user.has_perm("cases.add_consent"),
         "origin": origin,
         "querystring": request.GET.urlencode(),
     }
@@ -211,3 +215,38 @@ def cancel(request, pk: int):
     else:
         messages.error(request, "Say why the referral is cancelled.")
     return redirect("referrals:detail", pk=referral.pk)
+
+
+@staff_page
+@audited
+@require_POST
+def record_consent(request, case_pk: int, service_pk: int):
+    """Record the person's consent to the chosen partner, then go back to sending the referral."""
+    case = get_object_or_404(Case.objects.visible_to(request.user).select_related("individual"), pk=case_pk)
+    service = get_object_or_404(Service.objects.select_related("organization"), pk=service_pk)
+    form = ConsentForm(request.POST)
+    back = f"{reverse('referrals:new', args=[case.pk])}?service={service.pk}#send-heading"
+    if not form.is_valid():
+        for errors in form.errors.values():
+            for message in errors:
+                messages.error(request, message)
+        return redirect(back)
+    try:
+        consent = intake.record_consent(
+            case.individual,
+            by=request.user,
+            method=form.cleaned_data["method"],
+            given_at=timezone.now(),
+            recipient_organization=service.organization,
+            covers_part2=form.cleaned_data["covers_part2"],
+            witness_name=form.cleaned_data["witness_name"],
+            expires_at=form.expires_at(),
+        )
+    except ValidationError as error:
+        if getattr(error, "code", None) == "not_found":
+            raise Http404 from None
+        messages.error(request, " ".join(error.messages))
+    else:
+        record_access(request, action=Action.CREATE, objects=[consent])
+        messages.success(request, f"Consent to share with {service.organization.name} recorded.")
+    return redirect(back)

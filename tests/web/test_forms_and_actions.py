@@ -191,7 +191,8 @@ def test_sending_a_referral_requests_it_and_shows_its_page(client, navigator, ca
 
 def test_referral_without_consent_is_refused_and_no_draft_is_left(client, navigator, case, service):
     response = signed_in(client, navigator).post(
-        reverse("referrals:new", args=[case.pk]), {"service": service.pk, "reason": "Needs housing."}
+        reverse("referrals:new", args=[case.pk]),
+        {"service": service.pk, "reason": "Needs housing.", "urgency": "routine"},
     )
     assert response.status_code == 400
     assert "No active consent covers" in response.content.decode()
@@ -200,7 +201,7 @@ def test_referral_without_consent_is_refused_and_no_draft_is_left(client, naviga
 
 def test_referral_needs_a_reason(client, navigator, case, service, consent):
     response = signed_in(client, navigator).post(
-        reverse("referrals:new", args=[case.pk]), {"service": service.pk, "reason": ""}
+        reverse("referrals:new", args=[case.pk]), {"service": service.pk, "reason": "", "urgency": "routine"}
     )
     assert response.status_code == 400
     assert "This field is required" in response.content.decode()
@@ -315,3 +316,38 @@ def test_partner_cannot_update_another_agencys_capacity(client, other_partner_us
     assert response.status_code == 404
     capacity.refresh_from_db()
     assert capacity.available == 2
+
+
+def test_navigator_records_consent_inline_and_then_sends(client, navigator, case, service):
+    c = signed_in(client, navigator)
+    response = c.post(
+        reverse("referrals:record_consent", args=[case.pk, service.pk]), {"method": "verbal", "witness_name": "Sam"}
+    )
+    assert response.status_code == 302
+    consent = case.individual.consents.get()
+    assert (consent.recipient_organization, consent.method, consent.recorded_by) == (
+        service.organization,
+        "verbal",
+        navigator,
+    )
+    assert "Consent on file" in c.get(response["Location"]).content.decode()
+    c.post(
+        reverse("referrals:new", args=[case.pk]),
+        {"service": service.pk, "reason": "Needs housing.", "urgency": "routine"},
+    )
+    assert Referral.objects.get().consent == consent
+
+
+def test_verbal_consent_without_a_witness_is_refused_and_nothing_saved(client, navigator, case, service):
+    signed_in(client, navigator).post(
+        reverse("referrals:record_consent", args=[case.pk, service.pk]), {"method": "verbal"}
+    )
+    assert not case.individual.consents.exists()
+
+
+def test_consent_for_someone_of_another_program_is_not_found(client, navigator_elsewhere, case, service):
+    response = signed_in(client, navigator_elsewhere).post(
+        reverse("referrals:record_consent", args=[case.pk, service.pk]), {"method": "written"}
+    )
+    assert response.status_code == 404
+    assert not case.individual.consents.exists()
