@@ -134,6 +134,8 @@ class PartnerServiceViewSet(IdempotentMixin, mixins.ListModelMixin, mixins.Retri
     )
     @action(detail=True, methods=["post"])
     def capacity(self, request, pk=None):
+        if not self.get_queryset().filter(pk=pk).exists():
+            raise NotFound("Service not found.")  # before the body: someone else's service is a 404
         data = validated(CapacityInput, request)
         with transaction.atomic():
             locked = self.get_queryset().filter(pk=pk).select_for_update(of=("self",)).first()

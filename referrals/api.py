@@ -68,6 +68,10 @@ class _ReferralViewSet(IdempotentMixin, viewsets.GenericViewSet):
         audit(request, [referral], action=Action.VIEW, detail=self.audit_detail)
         return with_etag(Response(self.get_serializer(referral).data), referral)
 
+    def _require_visible(self, pk) -> None:
+        if not self.get_queryset().filter(pk=pk).exists():
+            raise NotFound("Referral not found.")
+
     def _move(self, request, pk, move, **arguments):
         """Lock the caller's view of the referral, check If-Match, make the move, answer with the result."""
         with transaction.atomic():
@@ -123,36 +127,42 @@ class PartnerReferralViewSet(_ReferralViewSet):
     @_partner_action("Accept a requested referral", NoteInput, {"note": "We will call within two days."})
     @action(detail=True, methods=["post"])
     def accept(self, request, pk=None):
+        self._require_visible(pk)  # someone else's referral is a 404 whatever the body says
         data = validated(NoteInput, request)
         return self._move(request, pk, services.accept_referral, note=data["note"])
 
     @_partner_action("Decline a requested referral (reason required)", ReasonInput, {"reason": "No beds this month."})
     @action(detail=True, methods=["post"])
     def reject(self, request, pk=None):
+        self._require_visible(pk)  # someone else's referral is a 404 whatever the body says
         data = validated(ReasonInput, request)
         return self._move(request, pk, services.reject_referral, reason=data["reason"])
 
     @_partner_action("Start working with the person (accepted → in-progress)", NoteInput)
     @action(detail=True, methods=["post"])
     def start(self, request, pk=None):
+        self._require_visible(pk)  # someone else's referral is a 404 whatever the body says
         data = validated(NoteInput, request)
         return self._move(request, pk, services.start_referral, note=data["note"])
 
     @_partner_action("Put on hold (reason required)", ReasonInput, {"reason": "Person is in hospital."})
     @action(detail=True, methods=["post"])
     def hold(self, request, pk=None):
+        self._require_visible(pk)  # someone else's referral is a 404 whatever the body says
         data = validated(ReasonInput, request)
         return self._move(request, pk, services.hold_referral, reason=data["reason"])
 
     @_partner_action("Resume (on-hold → in-progress)", NoteInput)
     @action(detail=True, methods=["post"])
     def resume(self, request, pk=None):
+        self._require_visible(pk)  # someone else's referral is a 404 whatever the body says
         data = validated(NoteInput, request)
         return self._move(request, pk, services.resume_referral, note=data["note"])
 
     @_partner_action("Complete, with an outcome note", CompleteInput, {"outcome_note": "Enrolled in housing."})
     @action(detail=True, methods=["post"])
     def complete(self, request, pk=None):
+        self._require_visible(pk)  # someone else's referral is a 404 whatever the body says
         data = validated(CompleteInput, request)
         return self._move(request, pk, services.complete_referral, outcome_note=data["outcome_note"])
 
@@ -163,6 +173,7 @@ class PartnerReferralViewSet(_ReferralViewSet):
     )
     @action(detail=True, methods=["post"])
     def fail(self, request, pk=None):
+        self._require_visible(pk)  # someone else's referral is a 404 whatever the body says
         data = validated(FailInput, request)
 
         def fail_with_note(referral, *, by, reason, outcome_note):
@@ -175,6 +186,7 @@ class PartnerReferralViewSet(_ReferralViewSet):
     @_partner_action("Set the appointment time", AppointmentInput, {"appointment_at": "2026-12-01T14:30:00-06:00"})
     @action(detail=True, methods=["post"])
     def appointment(self, request, pk=None):
+        self._require_visible(pk)  # someone else's referral is a 404 whatever the body says
         data = validated(AppointmentInput, request)
         return self._move(request, pk, services.set_appointment, appointment_at=data["appointment_at"])
 
@@ -185,6 +197,7 @@ class PartnerReferralViewSet(_ReferralViewSet):
     )
     @action(detail=True, methods=["post"], url_path="business-status")
     def business_status(self, request, pk=None):
+        self._require_visible(pk)  # someone else's referral is a 404 whatever the body says
         data = validated(BusinessStatusInput, request)
         return self._move(
             request, pk, services.set_business_status, business_status=data["business_status"], note=data["note"]
@@ -263,6 +276,7 @@ class StaffReferralViewSet(mixins.CreateModelMixin, _ReferralViewSet):
     )
     @action(detail=True, methods=["post"])
     def send(self, request, pk=None):
+        self._require_visible(pk)  # someone else's referral is a 404 whatever the body says
         validated(StrictSerializer, request)  # no body fields: refuse any
         return self._move(request, pk, services.send_referral)
 
@@ -274,5 +288,6 @@ class StaffReferralViewSet(mixins.CreateModelMixin, _ReferralViewSet):
     )
     @action(detail=True, methods=["post"])
     def cancel(self, request, pk=None):
+        self._require_visible(pk)  # someone else's referral is a 404 whatever the body says
         data = validated(CancelInput, request)
         return self._move(request, pk, services.cancel_referral, reason=data["reason"])
