@@ -37,6 +37,7 @@ import contextlib
 import json
 import logging
 import random
+import threading
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -158,15 +159,16 @@ def _endpoint_problem(delivery: Delivery, organization: Organization) -> str | N
 
 # --- sending ------------------------------------------------------------------------------------
 
-_session: requests.Session | None = None
+_local = threading.local()
 
 
 def _http() -> requests.Session:
-    """One session per worker process, so connections to a partner are kept alive between attempts."""
-    global _session
-    if _session is None:
-        _session = netguard.guarded_session()
-    return _session
+    """One session per worker process (per thread, under a threaded pool), so that connections to a
+    partner are kept alive between attempts."""
+    session = getattr(_local, "session", None)
+    if session is None:
+        session = _local.session = netguard.guarded_session()
+    return session
 
 
 def webhook_body(delivery: Delivery) -> str:
@@ -319,7 +321,13 @@ def _record_outcome(delivery: Delivery, token: int, outcome: Outcome, *, started
 def _not_sent(delivery: Delivery, token: int, *, started, reason: str, alert: bool = False) -> Result:
     """Cancel without sending; the attempt log says why."""
     return _record(
-        delivery, token, started=started, duration_ms=0, error=f"not sent: {reason}", final="cancelled", alert=alert
+        delivery,
+        token,
+        started=started,
+        duration_ms=0,
+        error=f"not sent: {reason}",
+        final=Delivery.State.CANCELLED,
+        alert=alert,
     )
 
 

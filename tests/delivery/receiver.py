@@ -96,7 +96,13 @@ class Receiver:
 
             def do_POST(self):
                 length = int(self.headers.get("Content-Length") or 0)
-                body = self.rfile.read(length)
+                try:
+                    body = self.rfile.read(length)
+                except OSError:
+                    body = b""
+                if len(body) < length:  # the sender died mid-request: a partner never sees half a request
+                    self.close_connection = True
+                    return
                 headers = {name.lower(): value for name, value in self.headers.items()}
                 reply = receiver._answer(self.path, headers, body)
                 if reply.sleep or receiver.latency:
