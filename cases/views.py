@@ -216,6 +216,10 @@ def timeline_for(user, person: Individual) -> list[dict]:
     for plan in plans:
         items.append({"at": plan.created_at, "kind": "safety_plan", "obj": plan})
     items.sort(key=lambda item: item["at"], reverse=True)
+    for item in items:  # formatted once here: Django's date filter costs more than the rest of a row
+        local = timezone.localtime(item["at"])
+        item["iso"] = local.isoformat()
+        item["shown"] = local.strftime("%a %d %b %Y %H:%M")
     return items
 
 
@@ -467,4 +471,3 @@ def reassign(request, pk: int):
     record_access(request, action=Action.VIEW, objects=[case])
     status = 400 if form.is_bound else 200
     return page(request, "cases/reassign.html", {"case": case, "form": form}, status=status)
-
