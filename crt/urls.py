@@ -16,6 +16,7 @@ urlpatterns = [
     path("accounts/", include("accounts.urls")),
     path("audit/", include("audit.urls")),
     path("api/", include("crt.api_urls")),
+    path("fhir/r4/", include("referrals.fhir")),  # FHIR R4 facade (referrals as Task / ServiceRequest)
     # Staff web app and the partner page (cases/, referrals/, providers/ views).
     path("", home, name="home"),
     path("cases/", include("cases.urls")),
