@@ -59,6 +59,10 @@ from referrals.models import Alert, Delivery, DeliveryAttempt
 
 logger = logging.getLogger(__name__)
 
+# Notices that tell a partner to stop: they carry only ids, disclose nothing new, and must reach a
+# partner that already holds the referral even after the person has withdrawn consent.
+STOP_NOTICES = frozenset({"referral.cancelled", "referral.entered-in-error"})
+
 MAX_ATTEMPTS = 15
 MAX_MISCONFIGURED_ATTEMPTS = 5
 BACKOFF_BASE = timedelta(minutes=3)
@@ -125,7 +129,7 @@ def deliver(delivery_id: int, *, after_attempts: int | None = None) -> Result:
     token = delivery.attempts
     organization = delivery.organization
 
-    if not disclosure_allowed(delivery.referral, at=now):
+    if delivery.event_type not in STOP_NOTICES and not disclosure_allowed(delivery.referral, at=now):
         return _not_sent(delivery, token, started=now, reason="consent no longer allows disclosure to this partner")
     problem = _endpoint_problem(delivery, organization)
     if problem:
@@ -391,6 +395,5 @@ def _alert_navigator(delivery: Delivery) -> None:
                 delivery=delivery,
             )
     except IntegrityError:
-        # Already raised: for this delivery, or (alert_once_per_referral_level) for another
-        # delivery of the same referral, which already tells the navigator the partner is unreachable.
+        # Already raised for this delivery (alert_once_per_delivery): a repeated run is a no-op.
         logger.info("delivery %s: alert already raised", delivery.pk)

@@ -328,7 +328,8 @@ class Alert(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["kind", "referral", "level"],
-                condition=Q(referral__isnull=False),
+                # dead-delivery alerts are unique per delivery instead (below)
+                condition=Q(referral__isnull=False, delivery__isnull=True),
                 name="alert_once_per_referral_level",
             ),
             models.UniqueConstraint(

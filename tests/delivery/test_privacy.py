@@ -109,6 +109,20 @@ def test_revoked_consent_stops_the_next_attempt_before_anything_is_sent(receiver
     assert pending.attempt_log.get().error == "not sent: consent no longer allows disclosure to this partner"
 
 
+@pytest.mark.parametrize("event_type", ["referral.cancelled", "referral.entered-in-error"])
+def test_a_stop_notice_still_reaches_the_partner_after_consent_is_revoked(receiver, referral, event_type):
+    # The partner already holds the referral; telling it to stop discloses nothing but ids.
+    consent = referral.individual.consents.get()
+    consent.revoked_at = timezone.now()
+    consent.save()
+    notice = outbox.enqueue_event(referral, event_type)
+
+    assert service.deliver(notice.pk) == service.Result.DELIVERED
+
+    (request,) = receiver.requests
+    assert json.loads(request.body)["type"] == event_type
+
+
 def test_consent_that_expires_between_retries_stops_the_retry(receiver, referral, pending, time_machine):
     consent = referral.individual.consents.get()
     receiver.script(Reply(500))

@@ -260,9 +260,7 @@ def test_the_body_is_exactly_the_stored_payload(receiver, pending):
     assert json.loads(request.body) == pending.payload
 
 
-def test_a_second_dead_delivery_of_the_same_referral_dies_cleanly_beside_the_first_alert(
-    receiver, pending, referral, time_machine
-):
+def test_each_dead_delivery_of_a_referral_raises_its_own_alert(receiver, pending, referral, time_machine):
     receiver.default = Reply(404)
     reminder = outbox.enqueue_event(referral, "referral.reminder")
 
@@ -270,7 +268,6 @@ def test_a_second_dead_delivery_of_the_same_referral_dies_cleanly_beside_the_fir
         results = [attempt_when_due(time_machine, delivery) for _ in range(service.MAX_MISCONFIGURED_ATTEMPTS)]
         assert results[-1] == Result.DEAD
 
-    # Alert allows one DELIVERY_DEAD alert per referral and level (alert_once_per_referral_level), so
-    # the navigator has one alert for the referral, naming its first dead delivery.
-    (alert,) = Alert.objects.filter(referral=referral)
-    assert alert.delivery_id == pending.pk
+    # Dead-delivery alerts are unique per delivery, so each message that never arrived is told once.
+    alerts = Alert.objects.filter(referral=referral, kind=Alert.Kind.DELIVERY_DEAD)
+    assert sorted(alerts.values_list("delivery_id", flat=True)) == sorted([pending.pk, reminder.pk])
