@@ -175,7 +175,13 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
 else:
     # Long waits live in database columns, never in broker countdowns; this only bounds redelivery
     # of a task whose worker died.
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 3600)}
+    # A publish while Redis is down fails in milliseconds instead of seconds: the outbox row is
+    # already committed and the delivery sweep enqueues it again once the broker is back.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 3600),
+        "max_retries": 1,
+        "interval_start": 0,
+    }
     _default_results = CELERY_BROKER_URL
 CELERY_RESULT_BACKEND = env_str("CELERY_RESULT_BACKEND", _default_results)
 CELERY_RESULT_EXPIRES = timedelta(hours=1)
