@@ -376,13 +376,16 @@ def _diff(old: SafetyPlan | None, new: SafetyPlan) -> list[dict]:
 @staff_page
 @audited
 def safety_plan(request, pk: int, version: int):
-    case = _visible_case(request, pk)
-    plans = {plan.version: plan for plan in _plans(request, case).filter(version__in=[version, version - 1])}
+    # Read through the plans' own scope: responders may read a plan without the rest of the case.
+    mine = SafetyPlan.objects.visible_to(request.user).filter(case_id=pk)
+    found = mine.filter(version__in=[version, version - 1]).select_related("created_by", "case__individual")
+    plans = {plan.version: plan for plan in found}
     plan = plans.get(version)
     if plan is None:
         raise Http404
+    case = plan.case
     previous = plans.get(version - 1)
-    versions = list(_plans(request, case).values_list("version", flat=True).order_by("-version"))
+    versions = list(mine.values_list("version", flat=True).order_by("-version"))
     record_access(request, action=Action.VIEW, objects=[plan, *([previous] if previous else [])])
     context = {
         "case": case,
@@ -392,6 +395,9 @@ def safety_plan(request, pk: int, version: int):
         "previous": previous,
         "versions": versions,
         "print": request.GET.get("print") == "1",
+        "can_edit": plan.is_current
+        and request.user.has_perm("cases.add_safetyplan")
+        and Case.objects.visible_to(request.user).filter(pk=case.pk).exists(),
     }
     template = "cases/safety_plan_print.html" if context["print"] else "cases/safety_plan.html"
     return page(request, template, context)
