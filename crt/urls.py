@@ -16,8 +16,8 @@ urlpatterns = [
     path("accounts/", include("accounts.urls")),
     path("audit/", include("audit.urls")),
     path("api/", include("crt.api_urls")),
-    path("fhir/r4/", include("referrals.fhir")),
-    path("hsds/", include("providers.hsds")),  # Open Referral HSDS 3.1, public  # FHIR R4 facade (referrals as Task / ServiceRequest)
+    path("fhir/r4/", include("referrals.fhir")),  # FHIR R4 facade (referrals as Task / ServiceRequest)
+    path("hsds/", include("providers.hsds")),  # Open Referral HSDS 3.1, public
     # Staff web app and the partner page (cases/, referrals/, providers/ views).
     path("", home, name="home"),
     path("cases/", include("cases.urls")),
