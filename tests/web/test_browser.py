@@ -153,5 +153,14 @@ def test_navigator_logs_a_contact_plans_and_refers_and_the_partner_accepts(
     _shot(page, "referral-phone")
     referral.refresh_from_db()
     assert referral.status == "accepted"
+
+    # The same pages on a desktop, and the keyboard's first stop is the skip link.
+    page.set_viewport_size({"width": 1280, "height": 900})
+    page.goto(f"{base}/cases/")
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.textContent") == "Skip to content"
+    _shot(page, "caseload-desktop")
+    page.goto(f"{base}/cases/people/{referral.individual_id}/")
+    _shot(page, "person-desktop")
     staff.close()
     partner.close()
