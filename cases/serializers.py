@@ -10,6 +10,7 @@ from providers.models import NeedDomain
 class IndividualSerializer(serializers.ModelSerializer):
     display_name = serializers.CharField(read_only=True)
     safe_contact_channels = serializers.ListField(child=serializers.CharField(), read_only=True)
+    email = serializers.CharField(read_only=True, help_text="Empty when unknown.")
 
     class Meta:
         model = Individual

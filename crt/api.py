@@ -331,7 +331,10 @@ def error_responses(*codes: int) -> dict:
     from drf_spectacular.utils import OpenApiResponse
 
     codes = (*codes, 500)  # anything may fail on our side, in the same shape
-    return {code: OpenApiResponse(ProblemSerializer, description=TITLES.get(code, "Error")) for code in codes}
+    return {
+        (code, PROBLEM_CONTENT_TYPE): OpenApiResponse(ProblemSerializer, description=TITLES.get(code, "Error"))
+        for code in codes
+    }
 
 
 # --- audit --------------------------------------------------------------------------------------
@@ -365,3 +368,11 @@ def validated(serializer_class, request, **kwargs) -> dict:
 def paginated_by(*ordering: str) -> type[Pagination]:
     """Cursor pagination over another ordering (the first field should be indexed and mostly unique)."""
     return type("Pagination", (Pagination,), {"ordering": ordering})
+
+
+def strict_request_bodies(result, generator, request, public):
+    """drf-spectacular hook: request bodies refuse unknown fields (StrictSerializer), so say so."""
+    for name, component in result.get("components", {}).get("schemas", {}).items():
+        if name.endswith("Request") and component.get("type") == "object":
+            component["additionalProperties"] = False
+    return result

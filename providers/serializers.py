@@ -13,6 +13,9 @@ DEFAULT_STALE_AFTER = timedelta(days=7)
 
 
 class OrganizationRefSerializer(serializers.ModelSerializer):
+    website = serializers.CharField(read_only=True, help_text="Empty when unknown.")
+    email = serializers.CharField(read_only=True, help_text="Empty when unknown.")
+
     class Meta:
         model = Organization
         fields = ["id", "name", "website", "phone", "email"]
