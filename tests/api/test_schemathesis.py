@@ -6,7 +6,9 @@ called in process through WSGI, inside the test's database transaction.
 
 import pytest
 import schemathesis
+from django.core import signals
 from django.core.wsgi import get_wsgi_application
+from django.db import close_old_connections
 from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from schemathesis.specs.openapi.checks import positive_data_acceptance
@@ -24,7 +26,15 @@ ROLES = ["anonymous", "navigator", "peer", "supervisor", "integration", "partner
 def api_schema(db, settings):
     settings.ALLOWED_HOSTS = ["localhost", "testserver"]
     settings.API_THROTTLE_RATE = "100000/min"
-    return schemathesis.openapi.from_wsgi("/api/schema/", get_wsgi_application())
+    # As Django's test client does: the WSGI calls run inside the test's transaction, so the end of
+    # a request must not close the connection.
+    signals.request_started.disconnect(close_old_connections)
+    signals.request_finished.disconnect(close_old_connections)
+    try:
+        yield schemathesis.openapi.from_wsgi("/api/schema/", get_wsgi_application())
+    finally:
+        signals.request_started.connect(close_old_connections)
+        signals.request_finished.connect(close_old_connections)
 
 
 @pytest.fixture
