@@ -17,6 +17,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods
 
 from accounts.models import User
@@ -295,13 +296,19 @@ def log_contact(request, pk: int):
             record_access(request, action=Action.CREATE, objects=[contact])
             done = f" It completed the {contact.follow_up.label} follow-up." if contact.follow_up_id else ""
             messages.success(request, f"Contact saved.{done}")
-            return redirect(request.POST.get("next") or reverse("cases:caseload"))
+            return redirect(_safe_next(request) or reverse("cases:caseload"))
     record_access(request, action=Action.VIEW, objects=[case])
     status = 400 if form.is_bound else 200
-    next_url = request.GET.get("next") or request.POST.get("next") or ""
-    if not next_url.startswith("/") or next_url.startswith("//"):
-        next_url = ""
-    return page(request, "cases/log_contact.html", {"case": case, "form": form, "next": next_url}, status=status)
+    context = {"case": case, "form": form, "next": _safe_next(request)}
+    return page(request, "cases/log_contact.html", context, status=status)
+
+
+def _safe_next(request) -> str:
+    """Where to go back to after saving: a path on this site, never another host."""
+    next_url = request.POST.get("next") or request.GET.get("next") or ""
+    if next_url and url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}):
+        return next_url
+    return ""
 
 
 # --- safety plans -------------------------------------------------------------------------------

@@ -351,3 +351,12 @@ def test_consent_for_someone_of_another_program_is_not_found(client, navigator_e
     )
     assert response.status_code == 404
     assert not case.individual.consents.exists()
+
+
+def test_after_logging_a_contact_only_a_path_on_this_site_is_followed(client, navigator, case):
+    c = signed_in(client, navigator)
+    url = reverse("cases:log_contact", args=[case.pk])
+    data = {"outcome": "attempted", "method": "phone", "occurred_at": _local(timezone.now())}
+    back = reverse("cases:person", args=[case.individual_id])
+    assert c.post(url, {**data, "next": back})["Location"] == back
+    assert c.post(url, {**data, "next": "https://evil.example/"})["Location"] == reverse("cases:caseload")
