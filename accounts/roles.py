@@ -148,9 +148,11 @@ def sync_role_groups(apps, using: str = "default") -> None:
     every migrate (accounts.apps), so models added later are covered too.
     """
     from django.contrib.auth.management import create_permissions
+    from django.db.migrations.state import AppConfigStub
 
     for app_config in apps.get_app_configs():
-        app_config.models_module = True  # historical app configs need this for create_permissions
+        if isinstance(app_config, AppConfigStub):
+            app_config.models_module = True  # historical app configs need this for create_permissions
         create_permissions(app_config, apps=apps, verbosity=0, using=using)
     Group = apps.get_model("auth", "Group")
     Permission = apps.get_model("auth", "Permission")

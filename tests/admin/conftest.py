@@ -1,10 +1,14 @@
 """Fixtures for the admin tests: a logged-in staff admin, and one maker per registered model."""
 
+import secrets
 from collections.abc import Callable
+from datetime import timedelta
 
 import pytest
+from django.utils import timezone
 
-from accounts.models import Program, User
+from accounts.models import BreakGlassGrant, LoginFailure, Program, RecoveryCode, TwoFactorDevice, User
+from audit.models import AccessLog
 from cases.models import (
     Assessment,
     Case,
@@ -33,6 +37,18 @@ def _user(program):
     return f.UserFactory(program=program)
 
 
+def _break_glass_grant(program):
+    now = timezone.now()
+    return BreakGlassGrant.objects.create(
+        user=_user(program),
+        program=program,
+        individual=f.IndividualFactory(program=program),
+        reason="Family called: person missing, not on my caseload.",
+        started_at=now,
+        expires_at=now + timedelta(hours=1),
+    )
+
+
 # model -> how to make one more record of it in `program` (each with its own related rows, so a
 # changelist that fetched them one by one would show up in the query counts).
 MAKERS: dict[type, Callable] = {
@@ -59,6 +75,17 @@ MAKERS: dict[type, Callable] = {
     Delivery: lambda program: f.DeliveryFactory(referral__program=program),
     DeliveryAttempt: lambda program: f.DeliveryAttemptFactory(delivery__referral__program=program),
     Alert: lambda program: f.AlertFactory(program=program),
+    TwoFactorDevice: lambda program: TwoFactorDevice.objects.create(
+        user=_user(program), secret="JBSWY3DPEHPK3PXP", enrolled_at=timezone.now()
+    ),
+    RecoveryCode: lambda program: RecoveryCode.objects.create(user=_user(program), code_hash=secrets.token_hex(32)),
+    LoginFailure: lambda program: LoginFailure.objects.create(
+        account_key="0" * 64, user=_user(program), kind=LoginFailure.Kind.PASSWORD, at=timezone.now()
+    ),
+    BreakGlassGrant: _break_glass_grant,
+    AccessLog: lambda program: AccessLog.objects.create(
+        action="view", object_type="cases.individual", object_id="1", program=program
+    ),
 }
 
 

@@ -18,8 +18,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.admin import ScopedAdmin
-from accounts.models import Program, User
+from accounts.models import BreakGlassGrant, LoginFailure, Program, RecoveryCode, TwoFactorDevice, User
 from accounts.roles import Role
+from audit.models import AccessLog
 from cases.models import (
     Assessment,
     Case,
@@ -64,6 +65,8 @@ PERSON_DATA = (
 # Made elsewhere: referrals and the outbox by referrals.services, safety-plan versions by the plan
 # editor, history and alerts by the services and sweeps; programs by a superuser.
 NOT_ADDED_HERE = {Referral, ReferralEvent, Delivery, DeliveryAttempt, Alert, SafetyPlan, Program}
+# Sign-in security rows are made by accounts.twofactor, accounts.lockout and accounts.breakglass.
+NOT_ADDED_HERE |= {TwoFactorDevice, RecoveryCode, LoginFailure, BreakGlassGrant, AccessLog}
 # What the makers make is view-only for the staff admin: the above (a sent referral, another program).
 VIEW_ONLY = NOT_ADDED_HERE
 
