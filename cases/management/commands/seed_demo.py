@@ -30,6 +30,7 @@ from django.utils import timezone
 
 from accounts.models import Program, User
 from accounts.roles import Role
+from accounts.twofactor import enrol_for_demo
 from cases import demo_data as d
 from cases.models import (
     Assessment,
@@ -210,6 +211,7 @@ class DemoBuilder:
     def _staff(self) -> None:
         for username, first, last, role in d.STAFF:
             user = self._user(username, first, last, role, program=self.program, is_staff=True)
+            enrol_for_demo(user)  # staff sign in with a second factor; the demo's secret is known
             self.staff[role].append(user)
 
     def _partner_users(self) -> None:
@@ -932,6 +934,8 @@ class Command(BaseCommand):
             "Demo logins: FOR DEMOS AND TRAINING ONLY. Never load this data into a real deployment.",
             f"Admin:    {d.ADMIN_URL}",
             f"Password: {d.DEMO_PASSWORD}  (the same for every demo user)",
+            "Second factor (staff): `DEBUG=true .venv/bin/python manage.py totp_code USERNAME` prints the",
+            "current 6-digit code (the demo secrets derive from SECRET_KEY, so they hold across runs).",
             "",
             f"  {'role':<26} username",
             f"  {'-' * 26} {'-' * 20}",
