@@ -5,6 +5,7 @@ person's record with audit.access.record_access before rendering, and change sta
 cases.services. Query counts do not grow with the rows shown (select_related and subqueries).
 """
 
+import textwrap
 from datetime import datetime, time, timedelta
 from functools import wraps
 
@@ -13,7 +14,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import F, OuterRef, Q, Subquery
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -408,6 +409,85 @@ def safety_plan(request, pk: int, version: int):
     }
     template = "cases/safety_plan_print.html" if context["print"] else "cases/safety_plan.html"
     return page(request, template, context)
+
+
+def _pdf_text(value: str) -> str:
+    text = value.encode("latin-1", errors="replace").decode("latin-1")
+    return text.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)")
+
+
+def plan_pdf(title: str, lines: list[tuple[str, bool]]) -> bytes:
+    """A plain text PDF (Helvetica, A4), written by hand: no library, nothing fetched.
+
+    `lines` are (text, is_heading); long lines are wrapped, pages added as needed."""
+    rows: list[tuple[str, bool]] = []
+    for text, heading in lines:
+        for part in textwrap.wrap(text, 80 if heading else 95) or [""]:
+            rows.append((part, heading))
+    per_page = 46
+    chunks = [rows[i : i + per_page] for i in range(0, len(rows), per_page)] or [[]]
+    objects: list[bytes] = [
+        b"",
+        b"",
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>",
+    ]
+    objects.append(b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica-Bold /Encoding /WinAnsiEncoding >>")
+    page_ids = []
+    for chunk in chunks:
+        ops = ["BT", "50 790 Td", "16 TL"]
+        for text, heading in chunk:
+            ops.append(f"/{'F2' if heading else 'F1'} {13 if heading else 11} Tf ({_pdf_text(text)}) '")
+        ops.append("ET")
+        stream = "\n".join(ops).encode("latin-1")
+        objects.append(b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"\nendstream")
+        content_id = len(objects)
+        objects.append(
+            b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] "
+            b"/Resources << /Font << /F1 3 0 R /F2 4 0 R >> >> /Contents %d 0 R >>" % content_id
+        )
+        page_ids.append(len(objects))
+    objects[0] = b"<< /Type /Catalog /Pages 2 0 R /ViewerPreferences << /DisplayDocTitle true >> >>"
+    kids = " ".join(f"{n} 0 R" for n in page_ids).encode()
+    objects[1] = b"<< /Type /Pages /Kids [" + kids + b"] /Count %d >>" % len(page_ids)
+    info = b"<< /Title (" + _pdf_text(title).encode("latin-1") + b") >>"
+    objects.append(info)
+    out = bytearray(b"%PDF-1.4\n")
+    offsets = []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    for offset in offsets:
+        out += b"%010d 00000 n \n" % offset
+    out += b"trailer\n<< /Size %d /Root 1 0 R /Info %d 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (
+        len(objects) + 1,
+        len(objects),
+        xref,
+    )
+    return bytes(out)
+
+
+@staff_page
+@audited
+def safety_plan_pdf(request, pk: int, version: int):
+    plan = get_object_or_404(
+        SafetyPlan.objects.visible_to(request.user).select_related("case__individual"), case_id=pk, version=version
+    )
+    record_access(request, action=Action.EXPORT, objects=[plan])
+    person = plan.case.individual
+    lines = [
+        (f"My safety plan - {person.display_name}", True),
+        (f"Version {plan.version}, {plan.created_at:%d %b %Y}", False),
+    ]
+    for number, (title, entries) in enumerate(_section_rows(plan), start=1):
+        lines.append(("", False))
+        lines.append((f"{number}. {title}", True))
+        lines.extend((f"- {entry}", False) for entry in entries or ["(not filled in)"])
+    lines += [("", False), ("In a crisis: call or text 988. In an emergency: call 911.", True)]
+    response = HttpResponse(plan_pdf("My safety plan", lines), content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="safety-plan-v{plan.version}.pdf"'
+    return response
 
 
 # --- the team (supervisors) ---------------------------------------------------------------------

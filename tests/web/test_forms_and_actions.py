@@ -360,3 +360,25 @@ def test_after_logging_a_contact_only_a_path_on_this_site_is_followed(client, na
     back = reverse("cases:person", args=[case.individual_id])
     assert c.post(url, {**data, "next": back})["Location"] == back
     assert c.post(url, {**data, "next": "https://evil.example/"})["Location"] == reverse("cases:caseload")
+
+
+def test_safety_plan_pdf_is_a_well_formed_pdf_with_the_plan_in_it(client, navigator, case):
+    import re
+
+    plan = f.SafetyPlanFactory(case=case, created_by=navigator, coping_strategies=["walk (the dog)"])
+    response = signed_in(client, navigator).get(reverse("cases:safety_plan_pdf", args=[case.pk, plan.version]))
+    assert response["Content-Type"] == "application/pdf"
+    body = response.content
+    assert body.startswith(b"%PDF-1.4") and body.rstrip().endswith(b"%%EOF")
+    xref_at = int(re.search(rb"startxref\n(\d+)\n", body).group(1))
+    assert body[xref_at:].startswith(b"xref")
+    offsets = [int(o) for o in re.findall(rb"(\d{10}) 00000 n", body)]
+    for number, offset in enumerate(offsets, start=1):
+        assert body[offset:].startswith(b"%d 0 obj" % number)  # every object where the table says
+    assert b"walk \\(the dog\\)" in body and b"not sleeping" in body and b"call or text 988" in body
+
+
+def test_safety_plan_pdf_of_another_program_is_not_found(client, navigator_elsewhere, case):
+    plan = f.SafetyPlanFactory(case=case)
+    url = reverse("cases:safety_plan_pdf", args=[case.pk, plan.version])
+    assert signed_in(client, navigator_elsewhere).get(url).status_code == 404
