@@ -249,6 +249,9 @@ def person(request, pk: int):
     now = timezone.now()
     context = {
         "person": individual,
+        "channels": [
+            Individual.Channel(c).label for c in individual.safe_contact_channels if c in Individual.Channel.values
+        ],
         "cases": cases,
         "support": support,
         "consents": [(consent, consent.is_active_at(now)) for consent in consents],

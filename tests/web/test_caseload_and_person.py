@@ -175,3 +175,18 @@ def test_person_page_query_count_does_not_grow_with_the_timeline(client, navigat
     few = _queries(c, url)
     add(8)
     assert _queries(c, url) == few
+
+
+def test_person_page_names_the_safe_channels(client, navigator, case):
+    case.individual.safe_contact_channels = ["text", "in_person"]
+    case.individual.save()
+    body = signed_in(client, navigator).get(reverse("cases:person", args=[case.individual_id])).content.decode()
+    assert "Text message, In person" in body
+
+
+def test_team_page_query_count_does_not_grow_with_overdue_work(client, program, supervisor, navigator):
+    c = signed_in(client, supervisor)
+    _fill_caseload(program, navigator, 2)
+    few = _queries(c, reverse("cases:team"))
+    _fill_caseload(program, navigator, 10)
+    assert _queries(c, reverse("cases:team")) == few
