@@ -154,6 +154,12 @@ def test_navigator_logs_a_contact_plans_and_refers_and_the_partner_accepts(
     referral.refresh_from_db()
     assert referral.status == "accepted"
 
+    # Nothing is wider than a 360 px phone (wide tables scroll inside their own box).
+    page.set_viewport_size({"width": 360, "height": 740})
+    for path in ("/cases/", f"/cases/people/{referral.individual_id}/", f"/referrals/new/{referral.case_id}/"):
+        page.goto(f"{base}{path}")
+        assert page.evaluate("document.documentElement.scrollWidth") <= 360, path
+
     # The same pages on a desktop, and the keyboard's first stop is the skip link.
     page.set_viewport_size({"width": 1280, "height": 900})
     page.goto(f"{base}/cases/")
