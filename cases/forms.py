@@ -218,4 +218,3 @@ class ReassignForm(forms.Form):
         if not data.get("navigator") and not data.get("peer"):
             raise forms.ValidationError("Choose a navigator or a peer specialist.")
         return data
-
