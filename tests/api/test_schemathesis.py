@@ -61,6 +61,8 @@ def auth_headers(request, client, program, partner_org, other_partner_org):
 def test_api_answers_as_its_schema_says_for_every_role(api_schema, auth_headers):
     failures = []
     operations = [result.ok() for result in api_schema.get_all_operations()]
+    # The metrics app's endpoints are tested by that app (tests/metrics); these are ours.
+    operations = [op for op in operations if not op.path.startswith("/api/v1/metrics/")]
     assert len(operations) > 30
 
     for operation in operations:
