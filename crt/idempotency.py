@@ -47,6 +47,19 @@ def _fingerprint(request) -> str:
     return digest.hexdigest()
 
 
+_last_purge = 0.0
+
+
+def _purge_expired(now) -> None:
+    """Delete keys older than the TTL (stored answers may hold personal data), at most once a minute
+    per process: a range delete on the created_at index."""
+    global _last_purge
+    if now.timestamp() - _last_purge < 60:
+        return
+    _last_purge = now.timestamp()
+    IdempotencyRecord.objects.filter(created_at__lt=now - IDEMPOTENCY_TTL).delete()
+
+
 class IdempotentMixin:
     """Mix into a DRF view: every POST that carries Idempotency-Key is made at most once."""
 
@@ -64,6 +77,7 @@ class IdempotentMixin:
             raise Unprocessable("The Idempotency-Key must be at most 200 characters.")
         fingerprint = _fingerprint(request)
         now = timezone.now()
+        _purge_expired(now)
         IdempotencyRecord.objects.filter(owner=owner, key=key, created_at__lt=now - IDEMPOTENCY_TTL).delete()
         try:
             with transaction.atomic():

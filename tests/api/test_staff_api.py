@@ -313,3 +313,22 @@ def test_schema_and_docs_are_served_without_a_cdn(client):
     assert "cdn" not in html.lower()
     assert "/static/drf_spectacular_sidecar/swagger-ui-dist/" in html
     assert script.status_code == 200
+
+
+def test_idempotency_keys_expire_after_a_day(api_client, navigator, draft_setup, time_machine):
+    person, service = draft_setup
+    client = api_client(navigator)
+    body = {"individual": person.pk, "service": service.pk, "reason": "Needs a bed."}
+    time_machine.move_to(timezone.now(), tick=False)
+    client.post("/api/v1/referrals/", body, format="json", HTTP_IDEMPOTENCY_KEY="k-day")
+
+    time_machine.shift(timedelta(hours=23))
+    client = api_client(navigator)  # a new session: sessions end after 12 hours
+    client.post("/api/v1/referrals/", body, format="json", HTTP_IDEMPOTENCY_KEY="k-day")
+    assert Referral.objects.count() == 1
+
+    time_machine.shift(timedelta(hours=2))
+    client = api_client(navigator)
+    client.post("/api/v1/referrals/", body, format="json", HTTP_IDEMPOTENCY_KEY="k-day")
+    assert Referral.objects.count() == 2
+    assert IdempotencyRecord.objects.filter(key="k-day").count() == 1

@@ -1,0 +1,223 @@
+"""Benchmark of the partner referral list, GET /api/v1/partner/referrals/?page_size=100.
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/crt_bench_api \\
+        .venv/bin/python bench/partner_api.py [--requests 200] [--http]
+
+Needs a database filled by `manage.py seed_bulk` (about 1.33 referrals per individual: 750 000
+individuals give 1M referrals). It picks the partner organisation with the most referrals, gives it
+a fresh API key, and measures, first page and a page deep in the list:
+
+- floor: the same rows read with raw psycopg (one query with the same joins, filter, order and
+  limit) and encoded with orjson: the least any implementation could cost;
+- api (in process): the whole Django + DRF stack through django.test.Client: authentication,
+  throttle, scoping, cursor pagination, serialisation, and the audit rows written per page;
+- api over HTTP (--http): the same through gunicorn (2 sync workers) with keep-alive requests.
+
+Prints medians and 90th percentiles in milliseconds and the ratio api / floor.
+The audit rows the requests write stay in the database (it is a benchmark database).
+"""
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "crt.settings")
+os.environ.setdefault("SECRET_KEY", "bench-only-not-secret")
+os.environ.setdefault("CELERY_BROKER_URL", "memory://")
+os.environ.setdefault("CELERY_RESULT_BACKEND", "cache+memory://")
+os.environ.setdefault("LOG_LEVEL", "WARNING")
+os.environ["API_THROTTLE_RATE"] = "1000000/min"
+os.environ.setdefault("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver")
+os.environ.setdefault("SECURE_SSL_REDIRECT", "false")
+
+import django  # noqa: E402
+
+django.setup()
+
+import orjson  # noqa: E402
+import psycopg  # noqa: E402
+from django.conf import settings  # noqa: E402
+from django.db import connection  # noqa: E402
+from django.db.models import Count  # noqa: E402
+from django.test import Client  # noqa: E402
+
+from providers.models import Organization, PartnerCredential, hash_key  # noqa: E402
+from referrals.models import Referral  # noqa: E402
+
+PAGE = 100
+FLOOR_SQL = """
+SELECT r.id, r.status, r.status_reason, r.business_status, r.need_domain, r.urgency, r.reason,
+       r.includes_part2, r.appointment_at, r.outcome_note, r.requested_at, r.updated_at, r.version,
+       r.shares_contact_details, s.id, s.name,
+       i.legal_first_name, i.legal_last_name, i.preferred_name, i.date_of_birth, i.pronouns,
+       i.primary_language, i.needs_interpreter, i.is_do_not_contact, i.phone, i.email, i.address,
+       i.safe_contact_channels, i.safe_contact_times
+  FROM referrals_referral r
+  JOIN cases_individual i ON i.id = r.individual_id
+  JOIN providers_service s ON s.id = r.service_id
+  JOIN providers_organization o ON o.id = r.organization_id
+ WHERE r.organization_id = %s AND o.is_active AND r.requested_at IS NOT NULL AND r.status <> 'draft'
+   AND (%s::timestamptz IS NULL OR (r.updated_at, r.id) < (%s::timestamptz, %s))
+ ORDER BY r.updated_at DESC, r.id DESC
+ LIMIT %s
+"""
+
+
+def floor_page(conn, organization_id: int, after=None) -> bytes:
+    moment, last_id = after or (None, None)
+    rows = conn.execute(FLOOR_SQL, (organization_id, moment, moment, last_id, PAGE)).fetchall()
+    results = []
+    for row in rows:
+        shares = row[13] and not row[23]
+        results.append(
+            {
+                "id": row[0],
+                "status": row[1],
+                "status_reason": row[2],
+                "business_status": row[3],
+                "need_domain": row[4],
+                "urgency": row[5],
+                "reason": row[6],
+                "includes_part2": row[7],
+                "appointment_at": row[8],
+                "outcome_note": row[9],
+                "requested_at": row[10],
+                "updated_at": row[11],
+                "version": row[12],
+                "service": {"id": row[14], "name": row[15]},
+                "person": {
+                    "name": f"{row[18] or row[16]} {row[17]}",
+                    "legal_first_name": row[16],
+                    "legal_last_name": row[17],
+                    "date_of_birth": row[19],
+                    "pronouns": row[20],
+                    "primary_language": row[21],
+                    "needs_interpreter": row[22],
+                    "is_do_not_contact": row[23],
+                    "phone": row[24] if shares else None,
+                    "email": row[25] if shares else None,
+                    "address": row[26] if shares else None,
+                    "safe_contact_channels": row[27],
+                    "safe_contact_times": row[28],
+                },
+            }
+        )
+    return orjson.dumps({"next": None, "previous": None, "results": results})
+
+
+def timed(function, repeat: int) -> list[float]:
+    function()  # warm up
+    samples = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        function()
+        samples.append((time.perf_counter() - start) * 1000)
+    return samples
+
+
+def summary(samples: list[float]) -> tuple[float, float]:
+    ordered = sorted(samples)
+    return statistics.median(ordered), ordered[int(len(ordered) * 0.9) - 1]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--requests", type=int, default=200, help="Timed requests per measurement.")
+    parser.add_argument("--http", action="store_true", help="Also measure over HTTP through gunicorn.")
+    parser.add_argument("--port", type=int, default=8765)
+    args = parser.parse_args()
+    if connection.vendor != "postgresql":
+        sys.exit("Run against PostgreSQL: DATABASE_URL=postgres://.../crt_bench_api")
+
+    total = Referral.objects.count()
+    top = (
+        Referral.objects.filter(requested_at__isnull=False)
+        .values("organization_id")
+        .annotate(n=Count("id"))
+        .order_by("-n")
+        .first()
+    )
+    organization = Organization.objects.get(pk=top["organization_id"])
+    prefix, key = PartnerCredential.new_key()
+    PartnerCredential.objects.create(organization=organization, name="benchmark", prefix=prefix, key_hash=hash_key(key))
+    print(f"referrals in the table: {total:,}; organisation #{organization.pk} has {top['n']:,} sent to it")
+
+    client = Client(HTTP_AUTHORIZATION=f"Bearer {key}")
+    url = f"/api/v1/partner/referrals/?page_size={PAGE}"
+    first = client.get(url)
+    assert first.status_code == 200, first.content[:300]
+    assert len(first.json()["results"]) == PAGE
+    # a page deep in the list: follow the cursor 20 pages
+    deep_url = url
+    for _ in range(20):
+        deep_url = client.get(deep_url).json()["next"]
+    deep_response = client.get(deep_url)
+    deep_last = deep_response.json()["results"][0]
+    deep_after = (Referral.objects.get(pk=deep_last["id"]).updated_at, deep_last["id"] + 1)
+
+    database = settings.DATABASES["default"]
+    dsn = f"host={database['HOST']} port={database['PORT'] or 5432} dbname={database['NAME']} user={database['USER']}"
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        results = {
+            "floor, first page": timed(lambda: floor_page(conn, organization.pk), args.requests),
+            "floor, page 21": timed(lambda: floor_page(conn, organization.pk, deep_after), args.requests),
+        }
+    results["api in process, first page"] = timed(lambda: client.get(url), args.requests)
+    results["api in process, page 21"] = timed(lambda: client.get(deep_url), args.requests)
+
+    if args.http:
+        results.update(http(args, key, url, deep_url))
+
+    print(f"{'measurement':34} {'median ms':>10} {'p90 ms':>8} {'x floor':>8}")
+    floors = {"first page": summary(results["floor, first page"])[0], "page 21": summary(results["floor, page 21"])[0]}
+    for name, samples in results.items():
+        median, p90 = summary(samples)
+        page = "first page" if name.endswith("first page") else "page 21"
+        print(f"{name:34} {median:10.2f} {p90:8.2f} {median / floors[page]:8.2f}")
+
+
+def http(args, key: str, url: str, deep_url: str) -> dict[str, list[float]]:
+    import requests
+
+    env = {**os.environ, "API_THROTTLE_RATE": "1000000/min", "DATABASE_CONN_MAX_AGE": "600"}
+    server = subprocess.Popen(
+        [
+            str(ROOT / ".venv/bin/gunicorn"),
+            "crt.wsgi",
+            "-w",
+            "2",
+            "-b",
+            f"127.0.0.1:{args.port}",
+            "--log-level",
+            "warning",
+        ],
+        cwd=ROOT,
+        env=env,
+    )
+    try:
+        base = f"http://127.0.0.1:{args.port}"
+        session = requests.Session()
+        session.headers["Authorization"] = f"Bearer {key}"
+        for _ in range(100):
+            try:
+                if session.get(base + url, timeout=5).status_code == 200:
+                    break
+            except requests.ConnectionError:
+                time.sleep(0.2)
+        return {
+            "api over http, first page": timed(lambda: session.get(base + url, timeout=30), args.requests),
+            "api over http, page 21": timed(lambda: session.get(base + deep_url, timeout=30), args.requests),
+        }
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+if __name__ == "__main__":
+    main()
