@@ -11,6 +11,8 @@ a fresh API key, and measures, first page and a page deep in the list:
   limit) and encoded with orjson: the least any implementation could cost;
 - api (in process): the whole Django + DRF stack through django.test.Client: authentication,
   throttle, scoping, cursor pagination, serialisation, and the audit rows written per page;
+- audit rows alone: what the API must add to any read, record_access of the page's 100 referrals
+  (one AccessLog row each, as the privacy rules require);
 - api over HTTP (--http): the same through gunicorn (2 sync workers) with keep-alive requests.
 
 Prints medians and 90th percentiles in milliseconds and the ratio api / floor.
@@ -47,6 +49,8 @@ from django.db import connection  # noqa: E402
 from django.db.models import Count  # noqa: E402
 from django.test import Client  # noqa: E402
 
+from audit.access import record_access  # noqa: E402
+from audit.models import Action  # noqa: E402
 from providers.models import Organization, PartnerCredential, hash_key  # noqa: E402
 from referrals.models import Referral  # noqa: E402
 
@@ -63,15 +67,18 @@ SELECT r.id, r.status, r.status_reason, r.business_status, r.need_domain, r.urge
   JOIN providers_service s ON s.id = r.service_id
   JOIN providers_organization o ON o.id = r.organization_id
  WHERE r.organization_id = %s AND o.is_active AND r.requested_at IS NOT NULL AND r.status <> 'draft'
-   AND (%s::timestamptz IS NULL OR (r.updated_at, r.id) < (%s::timestamptz, %s))
+ {after}
  ORDER BY r.updated_at DESC, r.id DESC
  LIMIT %s
 """
 
 
 def floor_page(conn, organization_id: int, after=None) -> bytes:
-    moment, last_id = after or (None, None)
-    rows = conn.execute(FLOOR_SQL, (organization_id, moment, moment, last_id, PAGE)).fetchall()
+    if after is None:
+        rows = conn.execute(FLOOR_SQL.format(after=""), (organization_id, PAGE)).fetchall()
+    else:
+        sql = FLOOR_SQL.format(after="AND (r.updated_at, r.id) < (%s, %s)")
+        rows = conn.execute(sql, (organization_id, *after, PAGE)).fetchall()
     results = []
     for row in rows:
         shares = row[13] and not row[23]
@@ -168,6 +175,12 @@ def main() -> None:
             "floor, first page": timed(lambda: floor_page(conn, organization.pk), args.requests),
             "floor, page 21": timed(lambda: floor_page(conn, organization.pk, deep_after), args.requests),
         }
+    page_rows = list(Referral.objects.filter(organization=organization).order_by("-updated_at", "-id")[:PAGE])
+    credential = PartnerCredential.objects.get(prefix=prefix)
+    results["audit rows alone, first page"] = timed(
+        lambda: record_access(credential, action=Action.DISCLOSE, objects=page_rows, recipient=organization),
+        args.requests,
+    )
     results["api in process, first page"] = timed(lambda: client.get(url), args.requests)
     results["api in process, page 21"] = timed(lambda: client.get(deep_url), args.requests)
 

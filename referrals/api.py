@@ -49,6 +49,46 @@ from referrals.serializers import (
     StaffReferralSerializer,
 )
 
+# What the partner serializer reads (and the audit needs: individual and program ids): no more.
+_PERSON_COLUMNS = [
+    "id",
+    "legal_first_name",
+    "legal_last_name",
+    "preferred_name",
+    "date_of_birth",
+    "pronouns",
+    "primary_language",
+    "needs_interpreter",
+    "is_do_not_contact",
+    "phone",
+    "email",
+    "address",
+    "safe_contact_channels",
+    "safe_contact_times",
+]
+PARTNER_COLUMNS = [
+    "id",
+    "program_id",
+    "individual_id",
+    "service_id",
+    "organization_id",
+    "status",
+    "status_reason",
+    "business_status",
+    "need_domain",
+    "urgency",
+    "reason",
+    "includes_part2",
+    "shares_contact_details",
+    "appointment_at",
+    "outcome_note",
+    "requested_at",
+    "updated_at",
+    "version",
+    "service__id",
+    "service__name",
+    *(f"individual__{name}" for name in _PERSON_COLUMNS),
+]
 READ_ERRORS = error_responses(400, 401, 403, 404, 429)
 WRITE_ERRORS = error_responses(400, 401, 403, 404, 409, 412, 413, 415, 422, 428, 429)
 
@@ -121,6 +161,7 @@ class PartnerReferralViewSet(_ReferralViewSet):
         return (
             Referral.objects.visible_to(actor(self.request))
             .select_related("individual", "service")
+            .only(*PARTNER_COLUMNS)
             .order_by("-updated_at", "-id")
         )
 
