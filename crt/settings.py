@@ -132,9 +132,9 @@ AUTH_USER_MODEL = "accounts.User"
 # One login for everything, the admin included: password, then the second factor (accounts.views).
 AUTHENTICATION_BACKENDS = ["accounts.auth.LockoutModelBackend"]
 LOGIN_URL = "accounts:login"
-LOGIN_REDIRECT_URL = "accounts:home"
+LOGIN_REDIRECT_URL = "home"  # sends each role to its start page
 # Partner users land here and are kept under these paths (the partner page sets its own URL).
-PARTNER_HOME_URL = "/accounts/"
+PARTNER_HOME_URL = "/partner/"
 PARTNER_PATH_PREFIXES = ["/partner/", "/accounts/", "/static/", "/healthz"]
 
 PASSWORD_HASHERS = [

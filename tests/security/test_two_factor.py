@@ -7,6 +7,7 @@ from io import StringIO
 
 import pyotp
 import pytest
+from django.conf import settings
 from django.contrib.auth import SESSION_KEY
 from django.contrib.auth.views import LoginView
 from django.core.management import CommandError, call_command
@@ -44,7 +45,7 @@ def test_a_password_alone_does_not_sign_staff_in(client, enrolled_navigator):
 def test_the_right_code_signs_staff_in(client, enrolled_navigator, frozen):
     user, totp = enrolled_navigator
     response = sign_in(client, user, totp)
-    assert response.status_code == 302 and response.url == reverse("accounts:home")
+    assert response.status_code == 302 and response.url == reverse(settings.LOGIN_REDIRECT_URL)
     assert int(client.session[SESSION_KEY]) == user.pk
 
 
@@ -142,12 +143,12 @@ def test_a_recovery_code_signs_in_once(client, enrolled_navigator, frozen):
     first, second = twofactor.new_recovery_codes(user)[:2]
     password_step(client, user.username)
     response = client.post(reverse("accounts:recovery"), {"code": first.upper()})
-    assert response.url == reverse("accounts:home") and signed_in(client)
+    assert response.url == reverse(settings.LOGIN_REDIRECT_URL) and signed_in(client)
     client.post(reverse("accounts:logout"))
     password_step(client, user.username)
     reused = client.post(reverse("accounts:recovery"), {"code": first})
     assert reused.status_code == 200 and not signed_in(client)
-    assert client.post(reverse("accounts:recovery"), {"code": second}).url == reverse("accounts:home")
+    assert client.post(reverse("accounts:recovery"), {"code": second}).url == reverse(settings.LOGIN_REDIRECT_URL)
     assert twofactor.remaining_recovery_codes(user) == 8
 
 

@@ -82,7 +82,7 @@ def _shot(page, name: str) -> None:
     page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
 
 
-def _sign_in(page, base: str, username: str, totp: pyotp.TOTP | None = None) -> None:
+def _sign_in(page, base: str, username: str, totp: pyotp.TOTP | None = None, *, lands_on: str) -> None:
     page.goto(f"{base}/accounts/login/")
     page.fill("input[name=username]", username)
     page.fill("input[name=password]", PASSWORD)
@@ -91,7 +91,7 @@ def _sign_in(page, base: str, username: str, totp: pyotp.TOTP | None = None) -> 
         page.wait_for_url("**/login/code/")
         page.fill("input[name=code]", totp.at(time.time()))
         page.click("button[type=submit]")
-    page.wait_for_url(f"{base}/accounts/")
+    page.wait_for_url(f"{base}{lands_on}")
 
 
 def test_navigator_logs_a_contact_plans_and_refers_and_the_partner_accepts(
@@ -102,7 +102,7 @@ def test_navigator_logs_a_contact_plans_and_refers_and_the_partner_accepts(
 
     staff = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True)
     page = staff.new_page()
-    _sign_in(page, base, navigator.username, totp)
+    _sign_in(page, base, navigator.username, totp, lands_on="/cases/")
     page.goto(f"{base}/")
     page.wait_for_url("**/cases/")
     _shot(page, "caseload-phone")
@@ -141,7 +141,7 @@ def test_navigator_logs_a_contact_plans_and_refers_and_the_partner_accepts(
     # The partner accepts it on the partner page (desktop).
     partner = browser.new_context(viewport={"width": 1280, "height": 900})
     partner_page = partner.new_page()
-    _sign_in(partner_page, base, partner_user.username)
+    _sign_in(partner_page, base, partner_user.username, lands_on="/partner/")
     partner_page.goto(f"{base}/partner/")
     _shot(partner_page, "partner-page")
     partner_page.click(f"#referral-{referral.pk} .move-accept button")
