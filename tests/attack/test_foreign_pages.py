@@ -1,0 +1,172 @@
+"""Every page route (generated from the URLconf) by every role of program A and partner A by the
+records of program B and partner B: the foreign record is a 404 exactly like a record that does not
+exist, its canaries never appear in any answer, nothing about it changes, and a refused request
+writes no access row. A page route missing from ROUTES fails the run."""
+
+from dataclasses import dataclass, field
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils import timezone
+
+from cases.models import Consent, Contact, SafetyPlan
+from providers.models import ServiceCapacity
+from referrals.models import Referral
+from tests.attack.conftest import access_rows_since, last_access_id, leaked
+
+pytestmark = pytest.mark.django_db
+
+# Not pages of this suite: the admin (tests/admin), the API, FHIR and HSDS (tests/api), sign-in (tests/security).
+NOT_PAGES = {"admin", "api", "fhir", "hsds", "accounts"}
+NOT_PAGE_NAMES = {"healthz", "admin_login"}
+MISSING = 987654
+
+
+@dataclass(frozen=True)
+class Route:
+    methods: tuple[str, ...] = ("GET",)
+    kwargs: object = None  # side -> url kwargs naming that side's records; None: no record in the URL
+    body: object = field(default=None)  # side -> a valid POST body (so only scoping can stop it)
+    query: object = None  # side -> query string
+    # Refusals other than 404 allowed here: a role that may not use the page at all is refused before any
+    # record is looked up (the same answer for every id, checked against a missing id below).
+    role_refusals: tuple[int, ...] = ()
+
+
+def _now() -> str:
+    return timezone.localtime().strftime("%Y-%m-%dT%H:%M")
+
+
+ROUTES: dict[str, Route] = {
+    "home": Route(),
+    "cases:caseload": Route(query=lambda s: f"q={s.texts['last']}"),
+    "cases:people": Route(query=lambda s: f"q={s.texts['last']}"),
+    "cases:team": Route(),
+    "cases:encounter_new_unknown": Route(),
+    "cases:encounter_new": Route(
+        ("GET", "POST"), role_refusals=(403,), kwargs=lambda s: {"person_pk": s.person.pk}, body=lambda s: {}
+    ),
+    "cases:encounter": Route(
+        ("GET", "POST"), role_refusals=(403,), kwargs=lambda s: {"pk": s.encounter.pk}, body=lambda s: {}
+    ),
+    "cases:encounter_edit": Route(
+        ("GET", "POST"), role_refusals=(403,), kwargs=lambda s: {"pk": s.encounter.pk}, body=lambda s: {}
+    ),
+    "cases:person": Route(kwargs=lambda s: {"pk": s.person.pk}),
+    "cases:log_contact": Route(
+        ("GET", "POST"),
+        kwargs=lambda s: {"pk": s.case.pk},
+        body=lambda s: {"outcome": "reached", "method": "phone", "occurred_at": _now(), "note": "attack"},
+    ),
+    "cases:safety_plan_edit": Route(
+        ("GET", "POST"), kwargs=lambda s: {"pk": s.case.pk}, body=lambda s: {"warning_signs": "attack"}
+    ),
+    "cases:safety_plan": Route(kwargs=lambda s: {"pk": s.case.pk, "version": s.plan.version}),
+    "cases:safety_plan_pdf": Route(kwargs=lambda s: {"pk": s.case.pk, "version": s.plan.version}),
+    "cases:reassign": Route(("GET", "POST"), kwargs=lambda s: {"pk": s.case.pk}, body=lambda s: {"navigator": ""}),
+    "referrals:new": Route(
+        ("GET", "POST"),
+        kwargs=lambda s: {"case_pk": s.case.pk},
+        body=lambda s: {"service": s.service.pk, "reason": "attack", "urgency": "routine"},
+    ),
+    "referrals:record_consent": Route(
+        ("POST",),
+        kwargs=lambda s: {"case_pk": s.case.pk, "service_pk": s.service.pk},
+        body=lambda s: {"method": "written"},
+    ),
+    "referrals:detail": Route(kwargs=lambda s: {"pk": s.referral.pk}),
+    "referrals:cancel": Route(("POST",), kwargs=lambda s: {"pk": s.referral.pk}, body=lambda s: {"reason": "attack"}),
+    "providers:partner_home": Route(),
+    "providers:partner_referral": Route(kwargs=lambda s: {"pk": s.referral.pk}),
+    "providers:partner_move": Route(
+        ("POST",), kwargs=lambda s: {"pk": s.referral.pk, "move": "accept"}, body=lambda s: {"note": "attack"}
+    ),
+    "providers:partner_capacity": Route(
+        ("POST",), kwargs=lambda s: {"pk": s.capacity.pk}, body=lambda s: {"available": "0"}
+    ),
+    "audit:access_history": Route(kwargs=lambda s: {"individual_id": s.person.pk}),
+    "audit:disclosures_csv": Route(kwargs=lambda s: {"individual_id": s.person.pk}),
+}
+ROLES = ["navigator", "peer", "clinician", "paramedic", "supervisor", "staff_admin", "partner_user"]
+
+
+def page_route_names() -> list[str]:
+    """Every named route of the staff pages and the partner page, and the landing page."""
+    names = []
+    for entry in get_resolver().url_patterns:
+        if isinstance(entry, URLResolver):
+            prefix = str(entry.pattern).strip("/^")
+            if entry.namespace in NOT_PAGES or prefix in NOT_PAGES or prefix.startswith("fhir"):
+                continue
+            for pattern in entry.url_patterns:
+                assert isinstance(pattern, URLPattern), f"nested include under {prefix}: extend this walk"
+                names.append(f"{entry.namespace}:{pattern.name}" if entry.namespace else str(pattern.name))
+        elif entry.name not in NOT_PAGE_NAMES:
+            names.append(entry.name)
+    return names
+
+
+def test_every_page_route_has_an_entry():
+    names = page_route_names()
+    assert len(names) > 15  # the walk found the pages
+    assert sorted(set(names) - set(ROUTES)) == []
+
+
+def _url(name: str, route: Route, side, *, missing: bool = False) -> str:
+    kwargs = route.kwargs(side) if route.kwargs else {}
+    if missing:
+        kwargs = {key: (MISSING if isinstance(value, int) else value) for key, value in kwargs.items()}
+    url = reverse(name, kwargs=kwargs)
+    if route.query:
+        url += "?" + route.query(side)
+    return url
+
+
+def _snapshot(side) -> dict:
+    return {
+        "referral": Referral.objects.filter(pk=side.referral.pk).values("status", "version", "updated_at").get(),
+        "case": type(side.case).objects.filter(pk=side.case.pk).values("navigator_id", "peer_id", "status").get(),
+        "capacity": ServiceCapacity.objects.filter(pk=side.capacity.pk).values("available", "updated_at").get(),
+        "contacts": Contact.objects.filter(case=side.case).count(),
+        "plans": SafetyPlan.objects.filter(case=side.case).count(),
+        "consents": Consent.objects.filter(individual=side.person).count(),
+        "referrals": Referral.objects.filter(individual=side.person).count(),
+    }
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_foreign_records_are_404_like_missing_ones_and_never_shown(client, cast, ours, theirs, role):
+    user = cast[role]
+    client.force_login(user)
+    canaries = theirs.canaries()
+    before = _snapshot(theirs)
+    problems = []
+    for name in page_route_names():
+        route = ROUTES[name]
+        for method in route.methods:
+            url = _url(name, route, theirs)
+            body = route.body(theirs) if route.body and method == "POST" else None
+            mark = last_access_id()
+            response = client.post(url, body) if method == "POST" else client.get(url)
+            content = response.content.decode("utf-8", "replace") + str(response.headers)
+            shown = leaked(content, [c for c in canaries if not (route.query and c in route.query(theirs))])
+            if shown:  # (a search box shows back what was typed in it: that token is not a leak)
+                problems.append(f"{method} {name}: shows {shown}")
+            if route.kwargs is None:
+                continue  # a list page: what matters is that the foreign record is not on it
+            expected = 302 if user.is_partner_user and not url.startswith("/partner/") else 404
+            if response.status_code != expected and response.status_code not in route.role_refusals:
+                problems.append(f"{method} {name}: {response.status_code}, expected {expected}")
+                continue
+            rows = list(access_rows_since(mark).values_list("object_type", "object_id"))
+            if rows:
+                problems.append(f"{method} {name}: a refused request recorded {rows}")
+            # the same answer as for a record that does not exist
+            missing_url = _url(name, route, theirs, missing=True)
+            again = client.post(missing_url, body) if method == "POST" else client.get(missing_url)
+            if (again.status_code, again.content) != (response.status_code, response.content):
+                problems.append(
+                    f"{method} {name}: foreign {response.status_code} differs from missing {again.status_code}"
+                )
+    assert problems == []
+    assert _snapshot(theirs) == before
