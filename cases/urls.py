@@ -1,6 +1,6 @@
 from django.urls import path
 
-from cases import views
+from cases import encounter_views, views
 
 app_name = "cases"
 urlpatterns = [
@@ -13,4 +13,8 @@ urlpatterns = [
     path("cases/<int:pk>/safety-plan/v<int:version>.pdf", views.safety_plan_pdf, name="safety_plan_pdf"),
     path("cases/<int:pk>/reassign/", views.reassign, name="reassign"),
     path("team/", views.team, name="team"),
+    path("people/<int:person_pk>/encounters/new/", encounter_views.encounter_new, name="encounter_new"),
+    path("encounters/new/", encounter_views.encounter_new, name="encounter_new_unknown"),
+    path("encounters/<int:pk>/", encounter_views.encounter, name="encounter"),
+    path("encounters/<int:pk>/edit/", encounter_views.encounter_edit, name="encounter_edit"),
 ]
