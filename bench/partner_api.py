@@ -13,6 +13,8 @@ a fresh API key, and measures, first page and a page deep in the list:
   throttle, scoping, cursor pagination, serialisation, and the audit rows written per page;
 - audit rows alone: what the API must add to any read, record_access of the page's 100 referrals
   (one AccessLog row each, as the privacy rules require);
+- (diagnostic) the in-process request with record_access stubbed out: what everything but the audit
+  costs. Only a measurement: the app never answers without writing the audit rows;
 - api over HTTP (--http): the same through gunicorn (2 sync workers) with keep-alive requests.
 
 Prints medians and 90th percentiles in milliseconds and the ratio api / floor.
@@ -26,6 +28,8 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from unittest import mock
+from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -183,6 +187,10 @@ def main() -> None:
     )
     results["api in process, first page"] = timed(lambda: client.get(url), args.requests)
     results["api in process, page 21"] = timed(lambda: client.get(deep_url), args.requests)
+    # Diagnostic only, never how the app runs: the same request with the audit write stubbed out,
+    # to show what the rest of the stack costs.
+    with mock.patch("audit.access.record_access", lambda *a, **k: []):
+        results["(diagnostic) api, no audit, first page"] = timed(lambda: client.get(url), args.requests)
 
     if args.http:
         results.update(http(args, key, url, deep_url))
@@ -198,6 +206,8 @@ def main() -> None:
 def http(args, key: str, url: str, deep_url: str) -> dict[str, list[float]]:
     import requests
 
+    parts = urlsplit(deep_url)
+    deep_url = f"{parts.path}?{parts.query}"  # the cursor link names the in-process test server
     env = {**os.environ, "API_THROTTLE_RATE": "1000000/min", "DATABASE_CONN_MAX_AGE": "600"}
     server = subprocess.Popen(
         [
