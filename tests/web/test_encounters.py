@@ -1,8 +1,13 @@
 """Encounter entry and edit, and the assessment form with the C-SSRS screener, as responders use them:
 who may write, who may only read, who gets a 404, what is saved, and what is refused with nothing saved."""
 
+import importlib.util
+import os
+import time
 from datetime import timedelta
+from pathlib import Path
 
+import pyotp
 import pytest
 from django.db import connection
 from django.test import Client
@@ -10,6 +15,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from accounts import twofactor
 from audit.models import AccessLog
 from cases.models import Assessment, Encounter, EncounterResponder, Individual
 from tests import factories as f
@@ -248,3 +254,67 @@ def test_person_page_and_people_list_link_to_encounter_entry_for_responders_only
     people = medic.get(reverse("cases:people"), {"q": "Reyes"}).content.decode()
     assert new in people and reverse("cases:encounter_new_unknown") in people
     assert new not in signed_in(client, navigator).get(reverse("cases:person", args=[person.pk])).content.decode()
+
+
+# --- the screener in a real browser -------------------------------------------------------------
+
+
+def _no_browser() -> str | None:
+    if not Path("/usr/bin/chromium").exists():
+        return "needs Chromium at /usr/bin/chromium (apt-get install chromium)"
+    if importlib.util.find_spec("playwright") is None:
+        return "needs the playwright package (pip install -r requirements-dev.txt)"
+    return None
+
+
+@pytest.mark.skipif(_no_browser() is not None and os.environ.get("CI") != "true", reason=_no_browser() or "")
+@pytest.mark.django_db(transaction=True)
+def test_the_screener_shows_the_derived_risk_as_it_is_answered_and_asks_6b_only_after_a_yes(
+    settings, live_server, monkeypatch, paramedic, program
+):
+    from playwright.sync_api import sync_playwright
+
+    settings.SESSION_COOKIE_SECURE = settings.CSRF_COOKIE_SECURE = False
+    settings.ALLOWED_HOSTS = ["localhost", "127.0.0.1"]
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    encounter = f.EncounterFactory(program=program, individual=f.IndividualFactory(program=program))
+    secret = pyotp.TOTP(twofactor.enrol_for_demo(paramedic))
+    base = live_server.url
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=["--headless", "--no-sandbox"])
+        try:
+            page = browser.new_page()
+            errors = []
+            page.on("pageerror", lambda error: errors.append(str(error)))
+            page.on(
+                "console", lambda message: "Content Security Policy" in message.text and errors.append(message.text)
+            )
+            page.goto(f"{base}/accounts/login/")
+            page.fill("input[name=username]", paramedic.username)
+            page.fill("input[name=password]", "correct horse battery staple")
+            page.click("button[type=submit]")
+            page.wait_for_url("**/login/code/")
+            page.fill("input[name=code]", secret.at(time.time()))
+            page.click("button[type=submit]")
+            page.wait_for_url(f"{base}/cases/people/")
+            page.goto(f"{base}{reverse('cases:encounter', args=[encounter.pk])}")
+            risk = page.locator("#cssrs-risk")
+            recency = page.locator("#q-cssrs_behavior_past_3_months")
+            assert risk.inner_text() == "not asked yet" and recency.is_hidden()
+            page.check("input[name=cssrs_wish_dead][value=yes]")
+            assert risk.inner_text() == "Low"
+            page.check("input[name=cssrs_method][value=yes]")
+            assert risk.inner_text() == "Moderate"
+            page.check("input[name=cssrs_behavior][value=yes]")
+            assert recency.is_visible()
+            page.check("input[name=cssrs_behavior_past_3_months][value=yes]")
+            assert risk.inner_text() == "High"
+            page.check("input[name=cssrs_behavior][value=no]")  # 6b is hidden again, and its answer cleared
+            assert recency.is_hidden() and risk.inner_text() == "Moderate"
+            page.click("text=Save assessment")
+            assert "C-SSRS risk: moderate" in page.locator(".messages").inner_text()
+            assert not errors  # no script error, and no Content-Security-Policy refusal
+        finally:
+            browser.close()
+    screen = Assessment.objects.get(encounter=encounter)
+    assert (screen.risk_level, screen.cssrs_behavior, screen.cssrs_behavior_past_3_months) == ("moderate", False, None)
