@@ -76,6 +76,21 @@ MATRIX: dict[tuple[str, str], dict] = {
     ("api-schema", "GET"): _everyone(),
     ("api-docs", "GET"): _everyone(),
     ("api-redoc", "GET"): _everyone(),
+    # FHIR R4 facade: partner credentials only; the CapabilityStatement is public.
+    ("fhir-metadata", "GET"): _everyone(),
+    ("fhir-task-search", "GET"): _partner_only(b=OK),
+    ("fhir-task", "GET"): _partner_only(),
+    ("fhir-task", "PUT"): _partner_only(),
+    ("fhir-service-request-search", "GET"): _partner_only(b=OK),
+    ("fhir-service-request", "GET"): _partner_only(),
+    # HSDS: the public directory.
+    ("hsds-meta", "GET"): _everyone(),
+    ("hsds-services", "GET"): _everyone(),
+    ("hsds-service", "GET"): _everyone(),
+    ("hsds-organizations", "GET"): _everyone(),
+    ("hsds-organization", "GET"): _everyone(),
+    ("hsds-service-at-locations", "GET"): _everyone(),
+    ("hsds-service-at-location", "GET"): _everyone(),
 }
 
 
@@ -88,10 +103,10 @@ def _walk(patterns, prefix=""):
 
 
 def api_routes() -> set[tuple[str, str]]:
-    """(route name, method) for every view under /api/, read from the URLconf."""
+    """(route name, method) for every view under /api/, /fhir/ and /hsds/, read from the URLconf."""
     found = set()
     for route, pattern in _walk(get_resolver().url_patterns):
-        if not route.startswith("api/") or "format" in route:
+        if not route.startswith(("api/", "fhir/", "hsds/")) or "format" in route:
             continue
         if route.startswith("api/v1/metrics/"):
             continue  # the metrics app's own endpoints, with their own permission tests (tests/metrics)
@@ -129,12 +144,25 @@ def world(program, navigator, peer, supervisor, partner_org, other_partner_org):
         "contact": f.ContactFactory(case=case, made_by=navigator),
         "follow-up": f.FollowUpFactory(case=case),
         "consent": f.ConsentFactory(individual=person, recipient_organization=partner_org, recorded_by=navigator),
+        "organization": partner_org,
+        "sal": f.ServiceAtLocationFactory(service=service),
     }
 
 
 def _url(name: str, world) -> str:
     from django.urls import reverse
 
+    from providers.hsds import hsds_id
+
+    fhir = {"fhir-task": "referral", "fhir-service-request": "referral"}
+    if name in fhir:
+        return reverse(name, kwargs={"pk": world[fhir[name]].pk})
+    hsds = {"hsds-service": "service", "hsds-organization": "organization", "hsds-service-at-location": "sal"}
+    if name in hsds:
+        kind = {"sal": "service_at_location"}.get(hsds[name], hsds[name])
+        return reverse(name, kwargs={"id": hsds_id(kind, world[hsds[name]].pk)})
+    if name.startswith(("fhir-", "hsds-")):
+        return reverse(name)
     if name.endswith("-list") or name in ("api-schema", "api-docs", "api-redoc", "encounter-intake"):
         return reverse(name)
     if name.startswith("partner-webhook"):
