@@ -54,7 +54,28 @@ CHOICES = {
 }
 # What update_encounter may change. program, created_by and the timestamps never change.
 ENCOUNTER_FIELDS = frozenset(
-    {*TIMES, *TEXT_LIMITS, *CHOICES, "interventions", "latitude", "longitude", "individual", "responders"}
+    {
+        "individual",
+        "cad_incident_number",
+        "call_source",
+        "call_type",
+        "call_received_at",
+        "dispatched_at",
+        "on_scene_at",
+        "cleared_at",
+        "location_text",
+        "latitude",
+        "longitude",
+        "area",
+        "team",
+        "responders",
+        "law_enforcement",
+        "reason_for_call",
+        "interventions",
+        "disposition",
+        "transport_destination",
+        "narrative",
+    }
 )
 RESPONDER_ROLES = ("paramedic", "clinician", "navigator", "peer", "supervisor", "officer")
 CSSRS_QUESTIONS = ("wish_dead", "suicidal_thoughts", "method", "intent", "plan", "behavior", "behavior_past_3_months")

@@ -16,6 +16,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts import twofactor
+from accounts.models import BreakGlassGrant
 from audit.models import AccessLog
 from cases.models import Assessment, Encounter, EncounterResponder, Individual
 from tests import factories as f
@@ -225,6 +226,22 @@ def test_peer_gets_not_found_for_every_encounter_page(client, peer, case):
         reverse("cases:encounter_new_unknown"),
     ):
         assert c.get(url).status_code == 404
+
+
+def test_peer_with_a_break_glass_grant_reads_that_persons_encounter_but_cannot_write(client, peer, encounter, person):
+    BreakGlassGrant.objects.create(
+        user=peer,
+        program=person.program,
+        individual=person,
+        reason="On scene with him; need his history.",
+        started_at=timezone.now() - timedelta(minutes=1),
+        expires_at=timezone.now() + timedelta(hours=1),
+    )
+    c = signed_in(client, peer)
+    assert c.get(reverse("cases:encounter", args=[encounter.pk])).status_code == 200
+    assert c.get(reverse("cases:encounter_edit", args=[encounter.pk])).status_code == 404
+    logged = AccessLog.objects.get(actor=peer, action="view", object_type="cases.encounter")
+    assert logged.break_glass_id is not None
 
 
 def test_another_programs_encounter_and_person_are_not_found(client, paramedic, person_elsewhere):
