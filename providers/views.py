@@ -35,6 +35,21 @@ MOVES = {
     "fail": (services.fail_referral, {Status.ACCEPTED, Status.IN_PROGRESS, Status.ON_HOLD}, "reason", "Could not help"),
 }
 PAGE_SIZE = 50
+# What the partner pages show of a person, in words, for the accounting of disclosures (never the values).
+HOME_DISCLOSURE = "name, phone (when shared), service, status"
+REFERRAL_DISCLOSURE = "name, phone and language (when shared), service, urgency, reason"
+
+
+def _disclose(request, referrals, detail: str) -> None:
+    """A partner user's read is a disclosure to their organisation, as for the partner API (crt.api.audit)."""
+    record_access(
+        request,
+        action=Action.DISCLOSE,
+        objects=referrals,
+        recipient=request.user.partner_organization,
+        purpose="referral",
+        detail=detail,
+    )
 
 
 def partner_page(view):
@@ -67,7 +82,7 @@ def partner_home(request):
         .select_related("service")
         .order_by("service__name", "unit")
     )
-    record_access(request, action=Action.LIST, objects=referrals)
+    _disclose(request, referrals, HOME_DISCLOSURE)
     context = {
         "organization": request.user.partner_organization,
         "rows": [(referral, _moves_for(referral)) for referral in referrals],
@@ -80,7 +95,7 @@ def partner_home(request):
 @audited
 def partner_referral(request, pk: int):
     referral = get_object_or_404(_referrals(request), pk=pk)
-    record_access(request, action=Action.VIEW, objects=[referral])
+    _disclose(request, [referral], REFERRAL_DISCLOSURE)
     context = {
         "referral": referral,
         "moves": _moves_for(referral),
