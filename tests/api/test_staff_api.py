@@ -332,3 +332,33 @@ def test_idempotency_keys_expire_after_a_day(api_client, navigator, draft_setup,
     client.post("/api/v1/referrals/", body, format="json", HTTP_IDEMPOTENCY_KEY="k-day")
     assert Referral.objects.count() == 2
     assert IdempotencyRecord.objects.filter(key="k-day").count() == 1
+
+
+@pytest.mark.parametrize(
+    ("url", "kind"),
+    [
+        ("/api/v1/individuals/", "cases.individual"),
+        ("/api/v1/encounters/", "cases.encounter"),
+        ("/api/v1/cases/", "cases.case"),
+        ("/api/v1/contacts/", "cases.contact"),
+        ("/api/v1/follow-ups/", "cases.followup"),
+        ("/api/v1/consents/", "cases.consent"),
+        ("/api/v1/referrals/", "referrals.referral"),
+    ],
+)
+def test_every_staff_list_and_detail_records_the_access(url, kind, api_client, navigator, program, partner_org):
+    person = f.IndividualFactory(program=program)
+    case = f.CaseFactory(program=program, individual=person, navigator=navigator)
+    f.EncounterFactory(program=program, individual=person)
+    f.ContactFactory(case=case, made_by=navigator)
+    f.FollowUpFactory(case=case)
+    f.ConsentFactory(individual=person, recipient_organization=partner_org, recorded_by=navigator)
+    f.ReferralFactory(program=program, individual=person, service=f.ServiceFactory(organization=partner_org))
+    client = api_client(navigator)
+
+    first = client.get(url).json()["results"][0]
+    client.get(f"{url}{first['id']}/")
+
+    rows = AccessLog.objects.filter(object_type=kind, object_id=str(first["id"]), actor=navigator)
+    assert sorted(rows.values_list("action", flat=True)) == [Action.LIST, Action.VIEW]
+    assert {row.individual_id for row in rows} == {person.pk}
