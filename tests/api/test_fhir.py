@@ -152,3 +152,23 @@ def test_illegal_task_status_is_a_409_operation_outcome(api_client, partner_cred
 
     assert response.status_code == 409
     assert OperationOutcome.model_validate(response.json()).issue[0].code == "conflict"
+
+
+def test_task_search_pages_with_a_next_link(api_client, partner_credential, referral):
+    f.ReferralFactory.create_batch(2, program=referral.program, service=referral.service)
+    client = api_client(partner_credential)
+
+    first = Bundle.model_validate(client.get(f"{BASE}/Task", {"_count": 2}).json())
+    next_url = next(link.url for link in first.link if link.relation == "next")
+    second = Bundle.model_validate(client.get(next_url).json())
+
+    ids = [e.resource.id for e in first.entry] + [e.resource.id for e in second.entry]
+    assert len(ids) == len(set(ids)) == 3
+    assert not [link for link in second.link if link.relation == "next"]
+
+
+def test_unknown_search_parameter_is_an_operation_outcome_400(api_client, partner_credential):
+    response = api_client(partner_credential).get(f"{BASE}/Task", {"patient": "1"})
+
+    assert response.status_code == 400
+    assert OperationOutcome.model_validate(response.json()).issue[0].code == "invalid"
