@@ -58,7 +58,7 @@ def test_a_claim_whose_lease_ran_out_is_taken_over_and_the_late_answer_does_not_
 
 
 @pytest.mark.postgres
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_two_workers_racing_for_one_delivery_send_it_once(receiver, pending):
     receiver.default = Reply(200, sleep=0.3)
     start = threading.Barrier(2)

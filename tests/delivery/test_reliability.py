@@ -32,7 +32,7 @@ pytestmark = [
     pytest.mark.postgres,
     pytest.mark.redis,
     pytest.mark.worker,
-    pytest.mark.django_db(transaction=True, serialized_rollback=True),  # keeps the role groups of the migrations
+    pytest.mark.django_db(transaction=True),  # the role groups come back after each flush (accounts.apps)
 ]
 
 

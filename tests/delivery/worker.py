@@ -165,6 +165,8 @@ def publishing_to(broker_url: str):
     Test-only: Celery caches its connection pools, and the CELERY_BROKER_URL environment variable
     outranks app.conf.broker_url, so the write URL is swapped and the cached pools dropped.
     """
+    from kombu import pools as kombu_pools
+
     from crt.celery import app
 
     def drop_pools():
@@ -172,6 +174,9 @@ def publishing_to(broker_url: str):
             app._pool.force_close_all()
         app._pool = None
         app.amqp._producer_pool = None
+        # kombu keeps producer pools in a process-wide registry keyed by connection; a closed one
+        # left there fails the next publish anywhere in the test run ("Acquire on closed pool").
+        kombu_pools.reset()
 
     previous = app.conf.broker_write_url if "broker_write_url" in app.conf else None
     drop_pools()

@@ -16,8 +16,8 @@ from referrals import services
 from referrals.models import Delivery, Referral, ReferralEvent
 from tests import factories as f
 
-# serialized_rollback keeps the role groups the migrations made across the flushes
-pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+# after each flush, post_migrate recreates the role groups (accounts.apps), so no serialized rollback is needed
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 RACERS = 50
 # The moves these races can make, written out again by hand (DESIGN.md §3).
