@@ -133,7 +133,8 @@ def caseload_queryset(user, *, now, q="", risk="", due=""):
 def caseload(request):
     user = request.user
     now = timezone.now()
-    form = CaseloadFilterForm(request.GET or None)
+    # Posted, so a name typed in the filter never ends up in a URL (DESIGN.md §8); GET still works.
+    form = CaseloadFilterForm(request.POST or request.GET or None)
     filters = form.cleaned_data if form.is_valid() else {}
     cases = caseload_queryset(
         user, now=now, q=filters.get("q", ""), risk=filters.get("risk", ""), due=filters.get("due", "")
@@ -166,8 +167,10 @@ def caseload(request):
 
 
 def _querystring_without_page(request) -> str:
-    params = request.GET.copy()
-    params.pop("page", None)
+    """The filters for the pager's links, without the page and without the name searched for."""
+    params = (request.POST or request.GET).copy()
+    for name in ("page", "q", "csrfmiddlewaretoken"):
+        params.pop(name, None)
     return params.urlencode()
 
 
@@ -177,8 +180,9 @@ def _querystring_without_page(request) -> str:
 @staff_page
 @audited
 def people(request):
-    """Find a person: by name words, or an exact date of birth."""
-    form = PeopleSearchForm(request.GET or None)
+    """Find a person: by name words, or an exact date of birth. The search box posts, so names and dates
+    of birth stay out of URLs (DESIGN.md §8); a GET with ?q= still works."""
+    form = PeopleSearchForm(request.POST or request.GET or None)
     found = []
     if form.is_valid() and form.cleaned_data["q"]:
         query = form.cleaned_data["q"]

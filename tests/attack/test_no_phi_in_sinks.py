@@ -113,6 +113,16 @@ def receiver(settings):
         yield running
 
 
+def search_as_the_page_does(client, url: str, query: str):
+    """Fill in the page's search box and submit it the way its form says (method="get" or "post")."""
+    page = client.get(url).content.decode()
+    form = re.search(r"<form[^>]*role=\"search\"[^>]*>", page) or re.search(r"<form[^>]*>", page)
+    method = re.search(r'method="(\w+)"', form.group(0)).group(1).lower()
+    answer = client.post(url, {"q": query}) if method == "post" else client.get(url, {"q": query})
+    assert answer.status_code == 200
+    return answer
+
+
 def _run_published(tasks, done: set) -> None:
     """What a worker would do with the captured messages (each once)."""
     for index, (name, args, _kwargs) in enumerate(list(tasks)):
@@ -269,7 +279,18 @@ def test_a_referrals_whole_life_leaves_no_personal_data_in_any_sink(
         )
         assert answer.status_code == 200, answer.content
 
-    # 5. The worker delivers what was published.
+        # 5. The navigator finds the person again: by name on the caseload, by name and date of birth
+        # on the people page, as their search boxes submit.
+        pages = [
+            search_as_the_page_does(client, reverse("cases:caseload"), t["last"]),
+            search_as_the_page_does(client, reverse("cases:people"), t["first"]),
+            search_as_the_page_does(client, reverse("cases:people"), DOB),
+        ]
+        assert all(reverse("cases:person", args=[person.pk]) in p.content.decode() for p in pages)
+        pages.append(client.get(reverse("cases:person", args=[person.pk])))
+        pages.append(client.get(reverse("referrals:detail", args=[to_webhook.pk])))
+
+    # The worker delivers what was published.
     _run_published(tasks, done)
     assert receiver.requests, "the webhook partner heard nothing"
     assert mail.outbox, "the email partner got no email"
@@ -318,6 +339,9 @@ def test_a_referrals_whole_life_leaves_no_personal_data_in_any_sink(
             for m in mail.outbox
         ),
         "urls": "\n".join(urls),
+        "links in pages": "\n".join(
+            link for p in pages for link in re.findall(r'(?:href|action|src)="([^"]*)"', p.content.decode())
+        ),
         "accounting of disclosures": export.content.decode(),
     }
     assert {name: leaked(text, canaries) for name, text in sinks.items()} == {name: [] for name in sinks}
