@@ -3,6 +3,7 @@ records of program B and partner B: the foreign record is a 404 exactly like a r
 exist, its canaries never appear in any answer, nothing about it changes, and a refused request
 writes no access row. A page route missing from ROUTES fails the run."""
 
+import datetime as dt
 from dataclasses import dataclass, field
 
 import pytest
@@ -12,7 +13,7 @@ from django.utils import timezone
 from cases.models import Consent, Contact, SafetyPlan
 from providers.models import ServiceCapacity
 from referrals.models import Referral
-from tests.attack.conftest import access_rows_since, last_access_id, leaked
+from tests.attack.conftest import access_rows_since, build_side, last_access_id, leaked
 
 pytestmark = pytest.mark.django_db
 
@@ -134,8 +135,15 @@ def _snapshot(side) -> dict:
     }
 
 
-@pytest.mark.parametrize("role", ROLES)
-def test_foreign_records_are_404_like_missing_ones_and_never_shown(client, cast, ours, theirs, role):
+@pytest.fixture
+def not_my_caseload(program, other_partner_org, navigator):
+    """A person of program A on the navigator's caseload only: foreign to the peer (caseload scope)."""
+    return build_side(program=program, partner_org=other_partner_org, navigator=navigator, born=dt.date(1944, 5, 6))
+
+
+@pytest.mark.parametrize(("role", "foreign"), [*((role, "theirs") for role in ROLES), ("peer", "not_my_caseload")])
+def test_foreign_records_are_404_like_missing_ones_and_never_shown(client, request, cast, ours, role, foreign):
+    theirs = request.getfixturevalue(foreign)
     user = cast[role]
     client.force_login(user)
     canaries = theirs.canaries()
