@@ -13,8 +13,9 @@ from django.contrib import admin, messages
 from django.db import transaction
 from django.utils import timezone
 
-from accounts.admin import CRTModelAdmin, ScopedChoicesMixin
+from accounts.admin import CRTModelAdmin, ReadOnlyAdminMixin, ScopedChoicesMixin
 from providers.models import (
+    IdempotencyRecord,
     Location,
     Organization,
     PartnerCredential,
@@ -307,3 +308,16 @@ class PartnerCredentialAdmin(CRTModelAdmin):
     def revoke(self, request, queryset):
         count = queryset.filter(revoked_at__isnull=True).update(revoked_at=timezone.now())
         messages.success(request, f"Revoked {count} API key(s).")
+
+
+@admin.register(IdempotencyRecord)
+class IdempotencyRecordAdmin(ReadOnlyAdminMixin, CRTModelAdmin):
+    """Which API writes were retried with an Idempotency-Key. The stored response is never shown:
+    it may carry a person's data."""
+
+    list_display = ("owner", "method", "path", "status_code", "created_at", "completed_at")
+    list_filter = ("method", "status_code")
+    search_fields = ("owner", "key")
+    date_hierarchy = "created_at"
+    fields = ("owner", "key", "method", "path", "status_code", "created_at", "completed_at")
+    readonly_fields = fields

@@ -21,7 +21,15 @@ from cases.models import (
     SafetyPlan,
     SupportContact,
 )
-from providers.models import Location, Organization, PartnerCredential, Service, ServiceAtLocation, ServiceCapacity
+from providers.models import (
+    IdempotencyRecord,
+    Location,
+    Organization,
+    PartnerCredential,
+    Service,
+    ServiceAtLocation,
+    ServiceCapacity,
+)
 from referrals.models import Alert, Delivery, DeliveryAttempt, Referral, ReferralEvent
 from tests import factories as f
 
@@ -85,6 +93,15 @@ MAKERS: dict[type, Callable] = {
     BreakGlassGrant: _break_glass_grant,
     AccessLog: lambda program: AccessLog.objects.create(
         action="view", object_type="cases.individual", object_id="1", program=program
+    ),
+    IdempotencyRecord: lambda program: IdempotencyRecord.objects.create(
+        owner=f"user:{_user(program).pk}",
+        key=f"key-{IdempotencyRecord.objects.count()}",
+        method="POST",
+        path="/api/v1/referrals/",
+        request_hash="0" * 64,
+        status_code=201,
+        created_at=timezone.now(),
     ),
 }
 

@@ -33,7 +33,7 @@ from cases.models import (
     SafetyPlan,
     SupportContact,
 )
-from providers.models import Organization, PartnerCredential, Service, ServiceCapacity, hash_key
+from providers.models import IdempotencyRecord, Organization, PartnerCredential, Service, ServiceCapacity, hash_key
 from referrals.models import Alert, Delivery, DeliveryAttempt, Referral, ReferralEvent
 from tests import factories as f
 
@@ -66,7 +66,7 @@ PERSON_DATA = (
 # editor, history and alerts by the services and sweeps; programs by a superuser.
 NOT_ADDED_HERE = {Referral, ReferralEvent, Delivery, DeliveryAttempt, Alert, SafetyPlan, Program}
 # Sign-in security rows are made by accounts.twofactor, accounts.lockout and accounts.breakglass.
-NOT_ADDED_HERE |= {TwoFactorDevice, RecoveryCode, LoginFailure, BreakGlassGrant, AccessLog}
+NOT_ADDED_HERE |= {TwoFactorDevice, RecoveryCode, LoginFailure, BreakGlassGrant, AccessLog, IdempotencyRecord}
 # What the makers make is view-only for the staff admin: the above (a sent referral, another program).
 VIEW_ONLY = NOT_ADDED_HERE
 

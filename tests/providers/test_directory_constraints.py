@@ -2,8 +2,9 @@
 
 import pytest
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
-from providers.models import Organization
+from providers.models import IdempotencyRecord, Organization
 from tests import factories as f
 from tests.cases.test_constraints import (
     accepts,
@@ -38,6 +39,12 @@ def service_at_location_again(*, same_location: bool):
 
 def capacity(**fields):
     return f.ServiceCapacityFactory.build(service=f.ServiceFactory(), **fields)
+
+
+def idempotency_key_again(*, owner: str):
+    fields = {"key": "retry-1", "method": "POST", "path": "/api/v1/referrals/", "request_hash": "0" * 64}
+    IdempotencyRecord.objects.create(owner="user:1", created_at=timezone.now(), **fields)
+    return IdempotencyRecord(owner=owner, created_at=timezone.now(), **fields)
 
 
 def capacity_again(*, unit: str):
@@ -76,6 +83,7 @@ REJECTED = [
     rejects(
         "service_capacity_available_le_maximum", "more-free-than-exist", lambda: capacity(available=21, maximum=20)
     ),
+    rejects("idempotency_key_once_per_owner", "same-caller-same-key", lambda: idempotency_key_again(owner="user:1")),
 ]
 
 ACCEPTED = [
@@ -109,6 +117,7 @@ ACCEPTED = [
     accepts("service_capacity_one_per_unit", "another-unit", lambda: capacity_again(unit="intake slots")),
     accepts("service_capacity_available_le_maximum", "full-house-free", lambda: capacity(available=20, maximum=20)),
     accepts("service_capacity_available_le_maximum", "none-free", lambda: capacity(available=0, maximum=20)),
+    accepts("idempotency_key_once_per_owner", "another-caller-same-key", lambda: idempotency_key_again(owner="user:2")),
 ]
 
 
