@@ -14,7 +14,10 @@ from providers.models import Service
 from tests import factories as f
 
 pytestmark = pytest.mark.django_db
-SCHEMAS = Path("/work/shared/standards/hsds-3.1/schema/compiled")
+# The HSDS 3.1 schemas live in the shared folder beside the checkout (../shared/standards).
+_HSDS = Path("standards/hsds-3.1/schema/compiled")
+_CANDIDATES = [Path(__file__).resolve().parents[3] / "shared" / _HSDS, Path("/work/shared") / _HSDS]
+SCHEMAS = next((path for path in _CANDIDATES if path.is_dir()), _CANDIDATES[0])
 
 
 @cache
