@@ -24,3 +24,7 @@ urlpatterns = [
     path("referrals/", include("referrals.urls")),
     path("partner/", include("providers.urls")),
 ]
+
+# The API keeps its error shape even for addresses that match no route (crt/errors.py).
+handler404 = "crt.errors.not_found"
+handler500 = "crt.errors.server_error"

@@ -1,0 +1,52 @@
+"""Site-wide 404 and 500 handlers: the API answers in its own error shape even for paths that match
+no route (RFC 9457 problem details for /api/, an OperationOutcome for /fhir/); pages get Django's."""
+
+from django.http import JsonResponse
+from django.views import defaults
+
+from crt.api import PROBLEM_CONTENT_TYPE, TITLES
+
+FHIR_CONTENT_TYPE = "application/fhir+json"
+
+
+def _api_error(request, status: int, code: str, detail: str):
+    if request.path.startswith("/fhir/"):
+        outcome = {
+            "resourceType": "OperationOutcome",
+            "issue": [{"severity": "error", "code": code, "diagnostics": detail}],
+        }
+        return JsonResponse(outcome, status=status, content_type=FHIR_CONTENT_TYPE)
+    body = {
+        "type": f"urn:crt:problem:{code}",
+        "title": TITLES.get(status, "Error"),
+        "status": status,
+        "detail": detail,
+        "code": code,
+    }
+    return JsonResponse(body, status=status, content_type=PROBLEM_CONTENT_TYPE)
+
+
+def _is_api(request) -> bool:
+    return request.path.startswith(("/api/", "/fhir/", "/hsds/"))
+
+
+def not_found(request, exception=None):
+    if _is_api(request):
+        return _api_error(
+            request,
+            404,
+            "not_found" if not request.path.startswith("/fhir/") else "not-found",
+            "There is nothing at this address.",
+        )
+    return defaults.page_not_found(request, exception)
+
+
+def server_error(request):
+    if _is_api(request):
+        return _api_error(
+            request,
+            500,
+            "server_error" if not request.path.startswith("/fhir/") else "exception",
+            "Something went wrong on our side; it has been logged. Try again later.",
+        )
+    return defaults.server_error(request)
