@@ -153,6 +153,15 @@ TIME_ZONE = env_str("TIME_ZONE", "America/Chicago")
 USE_I18N = True
 USE_TZ = True
 
+# The cache holds API throttle counters: shared by every process only when it is Redis.
+CACHE_URL = env_str("CACHE_URL", "locmem://")
+if CACHE_URL.startswith(("redis://", "rediss://")):
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL}}
+elif CACHE_URL == "locmem://":
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+else:
+    raise ImproperlyConfigured(f"The environment variable CACHE_URL must be locmem:// or redis://..., not {CACHE_URL!r}.")
+
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "assets"]  # our own CSS/JS; no CDN, everything served by the app
 STATIC_ROOT = Path(env_str("STATIC_ROOT", str(BASE_DIR / "static")))
