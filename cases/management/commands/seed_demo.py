@@ -932,7 +932,7 @@ class Command(BaseCommand):
         lines = [
             "",
             "Demo logins: FOR DEMOS AND TRAINING ONLY. Never load this data into a real deployment.",
-            f"Admin:    {d.ADMIN_URL}",
+            f"App:      {d.APP_URL}   (operations console for staff admins: {d.ADMIN_URL})",
             f"Password: {d.DEMO_PASSWORD}  (the same for every demo user)",
             "Second factor (staff): `DEBUG=true .venv/bin/python manage.py totp_code USERNAME` prints the",
             "current 6-digit code (the demo secrets derive from SECRET_KEY, so they hold across runs).",
