@@ -21,6 +21,8 @@ from datetime import timedelta
 
 import pytest
 from celery.app.task import Task
+from django.contrib.messages.storage.base import BaseStorage
+from django.contrib.sessions.models import Session
 from django.core import mail
 from django.core.signals import request_started
 from django.urls import reverse
@@ -138,6 +140,14 @@ def test_a_referrals_whole_life_leaves_no_personal_data_in_any_sink(
     client, receiver, logs, tasks, urls, monkeypatch, django_capture_on_commit_callbacks, settings, program, navigator
 ):
     settings.PUBLIC_BASE_URL = "https://crt.example.gov"
+    flashes = []  # flash messages travel in a signed cookie: record them as they are added
+    add_flash = BaseStorage.add
+
+    def recording_add(self, level, message, extra_tags=""):
+        flashes.append(str(message))
+        return add_flash(self, level, message, extra_tags)
+
+    monkeypatch.setattr(BaseStorage, "add", recording_add)
     monkeypatch.setattr(outbox, "_kicks_paused_until", 0.0)
     supervisor = f.UserFactory(program=program, roles=[Role.SUPERVISOR], email="sup@example.org")
     integration = f.UserFactory(program=program, roles=[Role.CLINICIAN])
@@ -348,10 +358,14 @@ def test_a_referrals_whole_life_leaves_no_personal_data_in_any_sink(
         "access log rows": repr(list(AccessLog.objects.values("route", "detail", "purpose", "object_id"))),
         "outbox rows": repr(list(Delivery.objects.values())) + repr(list(DeliveryAttempt.objects.values())),
         "alerts": repr(list(Alert.objects.values())),
+        # what stays in the browser and the session store (flash messages included)
+        "cookies and sessions": repr({name: morsel.value for name, morsel in client.cookies.items()})
+        + repr([session.get_decoded() for session in Session.objects.all()])
+        + repr(flashes),
     }
     assert {name: leaked(text, canaries) for name, text in sinks.items()} == {name: [] for name in sinks}
     # the sinks were really exercised, and no step failed quietly (the sweeps log and carry on)
     assert not [line for line in logs if " ERROR " in line or "Traceback" in line]
-    assert len(urls) >= 12 and len(receiver.requests) >= 2 and len(mail.outbox) >= 1 and logs
+    assert len(flashes) >= 3 and len(urls) >= 12 and len(receiver.requests) >= 2 and len(mail.outbox) >= 1 and logs
     # task messages carry ids (and attempt counts) only
     assert tasks and all(isinstance(arg, int | None) for _n, args, kw in tasks for arg in [*args, *kw.values()])
