@@ -16,7 +16,6 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from accounts.roles import Role
 from audit.models import AccessLog
 from tests import factories as f
 
@@ -170,8 +169,3 @@ def access_rows_since(last_id: int):
 
 def last_access_id() -> int:
     return AccessLog.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
-
-
-@pytest.fixture
-def supervisor_b(other_program):
-    return f.UserFactory(username="stu.othersupervisor", program=other_program, roles=[Role.SUPERVISOR])
