@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 import pytest
+from django.core.cache import cache
 from django.utils import timezone
 
 from audit.models import AccessLog
@@ -169,3 +170,11 @@ def access_rows_since(last_id: int):
 
 def last_access_id() -> int:
     return AccessLog.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
+
+
+@pytest.fixture(autouse=True)
+def _fresh_throttle():
+    """The API's rate limits count in the cache: these tests make many calls, so each starts afresh."""
+    cache.clear()
+    yield
+    cache.clear()

@@ -66,6 +66,16 @@ def test_no_list_or_search_shows_another_sides_person(request, caller, ours, the
     assert answered > 10  # the caller really read lists
 
 
+def test_a_partner_users_session_reads_no_one_over_the_api(partner_user, ours, theirs):
+    """Partner users work on the partner page; their session opens none of the API's personal data
+    (the partner API takes the organisation's credential)."""
+    client = APIClient()
+    client.force_login(partner_user)
+    canaries = ours.canaries() + theirs.canaries()
+    problems = [path for path in list_paths() if leaked(client.get(path).content.decode("utf-8", "replace"), canaries)]
+    assert problems == []
+
+
 def test_the_public_directory_and_the_schema_carry_no_ones_record(client, ours, theirs):
     canaries = ours.canaries() + theirs.canaries()
     problems = []
