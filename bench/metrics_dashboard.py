@@ -65,15 +65,10 @@ PERIOD_PRESET = "last-12-months"
 
 # --- the floor: hand-written SQL for the same measures --------------------------------------------
 
-AGE = """CASE WHEN i.date_of_birth IS NULL THEN 'unknown'
-  WHEN date_part('year', age((e.{at} AT TIME ZONE %(tz)s)::date, i.date_of_birth)) < 0 THEN 'unknown'
-  WHEN date_part('year', age((e.{at} AT TIME ZONE %(tz)s)::date, i.date_of_birth)) < 18 THEN 'under_18'
-  WHEN date_part('year', age((e.{at} AT TIME ZONE %(tz)s)::date, i.date_of_birth)) < 25 THEN '18_24'
-  WHEN date_part('year', age((e.{at} AT TIME ZONE %(tz)s)::date, i.date_of_birth)) < 35 THEN '25_34'
-  WHEN date_part('year', age((e.{at} AT TIME ZONE %(tz)s)::date, i.date_of_birth)) < 45 THEN '35_44'
-  WHEN date_part('year', age((e.{at} AT TIME ZONE %(tz)s)::date, i.date_of_birth)) < 55 THEN '45_54'
-  WHEN date_part('year', age((e.{at} AT TIME ZONE %(tz)s)::date, i.date_of_birth)) < 65 THEN '55_64'
-  ELSE '65_over' END"""
+AGE = """CASE WHEN i.date_of_birth > (e.{at} AT TIME ZONE %(tz)s)::date THEN 'unknown'
+  ELSE COALESCE((ARRAY['unknown', 'under_18', '18_24', '25_34', '35_44', '45_54', '55_64', '65_over'])[
+    1 + width_bucket(date_part('year', age((e.{at} AT TIME ZONE %(tz)s)::date, i.date_of_birth)),
+                     ARRAY[0, 18, 25, 35, 45, 55, 65]::float8[])], 'unknown') END"""
 PERSON = """COALESCE(NULLIF(i.race_ethnicity, ''), 'unknown') AS race_ethnicity,
   {age} AS age_band,
   COALESCE(NULLIF(i.primary_language, ''), 'unknown') AS language,

@@ -10,6 +10,7 @@ from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.authentication import SessionAuthentication
+from rest_framework.exceptions import ErrorDetail, ValidationError
 from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -75,7 +76,7 @@ class MeasureList(MetricsView):
     operation_id="metrics_retrieve",
     summary="One measure for a period: totals, breakdowns by person and the measure's own splits",
     parameters=[OpenApiParameter("measure", str, OpenApiParameter.PATH, description="A measure key."), *PARAMETERS],
-    responses={200: OpenApiTypes.OBJECT, 400: OpenApiTypes.OBJECT},
+    responses={200: OpenApiTypes.OBJECT, 400: OpenApiTypes.OBJECT, 403: OpenApiTypes.OBJECT, 404: OpenApiTypes.OBJECT},
 )
 class MeasureDetail(MetricsView):
     def get(self, request, measure: str):
@@ -84,15 +85,19 @@ class MeasureDetail(MetricsView):
         found = MEASURES[measure]
         form = SelectionForm(request.query_params)
         if not form.is_valid():
-            return Response({"errors": form.errors.get_json_data()}, status=400)
+            # The API's one error shape (crt.api's exception handler), field by field.
+            raise ValidationError(
+                {
+                    "non_field_errors" if field == "__all__" else field: [
+                        ErrorDetail(e["message"], code=e["code"] or "invalid") for e in errors
+                    ]
+                    for field, errors in form.errors.get_json_data().items()
+                }
+            )
         asked = request.query_params.getlist("grouping")
         unknown = [g for g in asked if g not in found.groupings]
         if unknown:
-            return Response(
-                {"errors": {"grouping": [{"message": f"Unknown grouping {g!r} for this measure.", "code": "invalid"}
-                                         for g in unknown]}},
-                status=400,
-            )  # fmt: skip
+            raise ValidationError({"grouping": [f"Unknown grouping {g!r} for this measure." for g in unknown]})
         data = form.cleaned_data
         selection = selection_for(request.user, data["period_value"], team=data["team"], area=data["area"])
         results = compute(selection, measures=[found], groupings=asked or None)

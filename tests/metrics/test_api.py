@@ -56,11 +56,17 @@ def test_groupings_can_be_chosen_and_suppressed_figures_are_null(client, supervi
     assert body["breakdowns"]["all"]["rows"][0]["values"]["contacted"] == 1  # totals are not suppressed
 
 
-def test_bad_parameters_are_a_400_that_says_why(client, supervisor):
-    assert api(client, supervisor, "arrests/", "period=2025-13").status_code == 400
+def test_bad_parameters_are_a_400_in_the_apis_error_shape(client, supervisor):
+    response = api(client, supervisor, "arrests/", "period=2025-13")
+    assert response.status_code == 400
+    assert response.json()["errors"] == [
+        {"field": "", "message": "'2025-13' is not a month.", "code": "invalid"},
+    ]
     response = api(client, supervisor, "arrests/", "grouping=partner")
     assert response.status_code == 400
-    assert response.json()["errors"]["grouping"][0]["message"] == "Unknown grouping 'partner' for this measure."
+    assert response.json()["errors"] == [
+        {"field": "grouping", "message": "Unknown grouping 'partner' for this measure.", "code": "invalid"},
+    ]
     assert api(client, supervisor, "nothing/").status_code == 404
 
 

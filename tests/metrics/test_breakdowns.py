@@ -5,6 +5,7 @@ from datetime import date
 import pytest
 
 from cases.models import Encounter
+from metrics import sql
 from metrics.compute import compute
 from metrics.sources import DIMENSIONS
 from tests import factories as f
@@ -78,3 +79,28 @@ def test_a_breakdown_never_holds_personal_data(calls, program):
         for row in table.rows:
             assert all(isinstance(v, int | float) or v is None for v in row.values.values())
             assert "Theo" not in row.label and "1990" not in row.label
+
+
+@pytest.mark.parametrize(
+    ("born", "band"),
+    [
+        (date(2007, 3, 11), "under_18"),  # 18 tomorrow
+        (date(2007, 3, 10), "18_24"),  # 18 today
+        (date(2000, 3, 11), "18_24"),
+        (date(2000, 3, 10), "25_34"),
+        (date(1960, 3, 11), "55_64"),
+        (date(1960, 3, 10), "65_over"),
+        (date(1930, 1, 1), "65_over"),
+        (date(2025, 3, 11), "unknown"),  # born after the call: a data-entry error
+        (None, "unknown"),
+    ],
+)
+def test_the_native_and_the_portable_age_band_agree_on_every_edge(program, born, band):
+    encounter = call(program, at(10, 12), person=person(program, "white", born, "en", ""))
+
+    found = Encounter.objects.filter(pk=encounter.pk).annotate(
+        native=sql.age_band("individual__date_of_birth", "call_received_at"),
+        portable=sql._portable_age_band("individual__date_of_birth", "call_received_at"),
+    )
+
+    assert found.values_list("native", "portable").get() == (band, band)
