@@ -160,7 +160,9 @@ if CACHE_URL.startswith(("redis://", "rediss://")):
 elif CACHE_URL == "locmem://":
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 else:
-    raise ImproperlyConfigured(f"The environment variable CACHE_URL must be locmem:// or redis://..., not {CACHE_URL!r}.")
+    raise ImproperlyConfigured(
+        f"The environment variable CACHE_URL must be locmem:// or redis://..., not {CACHE_URL!r}."
+    )
 
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "assets"]  # our own CSS/JS; no CDN, everything served by the app
