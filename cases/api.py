@@ -13,14 +13,14 @@ goes through a service and is recorded too. Someone else's record is a 404.
 
 from django.db import transaction
 from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_view
-from rest_framework import mixins, status, viewsets
+from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import NotFound
+from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.response import Response
 
 from audit.models import Action
 from cases import intake
-from cases.filters import CaseFilter, ConsentFilter, ContactFilter, FollowUpFilter, IndividualFilter
+from cases.filters import CaseFilter, ConsentFilter, ContactFilter, FollowUpFilter, IndividualFilter, search_people
 from cases.models import Case, Consent, Contact, Encounter, FollowUp, Individual
 from cases.serializers import (
     CaseSerializer,
@@ -35,7 +35,15 @@ from cases.serializers import (
     IntakeResultSerializer,
 )
 from cases.services import log_contact
-from crt.api import IDEMPOTENCY_KEY, IsProgramStaff, audit, error_responses, paginated_by, validated
+from crt.api import (
+    IDEMPOTENCY_KEY,
+    IsProgramStaff,
+    StrictSerializer,
+    audit,
+    error_responses,
+    paginated_by,
+    validated,
+)
 from crt.idempotency import IdempotentMixin
 from providers.models import Organization
 
@@ -63,6 +71,24 @@ class AuditedViewSet(IdempotentMixin, mixins.ListModelMixin, mixins.RetrieveMode
         return Response(serializer_class(obj).data, status=status.HTTP_201_CREATED)
 
 
+SEARCH_LIMIT = 50
+
+
+class PersonSearchInput(StrictSerializer):
+    q = serializers.CharField(required=False, min_length=2, max_length=100, help_text="Part of a name.")
+    date_of_birth = serializers.DateField(required=False)
+
+    def validate(self, attrs):
+        if not attrs:
+            raise serializers.ValidationError("Give a name (q), a date of birth, or both.")
+        return attrs
+
+
+class PersonSearchResult(serializers.Serializer):
+    results = IndividualSerializer(many=True)
+    truncated = serializers.BooleanField()
+
+
 def _documented(noun: str, serializer):
     return extend_schema_view(
         list=extend_schema(summary=f"{noun} you may see", responses={200: serializer(many=True), **READ_ERRORS}),
@@ -78,6 +104,45 @@ class IndividualViewSet(AuditedViewSet):
 
     def get_queryset(self):
         return Individual.objects.visible_to(self.request.user)
+
+    def list(self, request, *args, **kwargs):
+        # A name or a date of birth in a query string would be kept by proxies and access logs (and
+        # echoed in the cursor links): refuse any parameter this list does not define.
+        allowed = set(IndividualFilter.base_filters) | {"cursor", "page_size"}
+        unknown = sorted(set(request.query_params) - allowed)
+        if unknown:
+            raise ValidationError(
+                {
+                    name: ["Not a filter of this list. Search people with POST /api/v1/individuals/search/."]
+                    for name in unknown
+                }
+            )
+        return super().list(request, *args, **kwargs)
+
+    @extend_schema(
+        summary="Find people by name and/or date of birth",
+        description="A POST so that names and dates of birth never appear in a URL (and so in no access log). "
+        f"Answers at most {SEARCH_LIMIT} people you may see, by last name; `truncated` says whether there were more.",
+        request=PersonSearchInput,
+        responses={200: PersonSearchResult, **READ_ERRORS},
+        examples=[
+            OpenApiExample(
+                "By name and date of birth", request_only=True, value={"q": "reyes", "date_of_birth": "1990-04-02"}
+            )
+        ],
+    )
+    @action(detail=False, methods=["post"])
+    def search(self, request):
+        criteria = validated(PersonSearchInput, request)
+        found = list(
+            search_people(self.get_queryset(), **criteria).order_by("legal_last_name", "legal_first_name", "id")[
+                : SEARCH_LIMIT + 1
+            ]
+        )
+        people = found[:SEARCH_LIMIT]
+        audit(request, people, action=Action.LIST)
+        body = {"results": IndividualSerializer(people, many=True).data, "truncated": len(found) > SEARCH_LIMIT}
+        return Response(body)
 
 
 @_documented("Encounters", EncounterSerializer)

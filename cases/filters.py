@@ -7,20 +7,25 @@ from cases.models import Case, Consent, Contact, FollowUp, Individual
 
 
 class IndividualFilter(django_filters.FilterSet):
-    q = django_filters.CharFilter(method="filter_name", help_text="Part of a legal or preferred name.")
-    date_of_birth = django_filters.DateFilter()
+    """Only filters that carry no personal data: names and dates of birth never go in a URL (they
+    would land in proxy and access logs). Searching by them is POST /api/v1/individuals/search/."""
+
     updated_since = django_filters.IsoDateTimeFilter(field_name="updated_at", lookup_expr="gte")
 
     class Meta:
         model = Individual
-        fields = ["q", "date_of_birth", "updated_since"]
+        fields = ["updated_since"]
 
-    def filter_name(self, queryset, name, value):
-        return queryset.filter(
-            Q(legal_first_name__icontains=value)
-            | Q(legal_last_name__icontains=value)
-            | Q(preferred_name__icontains=value)
+
+def search_people(queryset, *, q: str = "", date_of_birth=None):
+    """People matching part of a legal or preferred name and/or a date of birth."""
+    if q:
+        queryset = queryset.filter(
+            Q(legal_first_name__icontains=q) | Q(legal_last_name__icontains=q) | Q(preferred_name__icontains=q)
         )
+    if date_of_birth is not None:
+        queryset = queryset.filter(date_of_birth=date_of_birth)
+    return queryset
 
 
 class CaseFilter(django_filters.FilterSet):

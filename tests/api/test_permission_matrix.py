@@ -60,6 +60,7 @@ MATRIX: dict[tuple[str, str], dict] = {
     ("directory-service-detail", "GET"): _staff_only(elsewhere=OK),  # the directory is shared by every program
     ("individual-list", "GET"): _staff_only(elsewhere=OK),
     ("individual-detail", "GET"): _staff_only(),
+    ("individual-search", "POST"): _staff_only(elsewhere=OK),
     ("encounter-list", "GET"): _staff_only(elsewhere=OK),
     ("encounter-detail", "GET"): _staff_only(peer=404),  # peers never read encounters
     ("encounter-intake", "POST"): _staff_only(elsewhere=OK),
@@ -163,7 +164,13 @@ def _url(name: str, world) -> str:
         return reverse(name, kwargs={"id": hsds_id(kind, world[hsds[name]].pk)})
     if name.startswith(("fhir-", "hsds-")):
         return reverse(name)
-    if name.endswith("-list") or name in ("api-schema", "api-docs", "api-redoc", "encounter-intake"):
+    if name.endswith("-list") or name in (
+        "api-schema",
+        "api-docs",
+        "api-redoc",
+        "encounter-intake",
+        "individual-search",
+    ):
         return reverse(name)
     if name.startswith("partner-webhook"):
         return reverse(name)

@@ -362,3 +362,36 @@ def test_every_staff_list_and_detail_records_the_access(url, kind, api_client, n
     rows = AccessLog.objects.filter(object_type=kind, object_id=str(first["id"]), actor=navigator)
     assert sorted(rows.values_list("action", flat=True)) == [Action.LIST, Action.VIEW]
     assert {row.individual_id for row in rows} == {person.pk}
+
+
+def test_people_are_searched_by_post_so_names_never_reach_a_url(api_client, navigator, program, other_program):
+    ours = f.IndividualFactory(program=program, legal_last_name="Okonkwo", date_of_birth="1975-01-09")
+    f.IndividualFactory(program=program, legal_last_name="Smith")
+    f.IndividualFactory(program=other_program, legal_last_name="Okonkwo", date_of_birth="1975-01-09")
+    client = api_client(navigator)
+
+    response = client.post("/api/v1/individuals/search/", {"q": "okonk"}, format="json")
+
+    assert response.status_code == 200
+    assert [person["id"] for person in response.json()["results"]] == [ours.pk]  # not the other program's
+    assert response.json()["truncated"] is False
+    assert AccessLog.objects.filter(action=Action.LIST, individual_id=ours.pk).count() == 1
+    by_birth = client.post("/api/v1/individuals/search/", {"date_of_birth": "1975-01-09"}, format="json")
+    assert [person["id"] for person in by_birth.json()["results"]] == [ours.pk]
+
+
+def test_a_search_with_no_criteria_or_unknown_fields_is_refused(api_client, navigator):
+    client = api_client(navigator)
+    assert client.post("/api/v1/individuals/search/", {}, format="json").status_code == 400
+    refused = client.post("/api/v1/individuals/search/", {"q": "ok", "program": 9}, format="json")
+    assert refused.status_code == 400
+    assert refused.json()["errors"][0]["field"] == "program"
+
+
+@pytest.mark.parametrize("parameter", ["q", "date_of_birth", "legal_last_name"])
+def test_the_people_list_refuses_names_and_birth_dates_in_the_query_string(api_client, navigator, program, parameter):
+    f.IndividualFactory.create_batch(3, program=program)
+    response = api_client(navigator).get("/api/v1/individuals/", {parameter: "Okonkwo", "page_size": 1})
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["field"] == parameter
+    assert AccessLog.objects.count() == 0  # nothing was read
