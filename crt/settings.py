@@ -182,6 +182,7 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "control_folder": str(_broker_dir / "control"),
         "store_processed": False,
     }
+    (VAR_DIR / "celery-results").mkdir(parents=True, exist_ok=True)
     _default_results = f"file://{VAR_DIR / 'celery-results'}"
 else:
     # Long waits live in database columns, never in broker countdowns; this only bounds redelivery

@@ -67,3 +67,12 @@ def test_every_variable_settings_reads_is_documented_in_env_example_and_readme()
     assert read, "found no variables: the pattern no longer matches settings.py"
     assert read - example == set()
     assert {name for name in read if f"`{name}`" not in readme} == set()
+
+
+def test_the_embedded_default_creates_its_folders_on_a_fresh_checkout(tmp_path):
+    var = tmp_path / "var"
+    result = load_settings(DEBUG="true", CRT_VAR_DIR=str(var))
+    assert result.returncode == 0, result.stderr
+    # a worker refuses to start when its result folder is missing, so the settings make them
+    assert (var / "broker" / "processed").is_dir()
+    assert (var / "celery-results").is_dir()
