@@ -30,11 +30,13 @@ that computes it, and carries a version that changes whenever the definition doe
   at the time of the record, in bands: {", ".join(label for _, label, _ in AGE_BANDS)}. A call with no
   identified person, or a person with the value not recorded, is counted as "Unknown".
 - **Splits** are a measure's own categories ({", ".join(g.title.lower() for g in SPLITS.values())}).
-- **Small cells.** In breakdowns by person, counts from 1 to {DEFAULT_MIN_CELL_SIZE - 1} (the threshold is
-  METRICS_MIN_CELL_SIZE, default {DEFAULT_MIN_CELL_SIZE}) are suppressed; so is a numerator whose complement in a
-  rate is that small, a second cell in any column with only one suppressed, and every rate or time
-  computed from a suppressed count. Totals and splits are not suppressed. Differences between two
-  published figures of different measures are not protected: publish breakdowns, not raw extracts.
+- **Small cells.** In breakdowns by person, counts from 1 to {DEFAULT_MIN_CELL_SIZE - 1} are suppressed (the threshold
+  is the setting METRICS_MIN_CELL_SIZE, default {DEFAULT_MIN_CELL_SIZE}); zero is shown. So is a numerator whose
+  complement in a rate is that small while the rate's denominator is shown ("48 of 50" names the
+  2), one more cell of any column with only one suppressed (else the total gives it away), and every
+  rate or time computed from a suppressed count. Totals and a measure's own splits are not
+  suppressed. Differences between figures of different measures, or between differently filtered
+  views, are not protected: publish these tables, not extracts built from many filtered views.
 - **Percentiles** (median, 90th percentile) interpolate between the two nearest values, as
   PostgreSQL's `percentile_cont` does.
 

@@ -68,7 +68,8 @@ def months_before(today: date, count: int) -> Period:
     year, number = last.year, last.month - count + 1
     while number < 1:
         year, number = year - 1, number + 12
-    return Period(date(year, number, 1), last, f"{count} months to {last:%B %Y}")
+    label = f"{last:%B %Y}" if count == 1 else f"{count} months to {last:%B %Y}"
+    return Period(date(year, number, 1), last, label)
 
 
 PRESETS = {
