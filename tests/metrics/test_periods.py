@@ -37,6 +37,14 @@ def test_periods_are_parsed_from_the_picker(text, first, last):
     assert (period.first_day, period.last_day) == (first, last)
 
 
+def test_presets_are_labelled_in_words():
+    today = date(2025, 5, 14)
+
+    assert periods.parse("last-month", today).label == "April 2025"
+    assert periods.parse("last-12-months", today).label == "12 months to April 2025"
+    assert periods.parse("2025-Q2", today).label == "Q2 2025"
+
+
 def test_last_quarter_in_january_is_the_previous_years_fourth():
     period = periods.parse("last-quarter", today=date(2025, 1, 3))
 
