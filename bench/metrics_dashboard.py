@@ -5,12 +5,13 @@
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/crt_bench_metrics \\
         .venv/bin/python bench/metrics_dashboard.py
 
-Over the last 12 whole months of the program's data (about half of seed_bulk's two years), it times:
+Over the last 12 whole months of the program's data (about half of seed_bulk's two years; --period
+takes any period the dashboard takes), it times:
 
 - floor, dashboard: hand-written SQL computing every measure for the dashboard's groupings (the
   totals, race/ethnicity and every split): per source one GROUPING SETS statement for the counts
   and one for the times (percentile_cont), five statements in all;
-- dashboard: GET /metrics/?period=last-12-months through Django's test client as a supervisor:
+- dashboard: GET /metrics/?period=... through Django's test client as a supervisor:
   session, permission, the measures, suppression, SVG charts and the HTML page;
 - floor, every grouping: the same SQL for every grouping (what the CSV export and report need);
 - every grouping: metrics.compute.compute() for every measure and grouping, as the CSV, API and
@@ -60,8 +61,6 @@ from metrics import periods  # noqa: E402
 from metrics.compute import compute  # noqa: E402
 from metrics.periods import Selection  # noqa: E402
 from metrics.sources import DIMENSIONS, SPLITS  # noqa: E402
-
-PERIOD_PRESET = "last-12-months"
 
 # --- the floor: hand-written SQL for the same measures --------------------------------------------
 
@@ -410,6 +409,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--program", default="okc", help="Program slug (seed_bulk's default: okc).")
     parser.add_argument("--runs", type=int, default=3, help="Timed runs of each (the median is printed).")
+    parser.add_argument(
+        "--period", default="last-12-months", help="A period the dashboard takes (default: last-12-months)."
+    )
     parser.add_argument("--no-extras", action="store_true", help="Do not add follow-up contacts and repeat calls.")
     parser.add_argument(
         "--no-jit", action="store_true", help="SET jit = off for this session: both sides, floor and ours, alike."
@@ -424,7 +426,7 @@ def main() -> None:
     if not args.no_extras:
         add_follow_ups_and_repeats(program)
     supervisor = bench_supervisor(program)
-    period = periods.parse(PERIOD_PRESET, timezone.localdate())
+    period = periods.parse(args.period, timezone.localdate())
     selection = Selection(program_id=program.pk, period=period)
     encounters = Encounter.objects.filter(program=program)
     in_period = encounters.filter(call_received_at__gte=selection.start, call_received_at__lt=selection.end)
@@ -446,7 +448,7 @@ def main() -> None:
 
     client = Client()
     client.force_login(supervisor)
-    url = f"/metrics/?period={PERIOD_PRESET}"
+    url = f"/metrics/?period={args.period}"
 
     def dashboard():
         response = client.get(url)
@@ -468,7 +470,7 @@ def main() -> None:
     median = {name: statistics.median(values) for name, values in times.items()}
     say("")
     say(f"Load average now {os.getloadavg()[0]:.1f}.")
-    say(f"Medians of {args.runs} runs, 12 months of {in_period.count():,} encounters:")
+    say(f"Medians of {args.runs} runs, {period.label}: {in_period.count():,} encounters:")
     say(f"  floor: raw SQL, dashboard groupings        {median['floor_dashboard']:7.2f} s")
     say(
         f"  dashboard page (GET /metrics/)            {median['dashboard']:7.2f} s   "
