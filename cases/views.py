@@ -56,6 +56,7 @@ def nav(user) -> dict:
     return {
         "can_caseload": bool(roles & {Role.NAVIGATOR, Role.PEER}),
         "can_team": Role.SUPERVISOR in roles,
+        "can_metrics": bool(roles & {Role.SUPERVISOR, Role.STAFF_ADMIN}),
     }
 
 

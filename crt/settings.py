@@ -302,6 +302,9 @@ WEBHOOK_TIMEOUT_SECONDS = env_int("WEBHOOK_TIMEOUT_SECONDS", 10)
 # Where partners and staff reach this app; used for links in emails (never carrying personal data).
 PUBLIC_BASE_URL = env_str("PUBLIC_BASE_URL", "http://127.0.0.1:8000")
 
+# Program metrics: breakdown cells smaller than this are suppressed (privacy of small groups).
+METRICS_MIN_CELL_SIZE = env_int("METRICS_MIN_CELL_SIZE", 11)
+
 # Logs carry ids, never personal data: see docs/security.md.
 LOGGING = {
     "version": 1,

@@ -23,6 +23,7 @@ urlpatterns = [
     path("cases/", include("cases.urls")),
     path("referrals/", include("referrals.urls")),
     path("partner/", include("providers.urls")),
+    path("", include("metrics.urls")),  # /metrics/, /metrics/<measure>.csv, /api/v1/metrics/
 ]
 
 # The API keeps its error shape even for addresses that match no route (crt/errors.py).

@@ -33,21 +33,34 @@ HEADER = [
 UNITS = {"count": "count", "percent": "percent", "minutes": "minutes", "hours": "hours"}
 
 
-def record_export(user, measure: str, period: Period, *, program_id: int | None = None) -> None:
-    """Record that `user` exported `measure` for `period` (user None: the report command, which
-    names the program instead).
+def record_export(who, measure: str, period: Period, *, program_id: int | None = None) -> None:
+    """Record in the audit log that `who` (a request or a user; None: the report command, which
+    names the program instead) exported `measure` for `period`. Raises if the row cannot be written,
+    so no figures leave unrecorded. The row holds ids and the period only, never figures."""
+    from django.db import DatabaseError
+    from django.utils import timezone
 
-    For now a log line with ids only (never names or figures); the audit app will take this over,
-    and every export already goes through here.
-    """
-    logger.info(
-        "metrics export user_id=%s program_id=%s measure=%s period=%s..%s",
-        getattr(user, "pk", None),
-        getattr(user, "program_id", program_id),
-        measure,
-        period.first_day.isoformat(),
-        period.last_day.isoformat(),
-    )
+    from audit.access import AuditWriteError, context_of
+    from audit.models import AccessLog, Action
+
+    user = getattr(who, "user", who)
+    context = context_of(who, "" if who is not None else "metrics_report")
+    try:
+        AccessLog.objects.create(
+            at=timezone.now(),
+            actor_id=context.actor_id,
+            action=Action.EXPORT,
+            object_type="metrics.measure",
+            object_id=measure[:64],
+            program_id=getattr(user, "program_id", None) or program_id,
+            route=context.route[:200],
+            ip=context.ip,
+            request_id=context.request_id,
+            detail=f"{period.first_day.isoformat()}..{period.last_day.isoformat()}",
+        )
+    except DatabaseError as error:
+        raise AuditWriteError("The export could not be recorded, so nothing is returned.") from error
+    logger.info("metrics export measure=%s program_id=%s", measure, getattr(user, "program_id", None) or program_id)
 
 
 def _safe(text) -> str:

@@ -67,7 +67,7 @@ def measure_csv(request, measure: str):
     data = form.cleaned_data
     selection = selection_for(request.user, data["period_value"], team=data["team"], area=data["area"])
     results = compute(selection, measures=None if measure == "all" else [measure])
-    record_export(request.user, measure, selection.period)
+    record_export(request, measure, selection.period)
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="crt-metrics-{measure}-{selection.period.slug}.csv"'
     write_csv(results, response)

@@ -136,6 +136,8 @@ class Referral(models.Model):
             models.Index(fields=["organization", "-updated_at", "-id"], name="referral_partner_list"),
             models.Index(fields=["individual", "created_at"], name="referral_person_timeline"),
             models.Index(fields=["program", "created_at"], name="referral_program_period"),
+            # program metrics: referrals sent in a period
+            models.Index(fields=["program", "requested_at"], name="referral_program_requested"),
         ]
         constraints = [
             models.CheckConstraint(name="referral_status_valid", condition=Q(status__in=[s.value for s in Status])),

@@ -17,8 +17,9 @@ from tests.attack.conftest import access_rows_since, build_side, last_access_id,
 
 pytestmark = pytest.mark.django_db
 
-# Not pages of this suite: the admin (tests/admin), the API, FHIR and HSDS (tests/api), sign-in (tests/security).
-NOT_PAGES = {"admin", "api", "fhir", "hsds", "accounts"}
+# Not pages of this suite: the admin (tests/admin), the API, FHIR and HSDS (tests/api), sign-in (tests/security),
+# and program metrics, which show aggregates only, never a record (tests/metrics: roles, suppression, audit).
+NOT_PAGES = {"admin", "api", "fhir", "hsds", "accounts", "metrics"}
 NOT_PAGE_NAMES = {"healthz", "admin_login"}
 MISSING = 987654
 

@@ -16,12 +16,6 @@ AS_OF = MARCH.end + timedelta(days=60)
 
 
 @pytest.fixture(autouse=True)
-def metrics_urls(settings):
-    """The site with the metrics URLs, whether or not crt/urls.py includes them yet."""
-    settings.ROOT_URLCONF = "tests.metrics.urls"
-
-
-@pytest.fixture(autouse=True)
 def fresh_cache():
     cache.clear()  # the team and area pickers are cached per program id, and ids are reused
     yield

@@ -2,10 +2,10 @@
 
 import csv
 import io
-import logging
 
 import pytest
 
+from audit.models import AccessLog, Action
 from metrics.exports import HEADER
 from metrics.measures import MEASURES
 from metrics.sources import DIMENSIONS
@@ -73,24 +73,40 @@ def test_text_that_a_spreadsheet_would_run_as_a_formula_is_neutralised(client, s
     assert not any(value.startswith("=") for r in rows for value in r.values())
 
 
-def test_every_export_is_recorded_with_ids_only(client, supervisor, program, caplog):
+def test_every_export_is_recorded_in_the_audit_log_with_ids_only(client, supervisor, program):
     call(program)
 
-    with caplog.at_level(logging.INFO, logger="metrics.exports"):
-        export(client, supervisor, "arrests")
+    export(client, supervisor, "arrests")
 
-    [record] = [r for r in caplog.records if r.name == "metrics.exports"]
-    assert record.getMessage() == (
-        f"metrics export user_id={supervisor.pk} program_id={program.pk} measure=arrests period=2025-03-01..2025-03-31"
+    [row] = AccessLog.objects.filter(action=Action.EXPORT)
+    assert (row.actor_id, row.program_id, row.object_type, row.object_id) == (
+        supervisor.pk,
+        program.pk,
+        "metrics.measure",
+        "arrests",
     )
-    assert supervisor.username not in record.getMessage()
+    assert row.detail == "2025-03-01..2025-03-31"
+    assert row.individual_id is None  # figures, not a person's record
+
+
+def test_no_figures_leave_when_the_export_cannot_be_recorded(client, supervisor, program, monkeypatch):
+    from django.db import DatabaseError
+
+    def refuse(*args, **kwargs):
+        raise DatabaseError("audit table unavailable")
+
+    call(program)
+    monkeypatch.setattr(AccessLog.objects, "create", refuse)
+    client.raise_request_exception = False
+    response = export(client, supervisor, "arrests")
+    assert response.status_code == 500
+    assert "arrests" not in response.content.decode()
 
 
 @pytest.mark.parametrize("who", ["navigator", "peer", "clinician", "paramedic"])
-def test_only_supervisors_and_staff_admins_may_export(client, request, who, caplog):
-    with caplog.at_level(logging.INFO, logger="metrics.exports"):
-        assert export(client, request.getfixturevalue(who)).status_code == 403
-    assert not [r for r in caplog.records if r.name == "metrics.exports"]
+def test_only_supervisors_and_staff_admins_may_export(client, request, who):
+    assert export(client, request.getfixturevalue(who)).status_code == 403
+    assert not AccessLog.objects.filter(action=Action.EXPORT).exists()
 
 
 def test_an_unknown_measure_is_not_found_and_a_bad_period_is_refused(client, staff_admin):

@@ -8,6 +8,7 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.utils.html import escape
 
+from audit.models import AccessLog, Action
 from metrics.measures import MEASURES
 from tests import factories as f
 from tests.metrics.conftest import call
@@ -44,9 +45,9 @@ def test_the_month_report_is_written_as_csv_and_printable_html(program, tmp_path
     assert "Zedwick" not in html and "Zedwick" not in csv_path.read_text(encoding="utf-8")
     assert f"Wrote {len(rows):,} figures to {csv_path}" in out
     assert "metrics 2025-03" in err and "5/5" in err  # the progress bar, on stderr
-    assert f"metrics export user_id=None program_id={program.pk} measure=report period=2025-03-01..2025-03-31" in [
-        r.getMessage() for r in caplog.records
-    ]
+    [row] = AccessLog.objects.filter(action=Action.EXPORT)  # the report is an audited export
+    assert (row.actor_id, row.program_id, row.object_id, row.route) == (None, program.pk, "report", "metrics_report")
+    assert row.detail == "2025-03-01..2025-03-31"
 
 
 def test_a_bad_month_or_an_unknown_program_stops_with_a_message(program, other_program, tmp_path):
