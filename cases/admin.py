@@ -170,15 +170,9 @@ class IndividualAdmin(ScopedAdmin):
     )
     list_display_links = ("id", "legal_last_name")
     list_filter = ("risk_level", "housing_status", "is_do_not_contact", "needs_interpreter", "race_ethnicity")
-    search_fields = (
-        "legal_last_name",
-        "legal_first_name",
-        "preferred_name",
-        "=cad_person_id",
-        "=mrn",
-        "=hmis_id",
-        "phone",
-    )
+    # The admin searches with GET, so the words land in the URL (and access logs): identifiers only.
+    # Names and dates of birth are searched on the staff pages, which POST them (cases:people).
+    search_fields = ("=id", "=cad_person_id", "=mrn", "=hmis_id")
     readonly_fields = ("created_at", "updated_at")
     fieldsets = (
         ("Safety first", {"fields": ("responder_safety_notes", "risk_level")}),
@@ -216,7 +210,7 @@ class SupportContactAdmin(ScopedAdmin):
     )
     list_select_related = ("individual",)
     list_filter = ("is_consented_to_contact", "is_caregiver")
-    search_fields = ("name", "relationship", "individual__legal_last_name", "individual__preferred_name")
+    search_fields = ("=individual__id",)  # identifiers only: admin searches travel in the URL
     raw_id_fields = ("individual",)
     readonly_fields = ("created_at",)
 
@@ -235,7 +229,7 @@ class EncounterAdmin(ScopedAdmin):
     )
     list_select_related = ("individual",)
     list_filter = ("call_source", "disposition", "law_enforcement")
-    search_fields = ("=cad_incident_number", "team", "area", "individual__legal_last_name")
+    search_fields = ("=cad_incident_number", "=individual__id", "team", "area")
     date_hierarchy = "call_received_at"
     raw_id_fields = ("individual",)
     readonly_fields = ("created_by", "created_at", "updated_at")
@@ -286,7 +280,7 @@ class AssessmentAdmin(ScopedAdmin):
     list_display = ("id", "kind", "encounter", person_column("encounter__individual"), "performed_at", "risk_level")
     list_select_related = ("encounter__individual",)
     list_filter = ("kind", "risk_level")
-    search_fields = ("=encounter__cad_incident_number", "encounter__individual__legal_last_name")
+    search_fields = ("=encounter__cad_incident_number", "=encounter__individual__id")
     date_hierarchy = "performed_at"
     raw_id_fields = ("encounter",)
     readonly_fields = ("created_at",)
@@ -312,7 +306,7 @@ class CaseAdmin(ScopedAdmin):
         ("navigator", admin.RelatedOnlyFieldListFilter),
         ("peer", admin.RelatedOnlyFieldListFilter),
     )
-    search_fields = ("individual__legal_last_name", "individual__legal_first_name", "individual__preferred_name")
+    search_fields = ("=id", "=individual__id")
     date_hierarchy = "opened_at"
     raw_id_fields = ("individual", "encounter")
     # Opening, closing and reopening go through cases.services, which keep status and reason together.
@@ -338,7 +332,7 @@ class FollowUpAdmin(ScopedAdmin):
     list_display = ("label", "case", person_column("case__individual"), "owner", "due_at", "done_at", "is_missed")
     list_select_related = ("case__individual", "owner")
     list_filter = ("is_missed", "escalation_level", ("owner", admin.RelatedOnlyFieldListFilter))
-    search_fields = ("label", "case__individual__legal_last_name")
+    search_fields = ("label", "=case__id", "=case__individual__id")
     date_hierarchy = "due_at"
     raw_id_fields = ("case",)
     # Done, missed and escalated are set by logging a contact and by the follow-up sweep.
@@ -351,7 +345,7 @@ class ContactAdmin(ScopedAdmin):
     list_display = ("id", "occurred_at", person_column("case__individual"), "made_by", "method", "outcome")
     list_select_related = ("case__individual", "made_by")
     list_filter = ("method", "outcome", ("made_by", admin.RelatedOnlyFieldListFilter))
-    search_fields = ("case__individual__legal_last_name", "note", "next_step")
+    search_fields = ("=case__id", "=case__individual__id")
     date_hierarchy = "occurred_at"
     raw_id_fields = ("case", "follow_up")
     readonly_fields = ("created_at",)
@@ -369,7 +363,7 @@ class SafetyPlanAdmin(ReadOnlyAdminMixin, ScopedAdmin):
     list_display = ("case", person_column("case__individual"), "version", "is_current", "review_on", "created_at")
     list_select_related = ("case__individual",)
     list_filter = ("is_current",)
-    search_fields = ("case__individual__legal_last_name",)
+    search_fields = ("=case__id", "=case__individual__id")
     date_hierarchy = "created_at"
 
 
@@ -389,7 +383,7 @@ class ConsentAdmin(ScopedAdmin):
     )
     list_select_related = ("individual", "recipient_organization")
     list_filter = ("purpose", "method", "covers_part2", ("revoked_at", admin.EmptyFieldListFilter))
-    search_fields = ("individual__legal_last_name", "recipient_organization__name", "witness_name")
+    search_fields = ("=individual__id", "recipient_organization__name")
     date_hierarchy = "given_at"
     raw_id_fields = ("individual",)
     autocomplete_fields = ("recipient_organization",)

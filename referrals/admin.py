@@ -86,7 +86,7 @@ class ReferralAdmin(ScopedAdmin):
         "next_action_owner",
         ("organization", admin.RelatedOnlyFieldListFilter),
     )
-    search_fields = ("=id", "individual__legal_last_name", "organization__name", "service__name")
+    search_fields = ("=id", "=individual__id", "organization__name", "service__name")  # no names: GET
     date_hierarchy = "created_at"
     raw_id_fields = ("individual", "case", "consent")
     autocomplete_fields = ("service",)
@@ -133,7 +133,7 @@ class ReferralEventAdmin(ReadOnlyAdminMixin, ScopedAdmin):
     )
     list_select_related = ("referral__individual", "actor_user", "actor_credential__organization")
     list_filter = ("to_status", "actor_kind")
-    search_fields = ("=referral__id", "note")
+    search_fields = ("=referral__id",)
     date_hierarchy = "created_at"
     ordering = ("-created_at", "-id")
 

@@ -589,3 +589,33 @@ def test_staff_admin_adds_a_navigator_to_their_program(staff_client, program):
     assert user.program == program
     assert user.roles == {Role.NAVIGATOR}
     assert user.check_password("a long and unusual passphrase")
+
+
+PERSONAL_WORDS = {
+    "legal_first_name",
+    "legal_last_name",
+    "preferred_name",
+    "date_of_birth",
+    "phone",
+    "email",
+    "address",
+    "note",
+    "next_step",
+    "narrative",
+    "reason",
+    "witness_name",
+    "responder_safety_notes",
+}
+
+
+def test_no_admin_search_of_person_data_puts_personal_words_in_the_url():
+    """Admin searches are GET requests: what is typed lands in URLs and access logs."""
+    offending = []
+    for model, model_admin in admin.site._registry.items():
+        if not hasattr(model._default_manager, "visible_to"):
+            continue
+        for field in model_admin.search_fields:
+            last = field.lstrip("=^@").split("__")[-1]
+            if last in PERSONAL_WORDS or (model._meta.model_name == "supportcontact" and last == "name"):
+                offending.append(f"{model._meta.label}: {field}")
+    assert offending == []
