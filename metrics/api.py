@@ -61,24 +61,31 @@ class MetricsView(APIView):
     schema = AutoSchema()
 
 
-# On the classes, not the methods: their schema is drf-spectacular's whatever the project default is.
-@extend_schema(
-    operation_id="metrics_list",
-    summary="Every program measure with its definition and version",
-    responses={200: OpenApiTypes.OBJECT},
-)
 class MeasureList(MetricsView):
+    @extend_schema(
+        operation_id="metrics_list",
+        summary="Every program measure with its definition and version",
+        responses={200: OpenApiTypes.OBJECT},
+    )
     def get(self, request):
         return Response({"measures": [describe(m, request) for m in MEASURES.values()]})
 
 
-@extend_schema(
-    operation_id="metrics_retrieve",
-    summary="One measure for a period: totals, breakdowns by person and the measure's own splits",
-    parameters=[OpenApiParameter("measure", str, OpenApiParameter.PATH, description="A measure key."), *PARAMETERS],
-    responses={200: OpenApiTypes.OBJECT, 400: OpenApiTypes.OBJECT, 403: OpenApiTypes.OBJECT, 404: OpenApiTypes.OBJECT},
-)
 class MeasureDetail(MetricsView):
+    @extend_schema(
+        operation_id="metrics_retrieve",
+        summary="One measure for a period: totals, breakdowns by person and the measure's own splits",
+        parameters=[
+            OpenApiParameter("measure", str, OpenApiParameter.PATH, description="A measure key."),
+            *PARAMETERS,
+        ],
+        responses={
+            200: OpenApiTypes.OBJECT,
+            400: OpenApiTypes.OBJECT,
+            403: OpenApiTypes.OBJECT,
+            404: OpenApiTypes.OBJECT,
+        },
+    )
     def get(self, request, measure: str):
         if measure not in MEASURES:
             raise Http404("No such measure.")
