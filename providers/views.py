@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import Case, IntegerField, Value, When
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from accounts.roles import Role, roles_of
@@ -18,7 +19,7 @@ from providers import services as directory
 from providers.forms import CapacityForm, PartnerActionForm
 from providers.models import ServiceCapacity
 from referrals import services
-from referrals.consent import PART2_REDISCLOSURE_NOTICE
+from referrals.consent import PART2_REDISCLOSURE_NOTICE, with_disclosure_allowed
 from referrals.models import OPEN, Referral, Status
 
 # move -> (service function, the statuses it starts from, the field it needs, button label)
@@ -65,7 +66,8 @@ def partner_page(view):
 
 
 def _referrals(request):
-    return Referral.objects.visible_to(request.user).select_related("individual", "service")
+    scoped = Referral.objects.visible_to(request.user).select_related("individual", "service")
+    return with_disclosure_allowed(scoped, at=timezone.now())  # no person once consent is withdrawn
 
 
 def _moves_for(referral) -> list[tuple[str, str, str]]:

@@ -9,6 +9,7 @@ the locked row, and records the access. Someone else's referral is a 404.
 """
 
 from django.db import transaction
+from django.utils import timezone
 from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
@@ -33,6 +34,7 @@ from crt.api import (
 from crt.idempotency import IdempotentMixin
 from providers.models import Service
 from referrals import services
+from referrals.consent import with_disclosure_allowed
 from referrals.filters import ReferralFilter, StaffReferralFilter
 from referrals.models import Referral
 from referrals.serializers import (
@@ -158,12 +160,12 @@ class PartnerReferralViewSet(_ReferralViewSet):
     audit_detail = PARTNER_DISCLOSURE
 
     def get_queryset(self):
-        return (
+        return with_disclosure_allowed(
             Referral.objects.visible_to(actor(self.request))
             .select_related("individual", "service")
-            .only(*PARTNER_COLUMNS)
-            .order_by("-updated_at", "-id")
-        )
+            .only(*PARTNER_COLUMNS),
+            at=timezone.now(),
+        ).order_by("-updated_at", "-id")
 
     @_partner_action("Accept a requested referral", NoteInput, {"note": "We will call within two days."})
     @action(detail=True, methods=["post"])

@@ -34,7 +34,7 @@ from crt.api import (
     audit,
 )
 from referrals import services
-from referrals.consent import PART2_REDISCLOSURE_NOTICE
+from referrals.consent import PART2_REDISCLOSURE_NOTICE, person_withheld, with_disclosure_allowed
 from referrals.models import Referral, Status
 from referrals.serializers import PARTNER_DISCLOSURE
 
@@ -115,7 +115,10 @@ def _instant(value: datetime) -> str:
 
 
 def _person_reference(referral: Referral) -> dict:
-    return {"reference": f"Patient/{referral.individual_id}", "display": referral.individual.display_name}
+    reference = {"reference": f"Patient/{referral.individual_id}"}
+    if not person_withheld(referral):  # no name once consent no longer covers the referral
+        reference["display"] = referral.individual.display_name
+    return reference
 
 
 def _owner(referral: Referral) -> dict:
@@ -218,9 +221,10 @@ class FhirView(APIView):
         return outcome
 
     def referrals(self):
-        return Referral.objects.visible_to(actor(self.request)).select_related(
+        scoped = Referral.objects.visible_to(actor(self.request)).select_related(
             "individual", "organization", "program", "service"
         )
+        return with_disclosure_allowed(scoped, at=timezone.now())
 
 
 def _count(request) -> int:

@@ -13,7 +13,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from crt.api import StrictSerializer
-from referrals.consent import PART2_REDISCLOSURE_NOTICE
+from referrals.consent import PART2_REDISCLOSURE_NOTICE, person_withheld
 from referrals.models import Referral
 
 # What a partner read discloses, in words, for the audit row (never the values).
@@ -36,7 +36,11 @@ class PartnerPersonSerializer(serializers.Serializer):
     safe_contact_times = serializers.CharField(allow_blank=True)
 
 
-def partner_person(referral: Referral) -> dict:
+def partner_person(referral: Referral) -> dict | None:
+    """What the partner may know of the person; None once consent no longer covers the referral
+    (revocation takes effect for everything not yet disclosed, reads included)."""
+    if person_withheld(referral):
+        return None
     person = referral.individual
     shares = referral.shares_contact_details and not person.is_do_not_contact
     return {
@@ -62,7 +66,9 @@ class ServiceRefSerializer(serializers.Serializer):
 
 
 class PartnerReferralSerializer(serializers.ModelSerializer):
-    person = serializers.SerializerMethodField()
+    person = serializers.SerializerMethodField(
+        help_text="Null once the person's consent no longer covers this referral: their details are withheld."
+    )
     service = ServiceRefSerializer()
     part2_notice = serializers.SerializerMethodField(
         help_text="The 42 CFR Part 2 redisclosure notice; present (non-null) when the referral includes "
@@ -96,8 +102,8 @@ class PartnerReferralSerializer(serializers.ModelSerializer):
         ]
         read_only_fields = fields
 
-    @extend_schema_field(PartnerPersonSerializer)
-    def get_person(self, referral) -> dict:
+    @extend_schema_field(PartnerPersonSerializer(allow_null=True))
+    def get_person(self, referral) -> dict | None:
         return partner_person(referral)
 
     def get_part2_notice(self, referral) -> str | None:

@@ -172,3 +172,15 @@ def test_unknown_search_parameter_is_an_operation_outcome_400(api_client, partne
 
     assert response.status_code == 400
     assert OperationOutcome.model_validate(response.json()).issue[0].code == "invalid"
+
+
+def test_the_task_names_the_patient_only_while_consent_covers_the_referral(api_client, partner_credential, referral):
+    consent = f.ConsentFactory(individual=referral.individual, recipient_organization=referral.organization)
+    client = api_client(partner_credential)
+    assert client.get(f"{BASE}/Task/{referral.pk}").json()["for"]["display"] == referral.individual.display_name
+
+    consent.revoked_at = timezone.now()
+    consent.save()
+    withdrawn = client.get(f"{BASE}/Task/{referral.pk}").json()["for"]
+
+    assert withdrawn == {"reference": f"Patient/{referral.individual_id}"}

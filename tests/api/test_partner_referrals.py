@@ -27,7 +27,8 @@ def referral(program, partner_org, navigator):
         safe_contact_channels=["text"],
         safe_contact_times="after 5pm",
     )
-    return f.ReferralFactory(program=program, individual=person, service=service, created_by=navigator)
+    consent = f.ConsentFactory(individual=person, recipient_organization=partner_org, recorded_by=navigator)
+    return f.ReferralFactory(program=program, individual=person, service=service, created_by=navigator, consent=consent)
 
 
 def detail(referral):
@@ -313,3 +314,18 @@ def test_throttled_credential_gets_429_with_retry_after(api_client, partner_cred
 
 def test_staff_session_cannot_use_partner_endpoints(api_client, navigator, referral):
     assert api_client(navigator).get(URL).status_code == 403
+
+
+def test_once_consent_is_revoked_the_partner_no_longer_reads_the_person(api_client, partner_credential, referral):
+    client = api_client(partner_credential)
+    assert client.get(detail(referral)).json()["person"]["legal_last_name"] == referral.individual.legal_last_name
+    referral.consent.revoked_at = timezone.now()
+    referral.consent.save()
+
+    detail_body = client.get(detail(referral)).json()
+    list_body = client.get(URL).json()
+
+    assert detail_body["person"] is None
+    assert [row["person"] for row in list_body["results"]] == [None]
+    assert referral.individual.legal_last_name not in str(detail_body) + str(list_body)
+    assert detail_body["status"] == "requested"  # the referral itself stays visible: the partner must stop

@@ -227,7 +227,10 @@ def test_navigator_cancels_a_referral_with_a_reason(client, navigator, case, ser
 
 @pytest.fixture
 def sent(case, service):
-    return f.ReferralFactory(program=case.program, individual=case.individual, case=case, service=service)
+    consent = f.ConsentFactory(individual=case.individual, recipient_organization=service.organization)
+    return f.ReferralFactory(
+        program=case.program, individual=case.individual, case=case, service=service, consent=consent
+    )
 
 
 def test_partner_sees_only_referrals_addressed_to_their_agency(client, partner_user, sent, other_partner_org):
@@ -235,6 +238,23 @@ def test_partner_sees_only_referrals_addressed_to_their_agency(client, partner_u
     body = signed_in(client, partner_user).get(reverse("providers:partner_home")).content.decode()
     assert "Dana Reyes" in body and "Rapid rehousing" in body
     assert "Someone else" not in body
+
+
+def test_the_partner_page_withholds_the_person_once_consent_is_withdrawn(client, partner_user, sent):
+    sent.consent.revoked_at = timezone.now()
+    sent.consent.save()
+    client = signed_in(client, partner_user)
+    for page in (reverse("providers:partner_home"), reverse("providers:partner_referral", args=[sent.pk])):
+        body = client.get(page).content.decode()
+        assert "Dana Reyes" not in body and sent.individual.phone not in body
+        assert "Consent withdrawn" in body
+
+
+def test_the_partner_page_hides_the_phone_of_a_do_not_contact_person(client, partner_user, sent):
+    sent.individual.is_do_not_contact = True
+    sent.individual.save()
+    body = signed_in(client, partner_user).get(reverse("providers:partner_referral", args=[sent.pk])).content.decode()
+    assert "Dana Reyes" in body and sent.individual.phone not in body
 
 
 def test_partner_accepts_and_the_navigator_sees_the_new_status(client, partner_user, navigator, sent):
