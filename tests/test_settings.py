@@ -76,3 +76,19 @@ def test_the_embedded_default_creates_its_folders_on_a_fresh_checkout(tmp_path):
     # a worker refuses to start when its result folder is missing, so the settings make them
     assert (var / "broker" / "processed").is_dir()
     assert (var / "celery-results").is_dir()
+
+
+def test_manage_py_names_the_missing_variable_instead_of_a_traceback():
+    clean = {"PATH": os.environ["PATH"], "CRT_VAR_DIR": "/tmp/crt-settings-test"}
+    result = subprocess.run(
+        [sys.executable, "manage.py", "makemigrations", "--check", "--dry-run"],
+        cwd=ROOT,
+        env=clean,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode != 0
+    assert result.stderr.strip() == (
+        "crt: The environment variable SECRET_KEY is required unless DEBUG=true (development mode)."
+    )
