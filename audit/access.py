@@ -16,7 +16,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import wraps
 
-from django.db import DatabaseError, models
+from django.db import DatabaseError, connections, models, router
 from django.utils import timezone
 
 from accounts.models import BreakGlassGrant
@@ -24,7 +24,7 @@ from audit.models import AccessLog, Action
 from crt.middleware import client_ip
 from providers.models import Organization, PartnerCredential
 
-__all__ = ["AccessContext", "Action", "AuditMissing", "AuditWriteError", "audited", "record_access"]
+__all__ = ["AccessContext", "Action", "AuditMissing", "AuditWriteError", "Seen", "audited", "record_access"]
 
 
 class AuditWriteError(RuntimeError):
@@ -33,6 +33,17 @@ class AuditWriteError(RuntimeError):
 
 class AuditMissing(RuntimeError):
     """A view marked as serving personal data answered without recording the access."""
+
+
+@dataclass(frozen=True)
+class Seen:
+    """An object read without a model instance (a values() row): whose record it is, from the same
+    row. Lists that build their answer from values() pass these instead of instances."""
+
+    model: type[models.Model]
+    pk: int
+    individual_id: int | None
+    program_id: int | None
 
 
 @dataclass(frozen=True)
@@ -73,7 +84,8 @@ def _paths(model) -> tuple[tuple[str, ...], str | None]:
 
 
 def _people(objects: list[models.Model]) -> dict[tuple[str, str], tuple[int | None, int | None]]:
-    """(label, pk) -> (individual id, program id), with at most one query per model of the batch."""
+    """(label, pk) -> (individual id, program id), with at most one query per model of the batch,
+    and none where the caller's query already loaded the relations on the way (select_related)."""
     by_model: dict[type, list[models.Model]] = defaultdict(list)
     for obj in objects:
         by_model[type(obj)._meta.concrete_model].append(obj)
@@ -84,15 +96,37 @@ def _people(objects: list[models.Model]) -> dict[tuple[str, str], tuple[int | No
         columns = ["pk" if path == "" else path for path in person_paths]
         if program_path:
             columns.append(program_path)
-        if all("__" not in column for column in columns):
-            for obj in instances:  # everything is on the row itself: no query
-                values = [obj.pk if c == "pk" else getattr(obj, f"{c}_id") for c in columns]
+        missing = []
+        for obj in instances:
+            values = [_loaded(obj, column) for column in columns]
+            if _NOT_LOADED in values:
+                missing.append(obj.pk)
+            else:
                 found[(label, str(obj.pk))] = _pick(values, bool(program_path))
-            continue
-        rows = model._base_manager.filter(pk__in=[obj.pk for obj in instances]).values_list("pk", *columns)
-        for pk, *values in rows:
-            found[(label, str(pk))] = _pick(values, bool(program_path))
+        if missing:
+            rows = model._base_manager.filter(pk__in=missing).values_list("pk", *columns)
+            for pk, *values in rows:
+                found[(label, str(pk))] = _pick(values, bool(program_path))
     return found
+
+
+_NOT_LOADED = object()
+
+
+def _loaded(obj: models.Model, path: str):
+    """The id at the end of a path ("case__individual") from what is already in memory, or _NOT_LOADED."""
+    if path == "pk":
+        return obj.pk
+    *hops, last = path.split("__")
+    for hop in hops:
+        field = obj._meta.get_field(hop)
+        if not field.is_cached(obj):
+            return _NOT_LOADED
+        obj = getattr(obj, hop)
+        if obj is None:
+            return None
+    attname = obj._meta.get_field(last).attname
+    return obj.__dict__.get(attname, _NOT_LOADED)  # a deferred column (.only) is not in __dict__
 
 
 def _pick(values: list, has_program: bool) -> tuple[int | None, int | None]:
@@ -147,13 +181,14 @@ def record_access(
     who,
     *,
     action: str,
-    objects: Iterable[models.Model],
+    objects: Iterable[models.Model | Seen],
     recipient: Organization | None = None,
     purpose: str = "",
     detail: str = "",
     route: str = "",
-) -> list[AccessLog]:
-    """Write one AccessLog row per object, or raise AuditWriteError. See the module docstring.
+) -> int:
+    """Write one AccessLog row per object, or raise AuditWriteError; returns the number written.
+    See the module docstring.
 
     `who`: the request (preferred: it carries the address, request id and route), a User, a
     PartnerCredential, or None for the system (then say which task in `route`).
@@ -164,40 +199,76 @@ def record_access(
     if not objects:
         if hasattr(http, "META"):
             http._crt_audited = True
-        return []
+        return 0
     try:
-        people = _people(objects)
+        people = _people([obj for obj in objects if not isinstance(obj, Seen)])
         grants = _active_grants(who, context.actor_id)
-        now = timezone.now()
-        rows = []
+        varying = []
         for obj in objects:
-            label = type(obj)._meta.concrete_model._meta.label_lower
-            individual_id, program_id = people.get((label, str(obj.pk)), (None, None))
-            rows.append(
-                AccessLog(
-                    at=now,
-                    actor_id=context.actor_id,
-                    credential_id=context.credential_id,
-                    action=action,
-                    object_type=label,
-                    object_id=str(obj.pk),
-                    individual_id=individual_id,
-                    program_id=program_id,
-                    route=context.route[:200],
-                    ip=context.ip,
-                    request_id=context.request_id,
-                    break_glass_id=grants.get(individual_id),
-                    recipient=recipient,
-                    purpose=purpose[:100],
-                    detail=detail[:300],
-                )
-            )
-        AccessLog.objects.bulk_create(rows, batch_size=500)
+            if isinstance(obj, Seen):
+                label = obj.model._meta.label_lower
+                individual_id, program_id = obj.individual_id, obj.program_id
+            else:
+                label = type(obj)._meta.concrete_model._meta.label_lower
+                individual_id, program_id = people.get((label, str(obj.pk)), (None, None))
+            varying.append((label, str(obj.pk), individual_id, program_id, grants.get(individual_id)))
+        shared = (
+            timezone.now(),
+            context.actor_id,
+            context.credential_id,
+            action,
+            context.route[:200],
+            context.ip or None,
+            context.request_id,
+            recipient.pk if recipient is not None else None,
+            purpose[:100],
+            detail[:300],
+        )
+        _insert(shared, varying)
     except DatabaseError as error:
         raise AuditWriteError("The access could not be recorded, so nothing is returned.") from error
     if hasattr(http, "META"):
         http._crt_audited = True
-    return rows
+    return len(varying)
+
+
+# The columns of an AccessLog row: those the same for every object of one call, then those that vary.
+_SHARED_COLUMNS = (
+    "at",
+    "actor_id",
+    "credential_id",
+    "action",
+    "route",
+    "ip",
+    "request_id",
+    "recipient_id",
+    "purpose",
+    "detail",
+)
+_VARYING_COLUMNS = ("object_type", "object_id", "individual_id", "program_id", "break_glass_id")
+
+
+def _insert(shared: tuple, varying: list[tuple]) -> None:
+    """One INSERT for the whole batch, without building model instances: a page of 100 rows is on
+    every partner read and every staff page, and Django's bulk_create spent more time building the
+    statement than PostgreSQL spent writing it (docs/performance.md, "Partner API")."""
+    connection = connections[router.db_for_write(AccessLog)]
+    table = connection.ops.quote_name(AccessLog._meta.db_table)
+    columns = ", ".join((*_SHARED_COLUMNS, *_VARYING_COLUMNS))
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            # The varying columns travel as five arrays: one statement, whatever the batch size.
+            arrays = [list(column) for column in zip(*varying, strict=True)]
+            select = "%s, %s, %s, %s, %s, %s::inet, %s, %s, %s, %s, t.*"
+            unnest = "unnest(%s::text[], %s::text[], %s::bigint[], %s::bigint[], %s::bigint[]) AS t"
+            sql = f"INSERT INTO {table} ({columns}) SELECT {select} FROM {unnest}"  # noqa: S608 (our own names)
+            cursor.execute(sql, [*shared, *arrays])
+        else:
+            # SQLite stores datetimes as text: in the form the ORM writes, or ordering by time breaks.
+            shared = (connection.ops.adapt_datetimefield_value(shared[0]), *shared[1:])
+            placeholders = ", ".join(["%s"] * (len(_SHARED_COLUMNS) + len(_VARYING_COLUMNS)))
+            sql = f"INSERT INTO {table} ({columns}) VALUES ({placeholders})"  # noqa: S608 (our own names)
+            cursor.executemany(sql, [(*shared, *row) for row in varying])
 
 
 def audited(view):
