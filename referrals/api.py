@@ -16,6 +16,7 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 
+from audit.access import Seen
 from audit.models import Action
 from cases.models import Case, Individual
 from crt.api import (
@@ -38,6 +39,7 @@ from referrals.consent import with_disclosure_allowed
 from referrals.filters import ReferralFilter, StaffReferralFilter
 from referrals.models import Referral
 from referrals.serializers import (
+    PARTNER_COLUMNS,
     PARTNER_DISCLOSURE,
     AppointmentInput,
     BusinessStatusInput,
@@ -49,48 +51,9 @@ from referrals.serializers import (
     ReasonInput,
     ReferralCreateInput,
     StaffReferralSerializer,
+    partner_referrals,
 )
 
-# What the partner serializer reads (and the audit needs: individual and program ids): no more.
-_PERSON_COLUMNS = [
-    "id",
-    "legal_first_name",
-    "legal_last_name",
-    "preferred_name",
-    "date_of_birth",
-    "pronouns",
-    "primary_language",
-    "needs_interpreter",
-    "is_do_not_contact",
-    "phone",
-    "email",
-    "address",
-    "safe_contact_channels",
-    "safe_contact_times",
-]
-PARTNER_COLUMNS = [
-    "id",
-    "program_id",
-    "individual_id",
-    "service_id",
-    "organization_id",
-    "status",
-    "status_reason",
-    "business_status",
-    "need_domain",
-    "urgency",
-    "reason",
-    "includes_part2",
-    "shares_contact_details",
-    "appointment_at",
-    "outcome_note",
-    "requested_at",
-    "updated_at",
-    "version",
-    "service__id",
-    "service__name",
-    *(f"individual__{name}" for name in _PERSON_COLUMNS),
-]
 READ_ERRORS = error_responses(400, 401, 403, 404, 429)
 WRITE_ERRORS = error_responses(400, 401, 403, 404, 409, 412, 413, 415, 422, 428, 429)
 
@@ -166,6 +129,14 @@ class PartnerReferralViewSet(_ReferralViewSet):
             .only(*PARTNER_COLUMNS),
             at=timezone.now(),
         ).order_by("-updated_at", "-id")
+
+    def list(self, request, *args, **kwargs):
+        """The page as values() rows, not model instances: partners poll this, 100 rows at a time."""
+        rows = self.filter_queryset(self.get_queryset()).values(*PARTNER_COLUMNS, "disclosure_allowed_now")
+        page = list(self.paginate_queryset(rows))
+        seen = [Seen(Referral, row["id"], row["individual_id"], row["program_id"]) for row in page]
+        audit(request, seen, action=Action.LIST, detail=self.audit_detail)
+        return self.get_paginated_response(partner_referrals(page))
 
     @_partner_action("Accept a requested referral", NoteInput, {"note": "We will call within two days."})
     @action(detail=True, methods=["post"])

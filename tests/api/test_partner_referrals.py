@@ -82,6 +82,47 @@ def test_part2_referral_carries_the_redisclosure_notice(api_client, partner_cred
     assert body["part2_notice"] == PART2_REDISCLOSURE_NOTICE
 
 
+@pytest.mark.parametrize(
+    "change",
+    ["none", "do_not_contact", "part2", "no_contact_details", "consent_revoked", "preferred_name"],
+)
+def test_a_list_row_is_exactly_the_detail(api_client, partner_credential, referral, change):
+    # The list builds its rows from values() (referrals.api), the detail from the model instance:
+    # both must give the partner the same thing in every case that changes what is shared.
+    person = referral.individual
+    if change == "do_not_contact":
+        person.is_do_not_contact = True
+        person.save()
+    elif change == "preferred_name":
+        person.preferred_name = "Dee"
+        person.save()
+    elif change == "part2":
+        Referral.objects.filter(pk=referral.pk).update(includes_part2=True)
+    elif change == "no_contact_details":
+        Referral.objects.filter(pk=referral.pk).update(shares_contact_details=False)
+    elif change == "consent_revoked":
+        referral.consent.revoked_at = timezone.now()
+        referral.consent.save()
+    client = api_client(partner_credential)
+
+    (row,) = client.get(URL).json()["results"]
+
+    assert row == client.get(detail(referral)).json()
+
+
+def test_the_list_records_one_disclosure_per_referral_shown(api_client, partner_credential, referral):
+    other = f.ReferralFactory(program=referral.program, service=referral.service, created_by=referral.created_by)
+    api_client(partner_credential).get(URL)
+
+    rows = AccessLog.objects.filter(object_type="referrals.referral").order_by("object_id")
+    assert [(row.object_id, row.individual_id, row.program_id) for row in rows] == sorted(
+        (str(r.pk), r.individual_id, r.program_id) for r in (referral, other)
+    )
+    assert {(row.action, row.credential_id, row.recipient_id) for row in rows} == {
+        (Action.DISCLOSE, partner_credential.pk, partner_credential.organization_id)
+    }
+
+
 def test_partner_read_is_recorded_as_a_disclosure(api_client, partner_credential, referral):
     api_client(partner_credential).get(detail(referral))
 
