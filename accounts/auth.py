@@ -12,10 +12,18 @@ from django.core.exceptions import PermissionDenied
 
 from accounts import lockout
 from accounts.models import LoginFailure
+from accounts.roles import permissions_of_roles, roles_of
 from crt.middleware import client_ip
 
 
 class LockoutModelBackend(ModelBackend):
+    def get_group_permissions(self, user_obj, obj=None):
+        """What the user's roles grant, from accounts.roles (the groups hold exactly that, kept so by
+        every migrate and never edited): no permission query on every page."""
+        if not user_obj.is_active or user_obj.is_anonymous or obj is not None:
+            return set()
+        return set(permissions_of_roles(roles_of(user_obj)))
+
     def authenticate(self, request, username=None, password=None, **kwargs):
         if username is None:
             username = kwargs.get(get_user_model().USERNAME_FIELD)

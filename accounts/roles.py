@@ -13,6 +13,7 @@ scopes: they see only referrals addressed to their organisation (see referrals.m
 """
 
 from enum import StrEnum
+from functools import cache
 
 from django.db import models
 
@@ -115,6 +116,33 @@ PERMISSIONS: dict[Role, list[str]] = {
 }
 
 
+# The apps whose model permissions a staff admin's "*" grants (what sync_role_groups gives the group).
+OUR_APPS = ("accounts", "providers", "cases", "referrals")
+
+
+def permissions_of_roles(roles: frozenset[Role]) -> frozenset[str]:
+    """Every "app_label.codename" the roles grant: the same set sync_role_groups gives their groups,
+    computed from the table instead of read from the database (accounts.auth uses it per request)."""
+    granted: set[str] = set()
+    for role in roles:
+        codes = PERMISSIONS[role]
+        granted.update(_every_model_permission() if codes == ["*"] else codes)
+    return frozenset(granted)
+
+
+@cache
+def _every_model_permission() -> frozenset[str]:
+    from django.apps import apps
+
+    granted = set()
+    for label in OUR_APPS:
+        for model in apps.get_app_config(label).get_models():
+            opts = model._meta
+            granted.update(f"{label}.{action}_{opts.model_name}" for action in opts.default_permissions)
+            granted.update(f"{label}.{codename}" for codename, _ in opts.permissions)
+    return frozenset(granted)
+
+
 def roles_of(user) -> frozenset[Role]:
     """The user's roles, read once per user object (group names are role labels)."""
     if not getattr(user, "is_authenticated", False) or not user.is_active:
@@ -156,9 +184,7 @@ def sync_role_groups(apps, using: str = "default") -> None:
         create_permissions(app_config, apps=apps, verbosity=0, using=using)
     Group = apps.get_model("auth", "Group")
     Permission = apps.get_model("auth", "Permission")
-    ours = Permission.objects.using(using).filter(
-        content_type__app_label__in=["accounts", "providers", "cases", "referrals"]
-    )
+    ours = Permission.objects.using(using).filter(content_type__app_label__in=OUR_APPS)
     for role, codes in PERMISSIONS.items():
         group, _ = Group.objects.using(using).get_or_create(name=role.label)
         if codes == ["*"]:

@@ -18,6 +18,10 @@ from django.utils import timezone
 
 SIGNED_IN_AT = "crt_signed_in_at"
 LAST_SEEN_AT = "crt_last_seen_at"
+# How often the last-seen time is written: each write is a session UPDATE and a commit, so not on
+# every page. The idle timeout then ends a session 15 minutes after the last recorded request, which
+# is at most this much before the last request itself.
+LAST_SEEN_RESOLUTION_SECONDS = 60
 
 
 def start(request) -> None:
@@ -53,7 +57,7 @@ class SessionTimeoutMiddleware:
                 if reason:
                     logout(request)
                     messages.info(request, reason)
-                else:
+                elif now - session[LAST_SEEN_AT] >= LAST_SEEN_RESOLUTION_SECONDS:
                     session[LAST_SEEN_AT] = now
         return self.get_response(request)
 

@@ -14,7 +14,7 @@ from django.test import override_settings
 from django.utils import timezone
 
 from accounts.models import BreakGlassGrant, User
-from accounts.roles import PERMISSIONS, Role
+from accounts.roles import PERMISSIONS, Role, permissions_of_roles
 from cases.models import (
     Assessment,
     Case,
@@ -573,6 +573,20 @@ def test_the_staff_admin_group_has_every_permission_of_our_four_apps(db):
     codes = {f"{p.content_type.app_label}.{p.codename}" for p in ours.select_related("content_type")}
     assert "referrals.delete_delivery" in codes  # the four apps' permissions exist at all
     assert _codes(Group.objects.get(name=Role.STAFF_ADMIN.label)) == codes
+
+
+@pytest.mark.parametrize("role", list(Role), ids=str)
+def test_permission_checks_answer_from_the_role_table_what_the_groups_hold(db, role, django_assert_num_queries):
+    # accounts.auth reads group permissions from accounts.roles instead of the database: the two must agree.
+    user = f.UserFactory(program=f.ProgramFactory())
+    user.groups.add(Group.objects.get(name=role.label))
+    user = User.objects.get(pk=user.pk)
+    held = _codes(Group.objects.get(name=role.label))
+    assert permissions_of_roles(frozenset({role})) == held
+    with django_assert_num_queries(2):  # the user's roles and the user's own permissions, nothing per group
+        assert user.get_all_permissions() == held
+        assert all(user.has_perm(code) for code in held)
+    assert not user.has_perm("auth.add_group")
 
 
 def test_partners_and_peers_hold_no_clinical_permissions(db):

@@ -7,6 +7,7 @@ import pytest
 from django.conf import settings
 from django.contrib.auth import SESSION_KEY
 from django.contrib.sessions.models import Session
+from django.db import connection
 from django.urls import reverse
 
 from tests.security.conftest import sign_in
@@ -49,6 +50,29 @@ def test_a_session_survives_just_under_the_idle_timeout(client, signed_in_at_t0)
     signed_in_at_t0.shift(IDLE - SECOND)
     assert home_status(client) == 200
     signed_in_at_t0.shift(IDLE - SECOND)  # activity restarted the idle clock
+    assert home_status(client) == 200
+
+
+def test_the_idle_clock_is_written_at_most_once_a_minute(client, signed_in_at_t0):
+    # Each write is a session UPDATE and a commit: pages within a minute of the last write skip it,
+    # so the idle timeout counts from at most a minute before the last request.
+    session_writes = []
+
+    def count(execute, sql, params, many, context):
+        if sql.startswith('UPDATE "django_session"'):
+            session_writes.append(sql)
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(count):
+        signed_in_at_t0.shift(30 * SECOND)
+        assert home_status(client) == 200
+        signed_in_at_t0.shift(29 * SECOND)
+        assert home_status(client) == 200
+        assert session_writes == []
+        signed_in_at_t0.shift(SECOND)  # a minute after sign-in
+        assert home_status(client) == 200
+        assert len(session_writes) == 1
+    signed_in_at_t0.shift(IDLE - SECOND)  # counted from the write a minute after sign-in
     assert home_status(client) == 200
 
 
