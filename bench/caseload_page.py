@@ -82,21 +82,26 @@ WHERE r.program_id = %(program)s AND c.status <> 'closed' AND (c.navigator_id = 
   AND r.status IN ('requested', 'accepted', 'in-progress', 'on-hold') AND r.next_action_owner = 'partner'
 ORDER BY r.requested_at, r.id LIMIT 50
 """
+# The person page: the person, cases, support contacts and consents, and the timeline's first page,
+# the newest 50 events of all kinds: at most the newest 50 of each kind, read whole (SELECT *).
 PERSON_SQL = [
     "SELECT * FROM cases_individual WHERE id = %(person)s AND program_id = %(program)s",
     "SELECT * FROM cases_case WHERE individual_id = %(person)s",
     "SELECT * FROM cases_supportcontact WHERE individual_id = %(person)s",
     "SELECT c.*, o.name FROM cases_consent c LEFT JOIN providers_organization o ON o.id = c.recipient_organization_id"
     " WHERE c.individual_id = %(person)s",
-    "SELECT * FROM cases_encounter WHERE individual_id = %(person)s",
+    "SELECT * FROM cases_encounter WHERE individual_id = %(person)s ORDER BY call_received_at DESC LIMIT 50",
     "SELECT a.* FROM cases_assessment a JOIN cases_encounter e ON e.id = a.encounter_id"
-    " WHERE e.individual_id = %(person)s",
+    " WHERE e.individual_id = %(person)s ORDER BY a.performed_at DESC LIMIT 50",
     "SELECT ct.*, u.username FROM cases_contact ct JOIN cases_case c ON c.id = ct.case_id"
-    " JOIN accounts_user u ON u.id = ct.made_by_id WHERE c.individual_id = %(person)s",
+    " JOIN accounts_user u ON u.id = ct.made_by_id WHERE c.individual_id = %(person)s"
+    " ORDER BY ct.occurred_at DESC LIMIT 50",
     "SELECT r.*, o.name, s.name FROM referrals_referral r JOIN providers_organization o ON o.id = r.organization_id"
-    " JOIN providers_service s ON s.id = r.service_id WHERE r.individual_id = %(person)s",
+    " JOIN providers_service s ON s.id = r.service_id WHERE r.individual_id = %(person)s"
+    " ORDER BY r.created_at DESC LIMIT 50",
     "SELECT p.*, u.username FROM cases_safetyplan p JOIN cases_case c ON c.id = p.case_id"
-    " JOIN accounts_user u ON u.id = p.created_by_id WHERE c.individual_id = %(person)s",
+    " JOIN accounts_user u ON u.id = p.created_by_id WHERE c.individual_id = %(person)s"
+    " ORDER BY p.created_at DESC LIMIT 50",
 ]
 
 
