@@ -12,7 +12,7 @@ is written when one is raised.
 """
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -24,6 +24,9 @@ from cases.models import Consent, Encounter, Individual
 from providers.models import NeedDomain, Organization
 
 CLOCK_SKEW = timedelta(minutes=5)
+# No call we hold is older; an earlier time is a typo (year 0350 for 2025). Before 1883 local time
+# also had offsets in seconds, which an RFC 3339 date-time in our answers cannot carry.
+EARLIEST_CALL = datetime(2000, 1, 1, tzinfo=UTC)
 
 
 @dataclass(frozen=True)
@@ -105,6 +108,8 @@ def intake_call(
     dispatched = _aware(dispatched_at, "dispatch time")
     if received > timezone.now() + CLOCK_SKEW:
         raise ValidationError("The call cannot be in the future.", code="invalid")
+    if received < EARLIEST_CALL:
+        raise ValidationError("The call time is before 2000: check the year.", code="invalid")
     if dispatched is not None and dispatched < received:
         raise ValidationError("Dispatch cannot be before the call.", code="invalid")
     if call_source not in Encounter.CallSource.values:

@@ -87,6 +87,16 @@ def test_the_same_incident_posted_twice_makes_one_encounter(api_client, integrat
     assert Encounter.objects.filter(cad_incident_number="CAD-9").count() == 1
 
 
+def test_intake_refuses_a_call_time_with_a_mistyped_year(api_client, integration):
+    body = {**call(), "call_received_at": "0350-11-15T11:57:55-14:07"}  # what schemathesis sent
+
+    response = api_client(integration).post("/api/v1/encounters/intake/", body, format="json")
+
+    assert response.status_code == 422
+    assert "before 2000" in response.json()["detail"]
+    assert not Encounter.objects.exists()
+
+
 def test_peer_cannot_record_calls(api_client, peer):
     response = api_client(peer).post("/api/v1/encounters/intake/", call(), format="json")
 
