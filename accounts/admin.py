@@ -12,15 +12,17 @@ every other page:
   (audit.admin.AuditedAdminMixin, part of ScopedAdmin), before the page is rendered.
 """
 
-from django.contrib import admin
+from django import forms
+from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.models import Group
 from django.db import models
 from django.db.models import Q
 from django.http import Http404
+from django.utils import timezone
 
-from accounts import breakglass, twofactor
-from accounts.models import BreakGlassGrant, LoginFailure, Program, RecoveryCode, TwoFactorDevice, User
+from accounts import breakglass, tokens, twofactor
+from accounts.models import BreakGlassGrant, LoginFailure, Program, RecoveryCode, StaffToken, TwoFactorDevice, User
 from audit.admin import AuditedAdminMixin
 
 
@@ -333,3 +335,71 @@ class BreakGlassGrantAdmin(ReadOnlyAdminMixin, CRTModelAdmin):
     def end_now(self, request, queryset):
         ended = sum(breakglass.end_break_glass(grant, by=request.user) for grant in queryset)
         self.message_user(request, f"Ended {ended} grant(s).")
+
+
+# --- API tokens of staff and service accounts (accounts.tokens) ---------------------------------
+
+
+class StaffTokenForm(forms.ModelForm):
+    def clean(self):
+        cleaned_data = super().clean()
+        if self.instance.pk is not None:
+            return cleaned_data  # only the name changes after creation
+        user = cleaned_data.get("user")
+        if user is not None and not tokens.may_hold_token(user):
+            self.add_error("user", "Only active staff of a program may hold an API token; partners use API keys.")
+        expires_at = cleaned_data.get("expires_at")
+        if expires_at is not None and expires_at <= timezone.now():
+            self.add_error("expires_at", "The expiry must be in the future (or empty: until revoked).")
+        return cleaned_data
+
+
+@admin.register(StaffToken)
+class StaffTokenAdmin(CRTModelAdmin):
+    """API tokens of the program's staff and service accounts (the CAD integration): made here, shown
+    once, revoked here. The hash is never displayed. Staff admins see their own program's only."""
+
+    form = StaffTokenForm
+    list_display = ("name", "user", "prefix", "created_at", "expires_at", "last_used_at", "revoked_at")
+    list_select_related = ("user",)
+    list_filter = (("revoked_at", admin.EmptyFieldListFilter), ("expires_at", admin.EmptyFieldListFilter))
+    search_fields = ("name", "prefix", "user__username")
+    actions = ("revoke",)
+
+    def get_queryset(self, request):
+        queryset = super().get_queryset(request)
+        if request.user.is_superuser:
+            return queryset
+        if request.user.program_id is None:
+            return queryset.none()
+        return queryset.filter(user__program_id=request.user.program_id)
+
+    def get_fields(self, request, obj=None):
+        if obj is None:
+            return ("user", "name", "expires_at")
+        return ("user", "name", "prefix", "created_by", "created_at", "expires_at", "last_used_at", "revoked_at")
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is None:
+            return ()
+        return ("user", "prefix", "created_by", "created_at", "expires_at", "last_used_at", "revoked_at")
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # revoke instead: the row says who had access, and until when
+
+    def save_model(self, request, obj, form, change):
+        key = None
+        if not change:
+            key = tokens.assign_new_key(obj)
+            obj.created_by = request.user
+        super().save_model(request, obj, form, change)
+        if key:
+            messages.warning(
+                request,
+                f"API token {obj}: {key} — copy it now into the system that uses it; it will not be shown again.",
+            )
+
+    @admin.action(description="Revoke the selected API tokens", permissions=["change"])
+    def revoke(self, request, queryset):
+        count = tokens.revoke_tokens(queryset)
+        messages.success(request, f"Revoked {count} API token(s).")

@@ -249,6 +249,7 @@ BREAK_GLASS_MAX_MINUTES = 240
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "providers.auth.PartnerCredentialAuthentication",  # Authorization: Bearer crt_<prefix>_<secret>
+        "accounts.tokens.StaffTokenAuthentication",  # Authorization: Bearer crts_<prefix>_<secret>
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],

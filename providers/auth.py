@@ -17,6 +17,7 @@ from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework.authentication import BaseAuthentication, get_authorization_header
 from rest_framework.exceptions import AuthenticationFailed
 
+from accounts.models import StaffToken
 from providers.models import PartnerCredential, hash_key
 
 KEY_PATTERN = re.compile(rf"crt_([0-9a-f]{{{PartnerCredential.PREFIX_LENGTH}}})_[A-Za-z0-9_-]{{20,100}}")
@@ -35,6 +36,8 @@ class PartnerCredentialAuthentication(BaseAuthentication):
             return None  # not ours: session authentication may still apply
         if len(header) != 2:
             raise AuthenticationFailed("Malformed Authorization header: use 'Bearer crt_<prefix>_<secret>'.")
+        if header[1].startswith(StaffToken.KEY_START.encode()):
+            return None  # a staff token: accounts.tokens.StaffTokenAuthentication answers for it
         try:
             key = header[1].decode("ascii")
         except UnicodeDecodeError:

@@ -7,7 +7,8 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from accounts.models import BreakGlassGrant, LoginFailure, Program, RecoveryCode, TwoFactorDevice, User
+from accounts.models import BreakGlassGrant, LoginFailure, Program, RecoveryCode, StaffToken, TwoFactorDevice, User
+from accounts.tokens import issue_token
 from audit.models import AccessLog
 from cases.models import (
     Assessment,
@@ -91,6 +92,7 @@ MAKERS: dict[type, Callable] = {
         account_key="0" * 64, user=_user(program), kind=LoginFailure.Kind.PASSWORD, at=timezone.now()
     ),
     BreakGlassGrant: _break_glass_grant,
+    StaffToken: lambda program: issue_token(_user(program), name="CAD integration", by=None)[0],
     AccessLog: lambda program: AccessLog.objects.create(
         action="view", object_type="cases.individual", object_id="1", program=program
     ),

@@ -1,6 +1,7 @@
 """API test helpers: clients for each role, and every response checked against the OpenAPI schema.
 
-`api_client(as_=...)` returns a client whose every response is validated against /api/schema/ (the
+`api_client(as_=...)` returns a client signed in as a user (a session), or carrying a partner
+credential's or a staff token's key. Its every response is validated against /api/schema/ (the
 operation matching the path, method and status must exist and describe the body), so a test cannot
 pass on an answer the schema does not document.
 """
@@ -81,7 +82,7 @@ def api_client():
         client = CheckedClient()
         if as_ is None:
             return client
-        if hasattr(as_, "key_hash"):
+        if hasattr(as_, "key_hash") or hasattr(as_, "token_hash"):  # a partner key or a staff token
             client.credentials(HTTP_AUTHORIZATION=f"Bearer {as_.key}")
         else:
             client.force_login(as_)
@@ -98,6 +99,15 @@ def credential_for(organization):
     credential = f.PartnerCredentialFactory(organization=organization, key=key)
     credential.key = key
     return credential
+
+
+def token_for(user, **fields):
+    """A staff API token of `user` whose key the test knows (only its hash is stored)."""
+    from accounts.tokens import issue_token
+
+    token, key = issue_token(user, name=fields.pop("name", "CAD integration"), by=None, **fields)
+    token.key = key
+    return token
 
 
 @pytest.fixture

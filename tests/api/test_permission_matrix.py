@@ -1,5 +1,7 @@
 """Every API route by method by role, generated from the URLconf: a route with no entry fails.
 
+Staff roles sign in with a session; "integration" (the CAD system) uses a staff API token.
+
 Expected outcomes: "ok" (the request got past authentication, permission and scoping: any answer but
 401, 403 and 404), or exactly 401, 403 or 404. Objects belong to partner A and to the program;
 partner B and the navigator of another program must get 404 for them.
@@ -13,7 +15,7 @@ from django.utils import timezone
 
 from accounts.roles import Role
 from tests import factories as f
-from tests.api.conftest import credential_for
+from tests.api.conftest import credential_for, token_for
 
 pytestmark = pytest.mark.django_db
 
@@ -188,8 +190,9 @@ def clients(api_client, request, program, partner_org, other_partner_org):
             return api_client(credential_for(partner_org))
         if role == "partner_b":
             return api_client(credential_for(other_partner_org))
-        if role == "integration":
-            return api_client(f.UserFactory(username="cad.integration", program=program, roles=[Role.CLINICIAN]))
+        if role == "integration":  # the CAD system: a service account with the field-write role, by API token
+            user = f.UserFactory(username="cad.integration", program=program, roles=[Role.CLINICIAN])
+            return api_client(token_for(user))
         return api_client(request.getfixturevalue(role))
 
     return make

@@ -15,7 +15,7 @@ from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from accounts.roles import Role
 from tests import factories as f
-from tests.api.conftest import credential_for
+from tests.api.conftest import credential_for, token_for
 
 pytestmark = pytest.mark.django_db
 
@@ -39,7 +39,7 @@ def api_schema(db, settings):
 
 @pytest.fixture
 def auth_headers(request, client, program, partner_org, other_partner_org):
-    """Headers for every role, made once per test (a session cookie or a partner key)."""
+    """Headers for every role, made once per test (a session cookie, a staff token or a partner key)."""
     person = f.IndividualFactory(program=program)
     service = f.ServiceFactory(organization=partner_org)
     f.ReferralFactory(program=program, individual=person, service=service)
@@ -47,12 +47,13 @@ def auth_headers(request, client, program, partner_org, other_partner_org):
         "navigator": f.UserFactory(program=program, roles=[Role.NAVIGATOR]),
         "peer": f.UserFactory(program=program, roles=[Role.PEER]),
         "supervisor": f.UserFactory(program=program, roles=[Role.SUPERVISOR]),
-        "integration": f.UserFactory(program=program, roles=[Role.CLINICIAN]),
     }
     headers = {"anonymous": {}}
     for role, user in users.items():
         client.force_login(user)
         headers[role] = {"Cookie": f"sessionid={client.cookies['sessionid'].value}"}
+    cad = f.UserFactory(program=program, roles=[Role.CLINICIAN])
+    headers["integration"] = {"Authorization": f"Bearer {token_for(cad).key}"}  # a staff API token
     headers["partner_a"] = {"Authorization": f"Bearer {credential_for(partner_org).key}"}
     headers["partner_b"] = {"Authorization": f"Bearer {credential_for(other_partner_org).key}"}
     return headers
