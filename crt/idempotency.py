@@ -7,7 +7,8 @@
 The owner is the partner credential or the user, so keys of different callers never meet. The key is
 claimed (a row inserted, committed at once) after authentication and permission checks, before the
 view runs; the answer is stored when the view returns. A 5xx, or a crash, releases the key, so the
-client may retry. Keys are kept IDEMPOTENCY_TTL (24 hours); an older key may be reused.
+client may retry. Keys are kept IDEMPOTENCY_TTL (24 hours); an older key may be reused, and beat
+deletes older keys every hour (purge_expired, the task crt.purge_idempotency_keys in providers.sweeps).
 """
 
 import hashlib
@@ -47,17 +48,11 @@ def _fingerprint(request) -> str:
     return digest.hexdigest()
 
 
-_last_purge = 0.0
-
-
-def _purge_expired(now) -> None:
-    """Delete keys older than the TTL (stored answers may hold personal data), at most once a minute
-    per process: a range delete on the created_at index."""
-    global _last_purge
-    if now.timestamp() - _last_purge < 60:
-        return
-    _last_purge = now.timestamp()
-    IdempotencyRecord.objects.filter(created_at__lt=now - IDEMPOTENCY_TTL).delete()
+def purge_expired(now) -> int:
+    """Delete keys older than the TTL (stored answers may hold personal data); a range delete on the
+    created_at index. Beat runs it hourly (crt.purge_idempotency_keys); returns how many went."""
+    deleted, _ = IdempotencyRecord.objects.filter(created_at__lt=now - IDEMPOTENCY_TTL).delete()
+    return deleted
 
 
 class IdempotentMixin:
@@ -77,7 +72,6 @@ class IdempotentMixin:
             raise Unprocessable("The Idempotency-Key must be at most 200 characters.")
         fingerprint = _fingerprint(request)
         now = timezone.now()
-        _purge_expired(now)
         IdempotencyRecord.objects.filter(owner=owner, key=key, created_at__lt=now - IDEMPOTENCY_TTL).delete()
         try:
             with transaction.atomic():
@@ -135,4 +129,4 @@ class IdempotentMixin:
         return response
 
 
-__all__ = ["IDEMPOTENCY_TTL", "IdempotentMixin", "problem"]
+__all__ = ["IDEMPOTENCY_TTL", "IdempotentMixin", "problem", "purge_expired"]

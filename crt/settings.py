@@ -209,6 +209,11 @@ CELERY_BEAT_SCHEDULE = {
     "deliver-due": {"task": "referrals.sweep_deliveries", "schedule": env_int("SWEEP_DELIVERIES_SECONDS", 30)},
     "chase-referrals": {"task": "referrals.chase_referrals", "schedule": env_int("SWEEP_CHASE_SECONDS", 300)},
     "sweep-follow-ups": {"task": "cases.sweep_follow_ups", "schedule": env_int("SWEEP_FOLLOW_UPS_SECONDS", 300)},
+    # Idempotency keys older than crt.idempotency.IDEMPOTENCY_TTL (24 hours): their answers may hold personal data.
+    "purge-idempotency-keys": {
+        "task": "crt.purge_idempotency_keys",
+        "schedule": env_int("SWEEP_IDEMPOTENCY_SECONDS", 3600),
+    },
 }
 
 # Security. Production-like (DEBUG off) defaults are the safe ones; a TLS proxy sets X-Forwarded-Proto.
