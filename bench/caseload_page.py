@@ -152,15 +152,21 @@ def build(cases: int, events: int) -> tuple[User, Program, Individual]:
             program=program,
             individual=person,
             cad_incident_number=f"B{tag}-{i}",
-            call_received_at=now - timedelta(days=i + 1),
+            call_received_at=now - timedelta(hours=4 * i + 1),
         )
         for i in range(share)
     )
     Contact.objects.bulk_create(
-        Contact(case=case, made_by=navigator, occurred_at=now - timedelta(hours=i), method="text", outcome="attempted")
+        Contact(
+            case=case,
+            made_by=navigator,
+            occurred_at=now - timedelta(hours=4 * i + 2),
+            method="text",
+            outcome="attempted",
+        )
         for i in range(share - 1)
     )
-    Referral.objects.bulk_create(
+    timeline_referrals = Referral.objects.bulk_create(
         Referral(
             program=program,
             individual=person,
@@ -175,10 +181,16 @@ def build(cases: int, events: int) -> tuple[User, Program, Individual]:
         )
         for _ in range(share - 1)
     )
-    SafetyPlan.objects.bulk_create(
+    plans = SafetyPlan.objects.bulk_create(
         SafetyPlan(case=case, version=v, is_current=v == share, warning_signs=[f"sign {v}"], created_by=navigator)
         for v in range(1, share + 1)
     )
+    # The four kinds interleave in time (creation times are set by the database on insert, so moved
+    # after): the timeline's first page holds some of each, as a real history would.
+    for i, referral in enumerate(timeline_referrals):
+        Referral.objects.filter(pk=referral.pk).update(created_at=now - timedelta(hours=4 * i + 3))
+    for i, plan in enumerate(reversed(plans)):
+        SafetyPlan.objects.filter(pk=plan.pk).update(created_at=now - timedelta(hours=4 * i + 4))
     Consent.objects.create(
         individual=person, recipient_organization=org, method="written", given_at=now, recorded_by=navigator
     )

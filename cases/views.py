@@ -13,7 +13,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.db.models import F, OuterRef, Q, Subquery, Value
+from django.db.models import F, OuterRef, Q, Subquery
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -32,7 +32,8 @@ from cases.forms import (
     ReassignForm,
     SafetyPlanForm,
 )
-from cases.models import Assessment, Case, Contact, Encounter, FollowUp, Individual, SafetyPlan
+from cases.models import Case, Contact, FollowUp, Individual, SafetyPlan
+from cases.timeline import timeline_page_for
 from referrals.models import OPEN, Referral
 
 PAGE_SIZE = 50
@@ -206,109 +207,6 @@ def people(request):
     return page(request, "cases/people.html", {"form": form, "found": found})
 
 
-TIMELINE_PAGE = 50
-
-
-def _timeline_sources(user, person: Individual) -> dict:
-    """kind -> (the person's records of that kind this user may see, their time field, how to load one
-    for the page: only the columns the timeline shows and the audit needs)."""
-    return {
-        "encounter": (
-            Encounter.objects.visible_to(user).filter(individual=person),
-            "call_received_at",
-            lambda qs: qs.only(
-                "program",
-                "individual",
-                "call_received_at",
-                "cad_incident_number",
-                "team",
-                "disposition",
-                "reason_for_call",
-            ),
-        ),
-        "assessment": (
-            Assessment.objects.visible_to(user).filter(encounter__individual=person),
-            "performed_at",
-            lambda qs: qs.select_related("encounter").only(
-                "kind", "risk_level", "performed_at", "encounter__program", "encounter__individual"
-            ),
-        ),
-        "contact": (
-            Contact.objects.visible_to(user).filter(case__individual=person),
-            "occurred_at",
-            lambda qs: qs.select_related("case", "made_by").only(
-                "occurred_at",
-                "method",
-                "outcome",
-                "follow_up",
-                "note",
-                "case__program",
-                "case__individual",
-                *(f"made_by__{name}" for name in ("username", "first_name", "last_name")),
-            ),
-        ),
-        "referral": (
-            Referral.objects.visible_to(user).filter(individual=person),
-            "created_at",
-            lambda qs: qs.select_related("organization", "service").only(
-                "program", "individual", "created_at", "status", "organization__name", "service__name"
-            ),
-        ),
-        "safety_plan": (
-            SafetyPlan.objects.visible_to(user).filter(case__individual=person),
-            "created_at",
-            lambda qs: qs.select_related("case", "created_by").only(
-                "version",
-                "is_current",
-                "created_at",
-                "case__program",
-                "case__individual",
-                *(f"created_by__{name}" for name in ("username", "first_name", "last_name")),
-            ),
-        ),
-    }
-
-
-def timeline_for(user, person: Individual, page: int = 1) -> tuple[list[dict], bool]:
-    """One page of everything that happened to a person, newest first, and whether older pages exist.
-
-    One UNION query finds the page's (kind, id, time) among all the kinds of record the user may see,
-    then one query per kind loads just those rows: the page's cost does not grow with the history.
-    """
-    sources = _timeline_sources(user, person)
-    keys = [
-        queryset.order_by().annotate(tl_kind=Value(kind), tl_at=F(time_field)).values_list("tl_kind", "pk", "tl_at")
-        for kind, (queryset, time_field, _) in sources.items()
-    ]
-    start = (page - 1) * TIMELINE_PAGE
-    found = list(
-        keys[0].union(*keys[1:], all=True).order_by("-tl_at", "-tl_kind", "-pk")[start : start + TIMELINE_PAGE + 1]
-    )
-    has_older = len(found) > TIMELINE_PAGE
-    found = found[:TIMELINE_PAGE]
-
-    ids: dict[str, list[int]] = {}
-    for kind, pk, _ in found:
-        ids.setdefault(kind, []).append(pk)
-    loaded = {}
-    for kind, pks in ids.items():
-        queryset, _, load = sources[kind]
-        for obj in load(queryset.model.objects.filter(pk__in=pks)):
-            loaded[kind, obj.pk] = obj
-    items = []
-    for kind, pk, at in found:
-        local = timezone.localtime(at)  # formatted here: Django's date filter costs more than the rest of a row
-        items.append(
-            {
-                "kind": kind,
-                "obj": loaded[kind, pk],
-                "iso": local.isoformat(),
-                "shown": local.strftime("%a %d %b %Y %H:%M"),
-            }
-        )
-    return items, has_older
-
-
 @staff_page
 @audited
 def person(request, pk: int):
@@ -322,11 +220,11 @@ def person(request, pk: int):
     cases = list(individual.cases.visible_to(user).select_related("navigator", "peer").order_by("status", "-opened_at"))
     support = list(individual.support_contacts.visible_to(user).order_by("name"))
     consents = list(individual.consents.visible_to(user).select_related("recipient_organization"))
-    timeline, has_older = timeline_for(user, individual, timeline_page)
+    timeline, has_older = timeline_page_for(user, individual, timeline_page)
     record_access(
         request,
         action=Action.VIEW,
-        objects=[individual, *cases, *support, *consents, *(item["obj"] for item in timeline)],
+        objects=[individual, *cases, *support, *consents, *(item.obj for item in timeline)],
     )
     now = timezone.now()
     context = {

@@ -178,6 +178,53 @@ def test_person_page_query_count_does_not_grow_with_the_timeline(client, navigat
     assert _queries(c, url) == few
 
 
+def test_the_timeline_shows_fifty_events_a_page_newest_first_across_kinds(client, navigator, case):
+    # 35 contacts and 35 encounters, interleaved in time: page 1 is the newest 50 of all 70, page 2
+    # the other 20; together every event exactly once, in order, and only what is shown is audited.
+    now = timezone.now()
+    events = []
+    for i in range(35):
+        contact = f.ContactFactory(
+            case=case, made_by=navigator, note=f"note-{i:02d}.", occurred_at=now - timedelta(hours=2 * i)
+        )
+        encounter = f.EncounterFactory(
+            program=case.program,
+            individual=case.individual,
+            cad_incident_number=f"CAD-T{i:02d}",
+            call_received_at=now - timedelta(hours=2 * i + 1),
+        )
+        events += [("cases.contact", contact.pk, f"note-{i:02d}."), ("cases.encounter", encounter.pk, f"CAD-T{i:02d}")]
+    c = signed_in(client, navigator)
+    url = reverse("cases:person", args=[case.individual_id])
+
+    def shown(body):
+        return sorted((body.index(marker), kind, pk) for kind, pk, marker in events if marker in body)
+
+    first = c.get(url).content.decode()
+    second = c.get(url, {"page": 2}).content.decode()
+
+    assert [(kind, pk) for _, kind, pk in shown(first)] == [(kind, pk) for kind, pk, _ in events[:50]]
+    assert [(kind, pk) for _, kind, pk in shown(second)] == [(kind, pk) for kind, pk, _ in events[50:]]
+    assert "?page=2" in first and "Newer" not in first
+    assert "?page=1" in second and "?page=3" not in second
+    assert "Nothing older." in c.get(url, {"page": 9}).content.decode()
+    assert c.get(url, {"page": "nonsense"}).status_code == 200
+
+
+def test_the_timeline_audits_only_the_events_on_the_page(client, navigator, case):
+    now = timezone.now()
+    contacts = [
+        f.ContactFactory(case=case, made_by=navigator, occurred_at=now - timedelta(minutes=i)) for i in range(55)
+    ]
+    signed_in(client, navigator).get(reverse("cases:person", args=[case.individual_id]))
+
+    audited = set(AccessLog.objects.filter(object_type="cases.contact").values_list("object_id", flat=True))
+    assert audited == {str(contact.pk) for contact in contacts[:50]}
+    assert set(AccessLog.objects.filter(object_type="cases.contact").values_list("individual_id", flat=True)) == {
+        case.individual_id
+    }
+
+
 def test_person_page_names_the_safe_channels(client, navigator, case):
     case.individual.safe_contact_channels = ["text", "in_person"]
     case.individual.save()
