@@ -212,7 +212,7 @@ class UserAdmin(CRTModelAdmin, DjangoUserAdmin):
         (None, {"fields": ("username", "password")}),
         ("Personal info", {"fields": ("first_name", "last_name", "email", "phone")}),
         ("Belongs to", {"fields": ("program", "partner_organization")}),
-        ("Roles and access", {"fields": ("is_active", "is_staff", "groups", "is_superuser", "user_permissions")}),
+        ("Roles and access", {"fields": ("is_active", "is_staff", "groups", "is_superuser")}),
         ("Important dates", {"fields": ("last_login", "date_joined")}),
     )
     add_fieldsets = (
@@ -239,9 +239,9 @@ class UserAdmin(CRTModelAdmin, DjangoUserAdmin):
     def get_readonly_fields(self, request, obj=None):
         readonly = ["last_login", "date_joined"]
         if not request.user.is_superuser:
-            # Access comes from roles (groups) only; per-user permissions and superuser status
-            # would bypass accounts.roles, and a staff admin must not be able to grant them.
-            readonly += ["is_superuser", "user_permissions"]
+            # Access comes from roles (groups) only (per-user permissions are not consulted at all:
+            # accounts.auth); superuser status would bypass accounts.roles, so a staff admin cannot grant it.
+            readonly += ["is_superuser"]
         return readonly
 
     def get_changeform_initial_data(self, request):

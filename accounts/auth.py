@@ -17,6 +17,11 @@ from crt.middleware import client_ip
 
 
 class LockoutModelBackend(ModelBackend):
+    def get_user_permissions(self, user_obj, obj=None):
+        """None: what a user may do comes from their roles only (docs/decisions/003), so there is
+        no per-user grant to look up, nor to forget about in a review of who may do what."""
+        return set()
+
     def get_group_permissions(self, user_obj, obj=None):
         """What the user's roles grant, from accounts.roles (the groups hold exactly that, kept so by
         every migrate and never edited): no permission query on every page."""

@@ -583,10 +583,19 @@ def test_permission_checks_answer_from_the_role_table_what_the_groups_hold(db, r
     user = User.objects.get(pk=user.pk)
     held = _codes(Group.objects.get(name=role.label))
     assert permissions_of_roles(frozenset({role})) == held
-    with django_assert_num_queries(2):  # the user's roles and the user's own permissions, nothing per group
+    with django_assert_num_queries(1):  # the user's roles: nothing per group, no per-user permissions
         assert user.get_all_permissions() == held
         assert all(user.has_perm(code) for code in held)
     assert not user.has_perm("auth.add_group")
+
+
+def test_a_permission_given_to_a_user_directly_grants_nothing(db):
+    # Roles are the only source of permissions (docs/decisions/003): a per-user grant is ignored.
+    user = f.UserFactory(program=f.ProgramFactory(), roles=[Role.PEER])
+    user.user_permissions.add(Permission.objects.get(codename="add_encounter"))
+    user = User.objects.get(pk=user.pk)
+    assert not user.has_perm("cases.add_encounter")
+    assert user.has_perm("cases.add_contact")  # what the peer role gives
 
 
 def test_partners_and_peers_hold_no_clinical_permissions(db):
