@@ -227,6 +227,9 @@ SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", not DEBUG)
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SESSION_COOKIE_HTTPONLY = True
+# Messages live in the server-side session, not in a cookie: the admin shows a new API key or token
+# once as a message, and a secret must not travel (or sit in a proxy's log) in a Set-Cookie header.
+MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_HTTPONLY = True  # no script of ours reads it
 # Absolute session lifetime (from sign-in, activity or not) and idle timeout: accounts.sessions.

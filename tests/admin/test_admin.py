@@ -529,6 +529,7 @@ KEY = re.compile(r"crt_[0-9a-f]{8}_[A-Za-z0-9_-]{43}")
 def test_partner_credential_key_is_shown_once_and_only_its_hash_is_stored(staff_client, partner_org):
     response = post_form(staff_client, admin_url(PartnerCredential, "add"), organization=partner_org.pk, name="CMS")
     assert response.status_code == 302, form_errors(response)
+    assert "messages" not in response.cookies  # the message holding the secret stays server-side
     shown = " ".join(_messages(staff_client.get(response.url)))
     keys = KEY.findall(shown)
     assert len(keys) == 1

@@ -37,6 +37,7 @@ def test_new_token_is_shown_once_and_only_its_hash_is_stored(staff_client, staff
     response = post_form(staff_client, admin_url(StaffToken, "add"), user=cad.pk, name="CAD integration")
     assert response.status_code == 302, form_errors(response)
 
+    assert "messages" not in response.cookies  # the message holding the secret stays server-side
     shown = " ".join(messages_of(staff_client.get(response.url)))
     keys = TOKEN.findall(shown)
     assert len(keys) == 1
