@@ -23,6 +23,7 @@ from audit.access import Action, audited, record_access
 from cases import encounters
 from cases.forms import DATETIME_LOCAL, DateTimeLocalInput
 from cases.models import Assessment, Encounter, EncounterResponder, Individual
+from cases.validators import validate_since_2000
 from cases.views import page, staff_page
 
 # --- forms --------------------------------------------------------------------------------------
@@ -30,7 +31,11 @@ from cases.views import page, staff_page
 
 def _when(label: str, *, required: bool = False) -> forms.DateTimeField:
     return forms.DateTimeField(
-        label=label, required=required, widget=DateTimeLocalInput(), input_formats=[DATETIME_LOCAL]
+        label=label,
+        required=required,
+        widget=DateTimeLocalInput(),
+        input_formats=[DATETIME_LOCAL],
+        validators=[validate_since_2000],  # the future and the order: EncounterForm.clean, cases.encounters
     )
 
 

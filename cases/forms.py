@@ -7,6 +7,7 @@ from django.utils import timezone
 
 from cases.models import Contact, RiskLevel
 from cases.services import ENVIRONMENT_STEP_STATUSES, PARTICIPANT_ROLES
+from cases.validators import validate_planned, validate_since_2000
 from providers.models import NeedDomain
 
 DATETIME_LOCAL = "%Y-%m-%dT%H:%M"
@@ -36,7 +37,9 @@ class ContactForm(forms.Form):
         choices=Contact.Outcome.choices, initial=Contact.Outcome.REACHED, widget=forms.RadioSelect
     )
     method = forms.ChoiceField(choices=Contact.Method.choices, initial=Contact.Method.PHONE, widget=forms.RadioSelect)
-    occurred_at = forms.DateTimeField(label="When", widget=DateTimeLocalInput(), input_formats=[DATETIME_LOCAL])
+    occurred_at = forms.DateTimeField(
+        label="When", widget=DateTimeLocalInput(), input_formats=[DATETIME_LOCAL], validators=[validate_since_2000]
+    )
     follow_up = forms.ModelChoiceField(
         label="Answers follow-up",
         queryset=None,
@@ -152,7 +155,12 @@ class SafetyPlanForm(forms.Form):
         help_text=f"One per line: name | role ({', '.join(PARTICIPANT_ROLES)}).",
     )
     copy_kept_at = forms.CharField(label="Where the copy is kept", required=False, max_length=200)
-    review_on = forms.DateField(label="Review on", required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    review_on = forms.DateField(
+        label="Review on",
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        validators=[validate_planned],
+    )
 
     def clean_warning_signs(self):
         return _lines(self.cleaned_data["warning_signs"])

@@ -12,7 +12,7 @@ is written when one is raised.
 """
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -21,12 +21,10 @@ from django.utils import timezone
 from accounts.models import User
 from accounts.roles import STAFF_ROLES, roles_of
 from cases.models import Consent, Encounter, Individual
+from cases.validators import EARLIEST_CALL
 from providers.models import NeedDomain, Organization
 
 CLOCK_SKEW = timedelta(minutes=5)
-# No call we hold is older; an earlier time is a typo (year 0350 for 2025). Before 1883 local time
-# also had offsets in seconds, which an RFC 3339 date-time in our answers cannot carry.
-EARLIEST_CALL = datetime(2000, 1, 1, tzinfo=UTC)
 
 
 @dataclass(frozen=True)

@@ -5,6 +5,7 @@ from django.core.cache import cache
 from django.utils import timezone
 
 from cases.models import Encounter
+from cases.validators import EARLIEST_CALL
 from metrics import periods
 from metrics.sources import DIMENSIONS
 
@@ -44,15 +45,20 @@ class SelectionForm(forms.Form):
     def clean(self):
         data = super().clean()
         start, end = data.get("start"), data.get("end")
+        today = timezone.localdate()
         try:
             if start or end:
                 if not (start and end):
                     raise ValueError("Give both dates of a custom period, or neither.")
-                data["period_value"] = periods.custom(start, end)
+                period = periods.custom(start, end)
             else:
-                today = timezone.localdate()
-                data["period_value"] = periods.parse(data.get("period") or self.DEFAULT_PERIOD, today)
+                period = periods.parse(data.get("period") or self.DEFAULT_PERIOD, today)
         except ValueError as error:
             raise forms.ValidationError(str(error)) from None
+        # A mistyped year: no call is older than 2000, and at the calendar's end (9999) the period's
+        # end overflows.
+        if period.first_day < EARLIEST_CALL.date() or period.last_day.year > today.year + 1:
+            raise forms.ValidationError(f"Choose a period between 2000 and {today.year + 1}: check the year.")
+        data["period_value"] = period
         data["breakdown"] = data.get("breakdown") or "race_ethnicity"
         return data

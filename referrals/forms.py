@@ -6,6 +6,7 @@ from django import forms
 from django.utils import timezone
 
 from cases.models import Consent
+from cases.validators import validate_consent_expiry
 from providers.models import NeedDomain
 from referrals.models import Referral
 
@@ -41,7 +42,10 @@ class ConsentForm(forms.Form):
     witness_name = forms.CharField(label="Witness (for verbal consent)", required=False, max_length=200)
     covers_part2 = forms.BooleanField(label="Covers substance-use (42 CFR Part 2) records", required=False)
     expires_on = forms.DateField(
-        label="Expires on (optional)", required=False, widget=forms.DateInput(attrs={"type": "date"})
+        label="Expires on (optional)",
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        validators=[validate_consent_expiry],
     )
 
     def clean(self):

@@ -1,0 +1,62 @@
+"""Bounds on the dates and times people type, shared by the staff pages, the admin and the intake API.
+
+A mistyped year (0350 or 1925 for 2025, 9999) is a field error. Stored, it would be shown and counted
+as if it were true; at the far end of the calendar, turning a local time into UTC for the database
+overflows, which was a server error. Each validator takes a date or a date-time, as Django's
+validators do, and raises ValidationError.
+"""
+
+from datetime import UTC, date, datetime, timedelta
+
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+
+# No call we hold is older; an earlier time is a typo (year 0350 for 2025). Before 1883 local time
+# also had offsets in seconds, which an RFC 3339 date-time in our answers cannot carry.
+EARLIEST_CALL = datetime(2000, 1, 1, tzinfo=UTC)
+EARLIEST_BIRTH = date(1900, 1, 1)
+CLOCK_SKEW = timedelta(minutes=5)  # a phone's clock may run a little ahead of the server's
+PLANNED_AHEAD = timedelta(days=2 * 366)  # follow-ups, reviews and appointments are planned weeks ahead
+CONSENT_AHEAD = timedelta(days=5 * 366)  # a longer consent is one until revoked (no expiry)
+
+
+def _now_like(value: date) -> date:
+    """Now, as a date-time or as today's date, to compare with `value` (a date plus minutes is the same date)."""
+    return timezone.now() if isinstance(value, datetime) else timezone.localdate()
+
+
+def validate_since_2000(value: date) -> None:
+    earliest = EARLIEST_CALL if isinstance(value, datetime) else EARLIEST_CALL.date()
+    if value < earliest:
+        raise ValidationError("Before 2000: check the year.", code="too_early")
+
+
+def validate_happened(value: date) -> None:
+    """Something that happened (a call, a contact, a consent given): since 2000 and not in the future."""
+    validate_since_2000(value)
+    if value > _now_like(value) + CLOCK_SKEW:
+        raise ValidationError("Cannot be in the future.", code="future")
+
+
+def validate_planned(value: date) -> None:
+    """Something planned (a follow-up, a review): since 2000 and at most about two years ahead."""
+    validate_since_2000(value)
+    if value > _now_like(value) + PLANNED_AHEAD:
+        raise ValidationError("More than two years ahead: check the year.", code="too_late")
+
+
+def validate_consent_expiry(value: date) -> None:
+    """At most about five years ahead; that it is after the consent was given is the form's check."""
+    validate_since_2000(value)
+    if value > _now_like(value) + CONSENT_AHEAD:
+        raise ValidationError(
+            "The expiry is more than five years ahead: check the year, or leave it empty (until revoked).",
+            code="too_late",
+        )
+
+
+def validate_date_of_birth(value: date) -> None:
+    if value < EARLIEST_BIRTH:
+        raise ValidationError("Before 1900: check the year.", code="too_early")
+    if value > timezone.localdate():
+        raise ValidationError("A date of birth cannot be in the future.", code="future")
