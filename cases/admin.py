@@ -20,6 +20,7 @@ from cases.models import (
     SafetyPlan,
     SupportContact,
 )
+from cases.validators import validate_consent_expiry, validate_date_of_birth, validate_happened, validate_planned
 
 
 def person_column(path: str):
@@ -41,7 +42,26 @@ def person_column(path: str):
 # The admin gives each form its model and fields (from its fieldsets), so none names its own.
 
 
-class EncounterForm(forms.ModelForm):
+class DateBoundsMixin:
+    """Each field named in BOUNDS also gets that validator from cases.validators, so a mistyped year
+    (0350, 9999) is a field error, as on the staff pages, instead of a stored date or a server error."""
+
+    BOUNDS: dict = {}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name, validator in self.BOUNDS.items():
+            if name in self.fields:  # not when the admin shows it read-only
+                self.fields[name].validators.append(validator)
+
+
+class IndividualForm(DateBoundsMixin, forms.ModelForm):
+    BOUNDS = {"date_of_birth": validate_date_of_birth}
+
+
+class EncounterForm(DateBoundsMixin, forms.ModelForm):
+    BOUNDS = dict.fromkeys(("call_received_at", "dispatched_at", "on_scene_at", "cleared_at"), validate_happened)
+
     def clean(self):
         cleaned_data = super().clean()
         received = cleaned_data.get("call_received_at")
@@ -57,9 +77,15 @@ class EncounterForm(forms.ModelForm):
         return cleaned_data
 
 
-class AssessmentForm(forms.ModelForm):
+class AssessmentForm(DateBoundsMixin, forms.ModelForm):
+    BOUNDS = {"performed_at": validate_happened}
+
     def clean(self):
         cleaned_data = super().clean()
+        encounter, performed_at = cleaned_data.get("encounter"), cleaned_data.get("performed_at")
+        received = getattr(encounter, "call_received_at", None)  # inline: the encounter as being saved
+        if performed_at and received and performed_at < received:
+            self.add_error("performed_at", "The assessment cannot be before the call.")
         systolic, diastolic = cleaned_data.get("systolic_bp"), cleaned_data.get("diastolic_bp")
         if systolic is not None and diastolic is not None and systolic <= diastolic:
             self.add_error("diastolic_bp", "Diastolic pressure must be below systolic pressure.")
@@ -71,7 +97,9 @@ class AssessmentForm(forms.ModelForm):
         return cleaned_data
 
 
-class CaseForm(forms.ModelForm):
+class CaseForm(DateBoundsMixin, forms.ModelForm):
+    BOUNDS = {"opened_at": validate_happened}
+
     def clean(self):
         cleaned_data = super().clean()
         individual, encounter = cleaned_data.get("individual"), cleaned_data.get("encounter")
@@ -80,7 +108,13 @@ class CaseForm(forms.ModelForm):
         return cleaned_data
 
 
-class ContactForm(forms.ModelForm):
+class FollowUpForm(DateBoundsMixin, forms.ModelForm):
+    BOUNDS = {"due_at": validate_planned}
+
+
+class ContactForm(DateBoundsMixin, forms.ModelForm):
+    BOUNDS = {"occurred_at": validate_happened}
+
     def clean(self):
         cleaned_data = super().clean()
         case, follow_up = cleaned_data.get("case"), cleaned_data.get("follow_up")
@@ -89,7 +123,9 @@ class ContactForm(forms.ModelForm):
         return cleaned_data
 
 
-class ConsentForm(forms.ModelForm):
+class ConsentForm(DateBoundsMixin, forms.ModelForm):
+    BOUNDS = {"given_at": validate_happened, "expires_at": validate_consent_expiry, "revoked_at": validate_happened}
+
     def clean(self):
         cleaned_data = super().clean()
         organization, category = cleaned_data.get("recipient_organization"), cleaned_data.get("recipient_category")
@@ -135,6 +171,7 @@ class EncounterResponderInline(ScopedInlineMixin, admin.TabularInline):
 
 class FollowUpInline(ScopedInlineMixin, admin.TabularInline):
     model = FollowUp
+    form = FollowUpForm
     fields = ("label", "owner", "due_at", "done_at", "is_missed", "escalation_level")
     readonly_fields = ("done_at", "is_missed", "escalation_level")
     extra = 0
@@ -157,6 +194,7 @@ class ContactInline(ScopedInlineMixin, admin.TabularInline):
 
 @admin.register(Individual)
 class IndividualAdmin(ScopedAdmin):
+    form = IndividualForm
     list_display = (
         "id",
         "legal_last_name",
@@ -329,6 +367,7 @@ class CaseAdmin(ScopedAdmin):
 
 @admin.register(FollowUp)
 class FollowUpAdmin(ScopedAdmin):
+    form = FollowUpForm
     list_display = ("label", "case", person_column("case__individual"), "owner", "due_at", "done_at", "is_missed")
     list_select_related = ("case__individual", "owner")
     list_filter = ("is_missed", "escalation_level", ("owner", admin.RelatedOnlyFieldListFilter))

@@ -14,6 +14,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.admin import CRTModelAdmin, ReadOnlyAdminMixin, ScopedChoicesMixin
+from cases.admin import DateBoundsMixin
+from cases.validators import validate_happened
 from providers.models import (
     IdempotencyRecord,
     Location,
@@ -59,7 +61,9 @@ class OrganizationForm(forms.ModelForm):
         return cleaned_data
 
 
-class ServiceForm(forms.ModelForm):
+class ServiceForm(DateBoundsMixin, forms.ModelForm):
+    BOUNDS = {"assured_at": validate_happened}
+
     def clean(self):
         cleaned_data = super().clean()
         min_age, max_age = cleaned_data.get("min_age"), cleaned_data.get("max_age")
