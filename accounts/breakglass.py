@@ -17,6 +17,8 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import send_mail
 from django.db import transaction
+from django.db.models import F, Value
+from django.db.models.functions import Coalesce, Greatest
 from django.urls import reverse
 from django.utils import timezone
 
@@ -52,6 +54,10 @@ def start_break_glass(user: User, individual, *, reason: str, minutes: int = 60,
             started_at=now,
             expires_at=now + timedelta(minutes=minutes),
         )
+        # Greatest: a longer grant already in force keeps its later end.
+        until = Greatest(Coalesce(F("break_glass_until"), Value(grant.expires_at)), Value(grant.expires_at))
+        User.objects.filter(pk=user.pk).update(break_glass_until=until)
+        user.break_glass_until = max(user.break_glass_until or grant.expires_at, grant.expires_at)
         record_access(request or user, action=Action.BREAK_GLASS, objects=[individual], detail=f"{minutes} minutes")
         transaction.on_commit(lambda: _alert_supervisors(grant))
     return grant

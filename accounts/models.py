@@ -41,6 +41,10 @@ class User(AbstractUser):
         "providers.Organization", null=True, blank=True, on_delete=models.PROTECT, related_name="users"
     )
     phone = models.CharField(max_length=40, blank=True)
+    # The latest expiry of the user's break-glass grants (accounts.breakglass sets it). The audit
+    # looks for grants in force only while it is in the future: no query on every page for the
+    # people who have none, which is nearly everyone nearly always.
+    break_glass_until = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         constraints = [
@@ -136,7 +140,8 @@ class BreakGlassGrantQuerySet(models.QuerySet):
 
 
 class BreakGlassGrant(models.Model):
-    """Time-boxed emergency access to one person's record outside the user's usual scope."""
+    """Time-boxed emergency access to one person's record outside the user's usual scope. Made only by
+    accounts.breakglass.start_break_glass, which also moves the user's break_glass_until."""
 
     user = models.ForeignKey(User, on_delete=models.PROTECT, related_name="break_glass_grants")
     program = models.ForeignKey(Program, on_delete=models.PROTECT, related_name="break_glass_grants")

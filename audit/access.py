@@ -159,15 +159,21 @@ def context_of(who, route: str = "") -> AccessContext:
 
 
 def _active_grants(who, actor_id: int | None) -> dict[int, int]:
-    """individual id -> break-glass grant id, for the actor's grants in force now (once a request)."""
+    """individual id -> break-glass grant id, for the actor's grants in force now (once a request,
+    and only for a user whose break_glass_until is still ahead)."""
     if actor_id is None:
         return {}
     http = getattr(who, "_request", who)
+    user = getattr(http, "user", who)
+    until = getattr(user, "break_glass_until", None)
+    now = timezone.now()
+    if getattr(user, "pk", None) == actor_id and (until is None or until <= now):
+        return {}
     cached = getattr(http, "_crt_break_glass", None)
     if cached is not None:
         return cached
     grants = dict(
-        BreakGlassGrant.objects.active(timezone.now())
+        BreakGlassGrant.objects.active(now)
         .filter(user_id=actor_id)
         .order_by("started_at")
         .values_list("individual_id", "pk")

@@ -8,7 +8,7 @@ from django.core import mail
 from django.core.exceptions import PermissionDenied, ValidationError
 
 from accounts.breakglass import end_break_glass, start_break_glass
-from accounts.models import BreakGlassGrant
+from accounts.models import BreakGlassGrant, User
 from accounts.roles import Role
 from audit.access import record_access
 from audit.models import AccessLog, Action
@@ -98,6 +98,30 @@ def test_starting_one_is_audited_and_later_accesses_are_tagged(peer, navigator, 
     frozen.shift(timedelta(hours=2))
     record_access(peer, action=Action.VIEW, objects=[case])
     assert AccessLog.objects.latest("id").break_glass_id is None
+
+
+def test_the_audit_looks_for_grants_only_while_one_may_be_in_force(
+    peer, navigator, stranger, frozen, django_assert_num_queries
+):
+    case = Case.objects.filter(individual=stranger).first()
+    with django_assert_num_queries(1):  # the insert: no one has ever held a grant
+        record_access(peer, action=Action.VIEW, objects=[case])
+    grant = start_break_glass(peer, stranger, reason=REASON)
+    assert User.objects.get(pk=peer.pk).break_glass_until == grant.expires_at
+    with django_assert_num_queries(2):  # the grants in force, then the insert
+        record_access(peer, action=Action.VIEW, objects=[case])
+    assert AccessLog.objects.latest("id").break_glass_id == grant.pk
+    frozen.shift(timedelta(hours=2))  # past its end: no lookup again
+    peer = User.objects.get(pk=peer.pk)
+    with django_assert_num_queries(1):
+        record_access(peer, action=Action.VIEW, objects=[case])
+    assert AccessLog.objects.latest("id").break_glass_id is None
+
+
+def test_a_shorter_grant_does_not_cut_short_a_longer_one(peer, stranger, program, frozen):
+    long = start_break_glass(peer, stranger, reason=REASON, minutes=60)
+    start_break_glass(peer, f.IndividualFactory(program=program), reason=REASON, minutes=5)
+    assert User.objects.get(pk=peer.pk).break_glass_until == long.expires_at
 
 
 def test_the_programs_supervisors_are_emailed_without_personal_data(

@@ -16,7 +16,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts import twofactor
-from accounts.models import BreakGlassGrant
+from accounts.breakglass import start_break_glass
 from audit.models import AccessLog
 from cases.models import Assessment, Encounter, EncounterResponder, Individual
 from tests import factories as f
@@ -229,14 +229,7 @@ def test_peer_gets_not_found_for_every_encounter_page(client, peer, case):
 
 
 def test_peer_with_a_break_glass_grant_reads_that_persons_encounter_but_cannot_write(client, peer, encounter, person):
-    BreakGlassGrant.objects.create(
-        user=peer,
-        program=person.program,
-        individual=person,
-        reason="On scene with him; need his history.",
-        started_at=timezone.now() - timedelta(minutes=1),
-        expires_at=timezone.now() + timedelta(hours=1),
-    )
+    start_break_glass(peer, person, reason="On scene with him; need his history.")
     c = signed_in(client, peer)
     assert c.get(reverse("cases:encounter", args=[encounter.pk])).status_code == 200
     assert c.get(reverse("cases:encounter_edit", args=[encounter.pk])).status_code == 404
