@@ -6,7 +6,7 @@ holds 200 events, each against a raw SQL floor that fetches the same rows.
 - page: the whole request through Django's test client (middleware, session, scoping, the audit
   rows written for every object shown, template rendering), median of --runs;
 - floor: the same rows read with hand-written SQL on the same connection (one query per list the
-  page shows), median of --runs.
+  page shows), median of --runs, run turn about with the page so the machine's drift falls on both.
 
 The ratio page / floor is the target (at most 3). Both are measured in the same run, on the same
 data, so the ratio does not depend on the machine. Each run adds a new program of its own (nothing
@@ -197,14 +197,16 @@ def build(cases: int, events: int) -> tuple[User, Program, Individual]:
     return navigator, program, person
 
 
-def median_seconds(fn, runs: int) -> float:
-    fn()  # warm: first-use costs (template compilation, connection) are not what we measure
-    samples = []
+def interleaved_medians(first, second, runs: int) -> tuple[float, float]:
+    """Median seconds of each, run turn about so that the shared machine's drift falls on both."""
+    first(), second()  # warm: first-use costs (template compilation, connection) are not what we measure
+    samples: tuple[list[float], list[float]] = ([], [])
     for _ in range(runs):
-        started = time.perf_counter()
-        fn()
-        samples.append(time.perf_counter() - started)
-    return statistics.median(samples)
+        for fn, times in zip((first, second), samples, strict=True):
+            started = time.perf_counter()
+            fn()
+            times.append(time.perf_counter() - started)
+    return statistics.median(samples[0]), statistics.median(samples[1])
 
 
 def main() -> int:
@@ -253,8 +255,7 @@ def main() -> int:
     ]
     worst = 0.0
     for name, url, queries in checks:
-        floor_s = median_seconds(floor(queries), args.runs)
-        page_s = median_seconds(page(url), args.runs)
+        floor_s, page_s = interleaved_medians(floor(queries), page(url), args.runs)
         ratio = page_s / floor_s
         worst = max(worst, ratio)
         print(f"{name:16} page {page_s * 1000:7.1f} ms  floor {floor_s * 1000:6.1f} ms  ratio {ratio:5.1f}x")
