@@ -15,13 +15,16 @@ a fresh API key, and measures, first page and a page deep in the list:
   (one AccessLog row each, as the privacy rules require);
 - (diagnostic) the in-process request with record_access stubbed out: what everything but the audit
   costs. Only a measurement: the app never answers without writing the audit rows;
-- api over HTTP (--http): the same through gunicorn (2 sync workers) with keep-alive requests.
+- api over HTTP (--http): the same through gunicorn (2 sync workers), a connection per request.
 
-Prints medians and 90th percentiles in milliseconds and the ratio api / floor.
+Every measurement runs turn about with the floors (one call of each per round), so the shared
+machine's drift falls on both. Prints medians and 90th percentiles in milliseconds and the ratio to
+the floor of the same group.
 The audit rows the requests write stay in the database (it is a benchmark database).
 """
 
 import argparse
+import contextlib
 import os
 import statistics
 import subprocess
@@ -122,16 +125,6 @@ def floor_page(conn, organization_id: int, after=None) -> bytes:
     return orjson.dumps({"next": None, "previous": None, "results": results})
 
 
-def timed(function, repeat: int) -> list[float]:
-    function()  # warm up
-    samples = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        function()
-        samples.append((time.perf_counter() - start) * 1000)
-    return samples
-
-
 def summary(samples: list[float]) -> tuple[float, float]:
     ordered = sorted(samples)
     return statistics.median(ordered), ordered[int(len(ordered) * 0.9) - 1]
@@ -174,72 +167,95 @@ def main() -> None:
 
     database = settings.DATABASES["default"]
     dsn = f"host={database['HOST']} port={database['PORT'] or 5432} dbname={database['NAME']} user={database['USER']}"
-    with psycopg.connect(dsn, autocommit=True) as conn:
-        results = {
-            "floor, first page": timed(lambda: floor_page(conn, organization.pk), args.requests),
-            "floor, page 21": timed(lambda: floor_page(conn, organization.pk, deep_after), args.requests),
-        }
     page_rows = list(Referral.objects.filter(organization=organization).order_by("-updated_at", "-id")[:PAGE])
     credential = PartnerCredential.objects.get(prefix=prefix)
-    results["audit rows alone, first page"] = timed(
-        lambda: record_access(credential, action=Action.DISCLOSE, objects=page_rows, recipient=organization),
-        args.requests,
-    )
-    results["api in process, first page"] = timed(lambda: client.get(url), args.requests)
-    results["api in process, page 21"] = timed(lambda: client.get(deep_url), args.requests)
-    # Diagnostic only, never how the app runs: the same request with the audit write stubbed out,
-    # to show what the rest of the stack costs.
-    with mock.patch("audit.access.record_access", lambda *a, **k: []):
-        results["(diagnostic) api, no audit, first page"] = timed(lambda: client.get(url), args.requests)
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        floors = {
+            "floor, first page": lambda: floor_page(conn, organization.pk),
+            "floor, page 21": lambda: floor_page(conn, organization.pk, deep_after),
+        }
+        # Each group runs turn about with the floors, so the shared machine's drift falls on both.
+        groups = [
+            {
+                "audit rows alone, first page": lambda: record_access(
+                    credential, action=Action.DISCLOSE, objects=page_rows, recipient=organization
+                ),
+                "api in process, first page": lambda: client.get(url),
+                "api in process, page 21": lambda: client.get(deep_url),
+            }
+        ]
+        results = [timed_turns({**floors, **groups[0]}, args.requests)]
+        # Diagnostic only, never how the app runs: the same request with the audit write stubbed out,
+        # to show what the rest of the stack costs.
+        with mock.patch("audit.access.record_access", lambda *a, **k: 0):
+            results.append(
+                timed_turns(
+                    {**floors, "(diagnostic) api, no audit, first page": lambda: client.get(url)}, args.requests
+                )
+            )
+        if args.http:
+            with gunicorn(args) as base:
+                results.append(timed_turns({**floors, **http_requests(base, key, url, deep_url)}, args.requests))
 
-    if args.http:
-        results.update(http(args, key, url, deep_url))
+    print(f"{'measurement':40} {'median ms':>10} {'p90 ms':>8} {'x floor':>8}")
+    for group in results:
+        floor_of = {
+            "first page": summary(group["floor, first page"])[0],
+            "page 21": summary(group["floor, page 21"])[0],
+        }
+        for name, samples in group.items():
+            median, p90 = summary(samples)
+            page = "first page" if name.endswith("first page") else "page 21"
+            print(f"{name:40} {median:10.2f} {p90:8.2f} {median / floor_of[page]:8.2f}")
+        print()
 
-    print(f"{'measurement':34} {'median ms':>10} {'p90 ms':>8} {'x floor':>8}")
-    floors = {"first page": summary(results["floor, first page"])[0], "page 21": summary(results["floor, page 21"])[0]}
-    for name, samples in results.items():
-        median, p90 = summary(samples)
-        page = "first page" if name.endswith("first page") else "page 21"
-        print(f"{name:34} {median:10.2f} {p90:8.2f} {median / floors[page]:8.2f}")
+
+def timed_turns(functions: dict, repeat: int) -> dict[str, list[float]]:
+    """Milliseconds of each function, `repeat` rounds, each round calling every function once."""
+    for function in functions.values():
+        function()  # warm up
+    samples: dict[str, list[float]] = {name: [] for name in functions}
+    for _ in range(repeat):
+        for name, function in functions.items():
+            start = time.perf_counter()
+            function()
+            samples[name].append((time.perf_counter() - start) * 1000)
+    return samples
 
 
-def http(args, key: str, url: str, deep_url: str) -> dict[str, list[float]]:
+@contextlib.contextmanager
+def gunicorn(args):
+    """The app under gunicorn (2 sync workers), as deployed behind a proxy; yields its base URL."""
+    import requests
+
+    env = {**os.environ, "API_THROTTLE_RATE": "1000000/min", "DATABASE_CONN_MAX_AGE": "600"}
+    command = [str(ROOT / ".venv/bin/gunicorn"), "crt.wsgi", "-w", "2", "-b", f"127.0.0.1:{args.port}"]
+    server = subprocess.Popen([*command, "--log-level", "warning"], cwd=ROOT, env=env)
+    try:
+        base = f"http://127.0.0.1:{args.port}"
+        for _ in range(100):
+            try:
+                requests.get(base + "/healthz", timeout=5)
+                break
+            except requests.ConnectionError:
+                time.sleep(0.2)
+        yield base
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def http_requests(base: str, key: str, url: str, deep_url: str) -> dict:
     import requests
 
     parts = urlsplit(deep_url)
     deep_url = f"{parts.path}?{parts.query}"  # the cursor link names the in-process test server
-    env = {**os.environ, "API_THROTTLE_RATE": "1000000/min", "DATABASE_CONN_MAX_AGE": "600"}
-    server = subprocess.Popen(
-        [
-            str(ROOT / ".venv/bin/gunicorn"),
-            "crt.wsgi",
-            "-w",
-            "2",
-            "-b",
-            f"127.0.0.1:{args.port}",
-            "--log-level",
-            "warning",
-        ],
-        cwd=ROOT,
-        env=env,
-    )
-    try:
-        base = f"http://127.0.0.1:{args.port}"
-        session = requests.Session()
-        session.headers["Authorization"] = f"Bearer {key}"
-        for _ in range(100):
-            try:
-                if session.get(base + url, timeout=5).status_code == 200:
-                    break
-            except requests.ConnectionError:
-                time.sleep(0.2)
-        return {
-            "api over http, first page": timed(lambda: session.get(base + url, timeout=30), args.requests),
-            "api over http, page 21": timed(lambda: session.get(base + deep_url, timeout=30), args.requests),
-        }
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
+    session = requests.Session()
+    session.headers["Authorization"] = f"Bearer {key}"
+    return {
+        "api over http, first page": lambda: session.get(base + url, timeout=30),
+        "api over http, page 21": lambda: session.get(base + deep_url, timeout=30),
+    }
 
 
 if __name__ == "__main__":
