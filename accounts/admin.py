@@ -24,6 +24,7 @@ from django.utils import timezone
 from accounts import breakglass, tokens, twofactor
 from accounts.models import BreakGlassGrant, LoginFailure, Program, RecoveryCode, StaffToken, TwoFactorDevice, User
 from audit.admin import AuditedAdminMixin
+from cases.validators import validate_planned
 
 
 def choices_for(related_model, user):
@@ -341,6 +342,11 @@ class BreakGlassGrantAdmin(ReadOnlyAdminMixin, CRTModelAdmin):
 
 
 class StaffTokenForm(forms.ModelForm):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if "expires_at" in self.fields:  # a mistyped year (9999) is a field error, not a server error
+            self.fields["expires_at"].validators.append(validate_planned)
+
     def clean(self):
         cleaned_data = super().clean()
         if self.instance.pk is not None:

@@ -3,6 +3,7 @@
 from rest_framework import serializers
 
 from cases.models import Case, Consent, Contact, Encounter, FollowUp, Individual
+from cases.validators import validate_consent_expiry, validate_date_of_birth, validate_happened
 from crt.api import StrictSerializer
 from providers.models import NeedDomain
 
@@ -162,7 +163,9 @@ class ConsentSerializer(serializers.ModelSerializer):
 class IntakePersonInput(StrictSerializer):
     legal_first_name = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
     legal_last_name = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
-    date_of_birth = serializers.DateField(required=False, allow_null=True, default=None)
+    date_of_birth = serializers.DateField(
+        required=False, allow_null=True, default=None, validators=[validate_date_of_birth]
+    )
     phone = serializers.CharField(max_length=40, required=False, allow_blank=True, default="")
     cad_person_id = serializers.CharField(max_length=50, required=False, allow_blank=True, default="")
 
@@ -186,7 +189,7 @@ class IntakeInput(StrictSerializer):
 
 class ContactInput(StrictSerializer):
     case = serializers.IntegerField(min_value=1)
-    occurred_at = serializers.DateTimeField()
+    occurred_at = serializers.DateTimeField(validators=[validate_happened])
     method = serializers.ChoiceField(choices=Contact.Method.choices)
     outcome = serializers.ChoiceField(choices=Contact.Outcome.choices)
     duration_minutes = serializers.IntegerField(min_value=0, max_value=1440, required=False, allow_null=True)
@@ -207,5 +210,7 @@ class ConsentInput(StrictSerializer):
     covers_part2 = serializers.BooleanField(default=False)
     method = serializers.ChoiceField(choices=Consent.Method.choices)
     witness_name = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
-    given_at = serializers.DateTimeField()
-    expires_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
+    given_at = serializers.DateTimeField(validators=[validate_happened])
+    expires_at = serializers.DateTimeField(
+        required=False, allow_null=True, default=None, validators=[validate_consent_expiry]
+    )

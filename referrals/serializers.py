@@ -12,6 +12,7 @@ from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from cases.validators import validate_planned
 from crt.api import StrictSerializer
 from referrals.consent import PART2_REDISCLOSURE_NOTICE, person_withheld
 from referrals.models import Referral
@@ -287,7 +288,10 @@ class FailInput(StrictSerializer):
 
 
 class AppointmentInput(StrictSerializer):
-    appointment_at = serializers.DateTimeField(help_text="With a time zone, e.g. 2026-12-01T14:30:00-06:00.")
+    appointment_at = serializers.DateTimeField(
+        help_text="With a time zone, e.g. 2026-12-01T14:30:00-06:00. From 2000, at most about two years ahead.",
+        validators=[validate_planned],
+    )
 
 
 class BusinessStatusInput(StrictSerializer):

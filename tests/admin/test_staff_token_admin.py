@@ -90,6 +90,22 @@ def test_a_token_is_only_for_active_staff_of_the_admins_program(
     assert not StaffToken.objects.exists()
 
 
+@pytest.mark.parametrize("day", ["9999-12-31", "2200-01-01"])
+def test_an_expiry_in_a_mistyped_year_is_a_field_error(staff_client, cad, day):
+    response = post_form(
+        staff_client,
+        admin_url(StaffToken, "add"),
+        user=cad.pk,
+        name="CAD integration",
+        expires_at_0=day,
+        expires_at_1="23:59:00",
+    )
+
+    assert response.status_code == 200
+    assert "expires_at" in response.context["adminform"].form.errors
+    assert not StaffToken.objects.exists()
+
+
 def test_an_expiry_in_the_past_is_refused(staff_client, cad):
     response = post_form(
         staff_client,
