@@ -16,10 +16,9 @@ authenticated here never reaches. See docs/decisions/005-staff-api-tokens.md.
 """
 
 import re
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from django.core.exceptions import ValidationError
-from django.db.models import Q
 from django.utils import timezone
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework.authentication import BaseAuthentication, get_authorization_header
@@ -27,9 +26,9 @@ from rest_framework.exceptions import AuthenticationFailed
 
 from accounts.models import StaffToken, User, hash_token
 from accounts.roles import Role, roles_of
+from providers.auth import touch_last_used
 
 KEY_PATTERN = re.compile(rf"{StaffToken.KEY_START}([0-9a-f]{{{StaffToken.PREFIX_LENGTH}}})_[A-Za-z0-9_-]{{20,100}}")
-LAST_USED_RESOLUTION = timedelta(minutes=1)
 _INVALID = "Invalid, expired or revoked staff token."
 
 
@@ -99,18 +98,11 @@ class StaffTokenAuthentication(BaseAuthentication):
         now = timezone.now()
         if not token.matches(key) or not token.is_usable(now) or not may_hold_token(token.user):
             raise AuthenticationFailed(_INVALID)
-        self._touch(token, now)
+        touch_last_used(token, now)
         return token.user, token
 
     def authenticate_header(self, request):
         return 'Bearer realm="crt-api"'
-
-    @staticmethod
-    def _touch(token: StaffToken, now) -> None:
-        stale = Q(last_used_at__isnull=True) | Q(last_used_at__lt=now - LAST_USED_RESOLUTION)
-        if token.last_used_at is None or token.last_used_at < now - LAST_USED_RESOLUTION:
-            StaffToken.objects.filter(pk=token.pk).filter(stale).update(last_used_at=now)
-            token.last_used_at = now
 
 
 class StaffTokenScheme(OpenApiAuthenticationExtension):
