@@ -1,27 +1,31 @@
 """A person's timeline: encounters, assessments, contacts, referrals and safety-plan versions, newest
 first, a page of 50 at a time.
 
-For each kind of record the user may see, one query reads the newest rows up to the end of the page
-(values_list of the few columns the timeline shows, and the person and program ids the audit needs);
-the rows are merged by time and the page cut from them. No model instances: each row is described
-here as plain strings (what it is, a link, a line of detail) and audited with audit.access.Seen.
-Loading model instances, and rendering them with a URL lookup and display methods per row in the
-template, was most of the person page's time; so was compiling one UNION of the five kinds
+The page is one statement: for each kind of record the user may see of this person, a branch reads
+the newest rows up to the end of the page, and the database merges the branches by time. Which kinds
+the user may see is visible_to's rule with the person fixed (cases.models.kinds_visible_of_person);
+each branch keeps only rows of the user's program, as visible_to does. No model instances: each row
+is described here as plain strings (what it is, a link, a line of detail) and audited with
+audit.access.Seen. Building and compiling one ORM query per kind was most of the person page's time
 (docs/performance.md, "Staff web app").
 """
 
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from functools import cache
 
+from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 
-from accounts.models import User
 from audit.access import Seen
-from cases.models import Assessment, Contact, Encounter, Individual, SafetyPlan
+from cases.models import Assessment, Contact, Encounter, Individual, SafetyPlan, kinds_visible_of_person
 from referrals.models import Referral
 
 PAGE = 50
+# Deeper than any real history; it keeps LIMIT and OFFSET within the database's integers.
+LAST_PAGE = 100_000
 
 
 @dataclass
@@ -40,53 +44,133 @@ class Row:
     note_class: str = ""
 
 
-# kind -> (model, time column, what the row shows). Whose record and which program come from the
-# model's own scoping (ScopedQuerySet.individual_path and program_path), as visible_to uses them.
+# What every branch yields after (at, kind, id, person id, program id): the columns a row shows,
+# each kind filling those it has. Each is cast to its type in every branch: an untyped NULL in the
+# first branch of a UNION would be taken for text.
+_SHOWN = (
+    ("text1", "text"),
+    ("text2", "text"),
+    ("text3", "text"),
+    ("text4", "text"),
+    ("first_name", "text"),
+    ("last_name", "text"),
+    ("username", "text"),
+    ("number1", "bigint"),
+    ("number2", "bigint"),
+    ("flag", "boolean"),
+)
+
+# kind -> (model, time, FROM, person id, program id, the columns it shows). Person and program are
+# reached as the model's visible_to reaches them (ScopedQuerySet.individual_path and program_path).
 _KINDS = {
     "encounter": (
         Encounter,
-        "call_received_at",
-        ("cad_incident_number", "team", "disposition", "reason_for_call"),
+        "e.call_received_at",
+        "cases_encounter e",
+        "e.individual_id",
+        "e.program_id",
+        {"text1": "e.cad_incident_number", "text2": "e.team", "text3": "e.disposition", "text4": "e.reason_for_call"},
     ),
     "assessment": (
         Assessment,
-        "performed_at",
-        ("kind", "risk_level"),
+        "a.performed_at",
+        "cases_assessment a JOIN cases_encounter e ON e.id = a.encounter_id",
+        "e.individual_id",
+        "e.program_id",
+        {"text1": "a.kind", "text2": "a.risk_level"},
     ),
     "contact": (
         Contact,
-        "occurred_at",
-        ("method", "outcome", "note", "follow_up_id", "made_by__first_name", "made_by__last_name", "made_by__username"),
+        "ct.occurred_at",
+        "cases_contact ct JOIN cases_case c ON c.id = ct.case_id JOIN accounts_user u ON u.id = ct.made_by_id",
+        "c.individual_id",
+        "c.program_id",
+        {
+            "text1": "ct.method",
+            "text2": "ct.outcome",
+            "text3": "ct.note",
+            "first_name": "u.first_name",
+            "last_name": "u.last_name",
+            "username": "u.username",
+            "number1": "ct.follow_up_id",
+        },
     ),
     "referral": (
         Referral,
-        "created_at",
-        ("organization__name", "service__name", "status"),
+        "r.created_at",
+        "referrals_referral r JOIN providers_organization o ON o.id = r.organization_id"
+        " JOIN providers_service s ON s.id = r.service_id",
+        "r.individual_id",
+        "r.program_id",
+        {"text1": "o.name", "text2": "s.name", "text3": "r.status"},
     ),
     "safety_plan": (
         SafetyPlan,
-        "created_at",
-        ("case_id", "version", "is_current", "created_by__first_name", "created_by__last_name", "created_by__username"),
+        "p.created_at",
+        "cases_safetyplan p JOIN cases_case c ON c.id = p.case_id JOIN accounts_user u ON u.id = p.created_by_id",
+        "c.individual_id",
+        "c.program_id",
+        {
+            "first_name": "u.first_name",
+            "last_name": "u.last_name",
+            "username": "u.username",
+            "number1": "p.case_id",
+            "number2": "p.version",
+            "flag": "p.is_current",
+        },
     ),
 }
+
+# One kind's branch: its newest rows up to the page's end, of the person and in the user's program.
+_BRANCH = (
+    "SELECT * FROM (SELECT {at} AS at, '{kind}' AS kind, {alias}.id AS id, {person} AS person_id,"
+    " {program} AS program_id, {columns} FROM {source}"
+    " WHERE {person} = %(person)s AND {program} = %(program)s"
+    " ORDER BY {at} DESC, {alias}.id DESC LIMIT %(end)s) AS {kind}"
+)
+# Equal times fall back on kind and id, so that every page cuts the same order.
+_MERGE = " ORDER BY at DESC, kind DESC, id DESC LIMIT %(limit)s OFFSET %(offset)s"
+
+
+@cache
+def _statement(kinds: tuple[str, ...]) -> str:
+    """The page's SQL for these kinds (the same text on PostgreSQL and SQLite), from this module's
+    constants only: every value is a parameter."""
+    branches = []
+    for kind in kinds:
+        _, at, source, person, program, shown = _KINDS[kind]
+        columns = ", ".join(f"CAST({shown.get(name, 'NULL')} AS {type_}) AS {name}" for name, type_ in _SHOWN)
+        alias = source.split(" ")[1]
+        branches.append(
+            _BRANCH.format(
+                at=at, kind=kind, alias=alias, person=person, program=program, columns=columns, source=source
+            )
+        )
+    return " UNION ALL ".join(branches) + _MERGE
+
+
+@cache
+def _record_kinds() -> dict:
+    """Timeline kind -> the kind of record its model's visible_to scopes it as (accounts.roles.Kind)."""
+    return {kind: type(model.objects.all()).kind for kind, (model, *_) in _KINDS.items()}
 
 
 def timeline_page_for(user, person: Individual, page: int = 1) -> tuple[list[Row], bool]:
     """One page of the person's timeline as this user may see it, and whether older pages exist."""
-    end = page * PAGE
-    found = []
-    for kind, (model, at, shown) in _KINDS.items():
-        visible = model.objects.visible_to(user)
-        whose, program = type(visible).individual_path, type(visible).program_path
-        rows = (
-            visible.filter(**{whose: person})
-            .order_by(f"-{at}", "-pk")
-            .values_list(at, "pk", f"{whose}_id", f"{program}_id", *shown)[: end + 1]
+    record_kinds = _record_kinds()
+    visible = kinds_visible_of_person(user, person.pk, set(record_kinds.values()))
+    kinds = tuple(kind for kind, record_kind in record_kinds.items() if record_kind in visible)
+    if not kinds:
+        return [], False
+    end = min(page, LAST_PAGE) * PAGE
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _statement(kinds),
+            {"person": person.pk, "program": user.program_id, "end": end + 1, "limit": PAGE + 1, "offset": end - PAGE},
         )
-        found.extend((row[0], kind, row[1], row) for row in rows)
-    found.sort(key=lambda item: item[:3], reverse=True)
+        found = cursor.fetchall()
     links = _Links()
-    return [_row(kind, row, links) for _, kind, _, row in found[end - PAGE : end]], len(found) > end
+    return [_row(values, links) for values in found[:PAGE]], len(found) > PAGE
 
 
 class _Links:
@@ -106,9 +190,9 @@ def _link_format(name: str, arity: int):
     return url.format
 
 
-def _row(kind: str, values: tuple, links: _Links) -> Row:
-    at, pk, person_id, program_id, *shown = values
-    local = timezone.localtime(at)
+def _row(values: tuple, links: _Links) -> Row:
+    at, kind, pk, person_id, program_id, text1, text2, text3, text4, *who, number1, number2, flag = values
+    local = timezone.localtime(_aware(at))
     row = Row(
         kind=kind,
         obj=Seen(_KINDS[kind][0], pk, person_id, program_id),
@@ -117,41 +201,41 @@ def _row(kind: str, values: tuple, links: _Links) -> Row:
         title="",
     )
     if kind == "encounter":
-        number, team, disposition, reason = shown
-        row.title, row.link, row.url = "Encounter", number, links.encounter(pk)
-        row.text = (f"({team})" if team else "") + (
-            f" — {_label(Encounter, 'disposition', disposition)}" if disposition else ""
-        )
-        row.note, row.note_class = _shorten(reason, 160), "muted"
+        row.title, row.link, row.url = "Encounter", text1, links.encounter(pk)
+        row.text = (f"({text2})" if text2 else "") + (f" — {_label(Encounter, 'disposition', text3)}" if text3 else "")
+        row.note, row.note_class = _shorten(text4, 160), "muted"
     elif kind == "assessment":
-        screener, risk = shown
-        row.title, row.text = "Assessment", _label(Assessment, "kind", screener)
-        if risk:
+        row.title, row.text = "Assessment", _label(Assessment, "kind", text1)
+        if text2:
             row.text += " — risk"
-            row.badge, row.badge_class = _label(Assessment, "risk_level", risk), risk
+            row.badge, row.badge_class = _label(Assessment, "risk_level", text2), text2
     elif kind == "contact":
-        method, outcome, note, follow_up_id, *who = shown
-        outcome = _label(Contact, "outcome", outcome).lower()
-        row.title, row.text = "Contact", f"{_label(Contact, 'method', method)}, {outcome} by {_who(*who)}"
-        if follow_up_id:
+        outcome = _label(Contact, "outcome", text2).lower()
+        row.title, row.text = "Contact", f"{_label(Contact, 'method', text1)}, {outcome} by {_who(*who)}"
+        if number1:
             row.badge, row.badge_class = "answered a follow-up", "ok"
-        row.note = note
+        row.note = text3
     elif kind == "referral":
-        organization, service, status = shown
-        row.title, row.link, row.url = "Referral to", organization, links.referral(pk)
-        row.text = f"({service}) — {_label(Referral, 'status', status)}"
+        row.title, row.link, row.url = "Referral to", text1, links.referral(pk)
+        row.text = f"({text2}) — {_label(Referral, 'status', text3)}"
     elif kind == "safety_plan":
-        case_id, version, is_current, *who = shown
-        row.title, row.link, row.url = "Safety plan", f"version {version}", links.safety_plan(case_id, version)
+        row.title, row.link, row.url = "Safety plan", f"version {number2}", links.safety_plan(number1, number2)
         row.text = f"by {_who(*who)}"
-        if is_current:
+        if flag:
             row.badge, row.badge_class = "current", "ok"
     return row
 
 
+def _aware(at) -> datetime:
+    """The row's time. SQLite hands it back as text or as a naive datetime (it stores UTC)."""
+    if isinstance(at, str):
+        at = parse_datetime(at)
+    return at if at.tzinfo else at.replace(tzinfo=UTC)
+
+
 def _who(first_name: str, last_name: str, username: str) -> str:
-    """As User.__str__ says it."""
-    return str(User(first_name=first_name, last_name=last_name, username=username))
+    """As User.__str__ says it (the full name, or else the username), without building a User."""
+    return f"{first_name} {last_name}".strip() or username
 
 
 @cache

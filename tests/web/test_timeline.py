@@ -1,0 +1,130 @@
+"""The timeline reads every kind of record in one statement: it must show exactly what each model's
+visible_to lets through, for every role, with and without a caseload or a break-glass grant."""
+
+from datetime import timedelta
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from accounts.breakglass import start_break_glass
+from accounts.models import User
+from accounts.roles import Role
+from cases.models import Assessment, Contact, Encounter, SafetyPlan
+from cases.timeline import PAGE, _who, timeline_page_for
+from referrals.models import Referral
+from tests import factories as f
+from tests.web.conftest import signed_in
+
+pytestmark = pytest.mark.django_db
+
+# model -> how its rows reach their person
+WHOSE = {
+    Encounter: "individual",
+    Assessment: "encounter__individual",
+    Contact: "case__individual",
+    Referral: "individual",
+    SafetyPlan: "case__individual",
+}
+
+
+def one_of_each(program, person, by):
+    """One record of every timeline kind for `person`, all in `program`."""
+    case = f.CaseFactory(program=program, individual=person, navigator=by)
+    encounter = f.EncounterFactory(program=program, individual=person)
+    f.AssessmentFactory(encounter=encounter)
+    f.ContactFactory(case=case, made_by=by)
+    f.ReferralFactory(program=program, individual=person, case=case)
+    f.SafetyPlanFactory(case=case, created_by=by)
+    return case
+
+
+def shown(user, person) -> set:
+    rows, _ = timeline_page_for(User.objects.get(pk=user.pk), person)
+    return {(row.obj.model, row.obj.pk) for row in rows}
+
+
+def allowed(user, person) -> set:
+    """What the models' own scoping says this user may see of the person."""
+    user = User.objects.get(pk=user.pk)
+    return {
+        (model, pk)
+        for model, whose in WHOSE.items()
+        for pk in model.objects.visible_to(user).filter(**{whose: person}).values_list("pk", flat=True)
+    }
+
+
+SETUPS = {
+    # name: (roles, on the person's caseload as peer, break-glass grant, kinds expected)
+    "navigator": ([Role.NAVIGATOR], False, False, set(WHOSE)),
+    "clinician": ([Role.CLINICIAN], False, False, set(WHOSE)),
+    "supervisor": ([Role.SUPERVISOR], False, False, set(WHOSE)),
+    "paramedic": ([Role.PARAMEDIC], False, False, {Encounter, Assessment, SafetyPlan}),
+    "paramedic with a grant": ([Role.PARAMEDIC], False, True, set(WHOSE)),
+    "peer on the caseload": ([Role.PEER], True, False, {Contact, Referral, SafetyPlan}),
+    "peer off the caseload": ([Role.PEER], False, False, set()),
+    "peer with a grant": ([Role.PEER], False, True, set(WHOSE)),
+    "paramedic and peer on the caseload": ([Role.PARAMEDIC, Role.PEER], True, False, set(WHOSE)),
+    "paramedic and peer off the caseload": (
+        [Role.PARAMEDIC, Role.PEER],
+        False,
+        False,
+        {Encounter, Assessment, SafetyPlan},
+    ),
+}
+
+
+@pytest.mark.parametrize("setup", SETUPS)
+def test_the_timeline_shows_what_visible_to_lets_through_and_nothing_else(setup, program, other_program, navigator):
+    roles, on_caseload, granted, kinds = SETUPS[setup]
+    user = f.UserFactory(program=program, roles=roles)
+    person = f.IndividualFactory(program=program)
+    case = one_of_each(program, person, navigator)
+    one_of_each(other_program, person, navigator)  # the same person's records filed in another program
+    if on_caseload:
+        case.peer = user
+        case.save()
+    if granted:
+        start_break_glass(user, person, reason="Crisis call; need the safety plan and history now.")
+
+    expected = allowed(user, person)
+    assert shown(user, person) == expected
+    assert {model for model, _ in expected} == kinds
+
+
+def test_other_programs_and_partner_users_see_nothing_of_the_person(program, other_program, navigator, partner_user):
+    person = f.IndividualFactory(program=program)
+    one_of_each(program, person, navigator)
+    elsewhere = f.UserFactory(program=other_program, roles=[Role.NAVIGATOR])
+    assert shown(elsewhere, person) == allowed(elsewhere, person) == set()
+    assert shown(partner_user, person) == allowed(partner_user, person) == set()
+
+
+def test_a_page_far_past_the_end_is_empty_not_an_error(client, navigator, case):
+    f.ContactFactory(case=case, made_by=navigator)
+    c = signed_in(client, navigator)
+    url = reverse("cases:person", args=[case.individual_id])
+    for page in ("2", "99999999999999999999"):
+        response = c.get(url, {"page": page})
+        assert response.status_code == 200
+        assert "Nothing older." in response.content.decode()
+
+
+def test_equal_times_across_kinds_page_without_loss_or_repeat(navigator, case):
+    # Every event at one instant: the order falls back on kind and id, the same on every page.
+    at = timezone.now() - timedelta(hours=1)
+    for _ in range(PAGE):
+        f.ContactFactory(case=case, made_by=navigator, occurred_at=at)
+        f.EncounterFactory(program=case.program, individual=case.individual, call_received_at=at)
+    user = User.objects.get(pk=navigator.pk)
+    first, more = timeline_page_for(user, case.individual, 1)
+    second, _ = timeline_page_for(user, case.individual, 2)
+    seen = [(row.obj.model, row.obj.pk) for row in first + second]
+    assert more and len(seen) == len(set(seen)) == 2 * PAGE
+
+
+@pytest.mark.parametrize(
+    ("first", "last", "username"), [("Nina", "Navigator", "nina"), ("", "", "nina"), ("Nina", "", "nina")]
+)
+def test_who_is_named_as_the_user_model_names_them(first, last, username):
+    assert _who(first, last, username) == str(User(first_name=first, last_name=last, username=username))
