@@ -5,7 +5,7 @@ The page is one statement: for each kind of record the user may see of this pers
 the newest rows up to the end of the page, and the database merges the branches by time. Which kinds
 the user may see is visible_to's rule with the person fixed (cases.models.kinds_visible_of_person);
 each branch keeps only rows of the user's program, as visible_to does. No model instances: each row
-is described here as plain strings (what it is, a link, a line of detail) and audited with
+is described here as its line of HTML (format_html escapes every value) and audited with
 audit.access.Seen. Building and compiling one ORM query per kind was most of the person page's time
 (docs/performance.md, "Staff web app").
 """
@@ -18,6 +18,8 @@ from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
+from django.utils.html import format_html
+from django.utils.safestring import SafeString
 
 from audit.access import Seen
 from cases.models import Assessment, Contact, Encounter, Individual, SafetyPlan, kinds_visible_of_person
@@ -28,20 +30,10 @@ PAGE = 50
 LAST_PAGE = 100_000
 
 
-@dataclass
-class Row:
-    kind: str
-    obj: object  # the record, for the audit
-    iso: str
-    shown: str  # the time as people read it
-    title: str  # "Encounter", "Referral to"...
-    link: str = ""
-    url: str = ""
-    text: str = ""
-    badge: str = ""
-    badge_class: str = ""
-    note: str = ""
-    note_class: str = ""
+@dataclass(frozen=True)
+class Event:
+    obj: Seen  # the record, for the audit
+    html: SafeString  # its line of the timeline
 
 
 # What every branch yields after (at, kind, id, person id, program id): the columns a row shows,
@@ -155,7 +147,7 @@ def _record_kinds() -> dict:
     return {kind: type(model.objects.all()).kind for kind, (model, *_) in _KINDS.items()}
 
 
-def timeline_page_for(user, person: Individual, page: int = 1) -> tuple[list[Row], bool]:
+def timeline_page_for(user, person: Individual, page: int = 1) -> tuple[list[Event], bool]:
     """One page of the person's timeline as this user may see it, and whether older pages exist."""
     record_kinds = _record_kinds()
     visible = kinds_visible_of_person(user, person.pk, set(record_kinds.values()))
@@ -170,7 +162,7 @@ def timeline_page_for(user, person: Individual, page: int = 1) -> tuple[list[Row
         )
         found = cursor.fetchall()
     links = _Links()
-    return [_row(values, links) for values in found[:PAGE]], len(found) > PAGE
+    return [_event(values, links) for values in found[:PAGE]], len(found) > PAGE
 
 
 class _Links:
@@ -190,40 +182,51 @@ def _link_format(name: str, arity: int):
     return url.format
 
 
-def _row(values: tuple, links: _Links) -> Row:
+def _event(values: tuple, links: _Links) -> Event:
     at, kind, pk, person_id, program_id, text1, text2, text3, text4, *who, number1, number2, flag = values
-    local = timezone.localtime(_aware(at))
-    row = Row(
-        kind=kind,
-        obj=Seen(_KINDS[kind][0], pk, person_id, program_id),
-        iso=local.isoformat(),
-        shown=local.strftime("%a %d %b %Y %H:%M"),
-        title="",
-    )
+    link = badge = note = ""
     if kind == "encounter":
-        row.title, row.link, row.url = "Encounter", text1, links.encounter(pk)
-        row.text = (f"({text2})" if text2 else "") + (f" — {_label(Encounter, 'disposition', text3)}" if text3 else "")
-        row.note, row.note_class = _shorten(text4, 160), "muted"
+        title, link = "Encounter", _link(links.encounter(pk), text1)
+        text = (f"({text2})" if text2 else "") + (f" — {_label(Encounter, 'disposition', text3)}" if text3 else "")
+        note = format_html('<br><span class="muted">{}</span>', _shorten(text4, 160)) if text4 else ""
     elif kind == "assessment":
-        row.title, row.text = "Assessment", _label(Assessment, "kind", text1)
+        title, text = "Assessment", _label(Assessment, "kind", text1)
         if text2:
-            row.text += " — risk"
-            row.badge, row.badge_class = _label(Assessment, "risk_level", text2), text2
+            text += " — risk"
+            badge = _badge(text2, _label(Assessment, "risk_level", text2))
     elif kind == "contact":
         outcome = _label(Contact, "outcome", text2).lower()
-        row.title, row.text = "Contact", f"{_label(Contact, 'method', text1)}, {outcome} by {_who(*who)}"
-        if number1:
-            row.badge, row.badge_class = "answered a follow-up", "ok"
-        row.note = text3
+        title, text = "Contact", f"{_label(Contact, 'method', text1)}, {outcome} by {_who(*who)}"
+        badge = _badge("ok", "answered a follow-up") if number1 else ""
+        note = format_html("<br><span>{}</span>", text3) if text3 else ""
     elif kind == "referral":
-        row.title, row.link, row.url = "Referral to", text1, links.referral(pk)
-        row.text = f"({text2}) — {_label(Referral, 'status', text3)}"
-    elif kind == "safety_plan":
-        row.title, row.link, row.url = "Safety plan", f"version {number2}", links.safety_plan(number1, number2)
-        row.text = f"by {_who(*who)}"
-        if flag:
-            row.badge, row.badge_class = "current", "ok"
-    return row
+        title, link = "Referral to", _link(links.referral(pk), text1)
+        text = f"({text2}) — {_label(Referral, 'status', text3)}"
+    else:  # safety_plan
+        title, link = "Safety plan", _link(links.safety_plan(number1, number2), f"version {number2}")
+        text = f"by {_who(*who)}"
+        badge = _badge("ok", "current") if flag else ""
+    local = timezone.localtime(_aware(at))
+    html = format_html(
+        '<li class="tl-{}"><time datetime="{}">{}</time>\n      <strong>{}</strong>{} {}{}{}</li>\n',
+        kind,
+        local.isoformat(),
+        local.strftime("%a %d %b %Y %H:%M"),
+        title,
+        link,
+        text,
+        badge,
+        note,
+    )
+    return Event(Seen(_KINDS[kind][0], pk, person_id, program_id), html)
+
+
+def _link(url: str, text: str) -> SafeString:
+    return format_html(' <a href="{}">{}</a>', url, text)
+
+
+def _badge(css_class: str, text: str) -> SafeString:
+    return format_html(' <span class="badge {}">{}</span>', css_class, text)
 
 
 def _aware(at) -> datetime:

@@ -224,7 +224,7 @@ def person(request, pk: int):
     record_access(
         request,
         action=Action.VIEW,
-        objects=[individual, *cases, *support, *consents, *(item.obj for item in timeline)],
+        objects=[individual, *cases, *support, *consents, *(event.obj for event in timeline)],
     )
     now = timezone.now()
     context = {

@@ -128,3 +128,18 @@ def test_equal_times_across_kinds_page_without_loss_or_repeat(navigator, case):
 )
 def test_who_is_named_as_the_user_model_names_them(first, last, username):
     assert _who(first, last, username) == str(User(first_name=first, last_name=last, username=username))
+
+
+def test_what_people_typed_is_escaped_on_the_timeline(client, navigator, case, partner_org):
+    typed = '<script>alert("x")</script>'
+    f.ContactFactory(case=case, made_by=navigator, note=typed)
+    f.EncounterFactory(
+        program=case.program, individual=case.individual, cad_incident_number=typed, reason_for_call=typed
+    )
+    partner_org.name = typed
+    partner_org.save()
+    f.ReferralFactory(program=case.program, individual=case.individual, case=case, organization=partner_org)
+    body = signed_in(client, navigator).get(reverse("cases:person", args=[case.individual_id])).content.decode()
+    timeline = body[body.index('<ol class="timeline">') : body.index("</ol>")]
+    assert "<script>" not in timeline
+    assert timeline.count("&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;") == 4
