@@ -11,17 +11,16 @@ audit.access.Seen. Building and compiling one ORM query per kind was most of the
 """
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from functools import cache
 
 from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
 from audit.access import Seen
+from cases.display import aware, label, shorten, user_name
 from cases.models import Assessment, Contact, Encounter, Individual, SafetyPlan, kinds_visible_of_person
 from referrals.models import Referral
 
@@ -37,8 +36,8 @@ class Event:
 
 
 # What every branch yields after (at, kind, id, person id, program id): the columns a row shows,
-# each kind filling those it has. Each is cast to its type in every branch: an untyped NULL in the
-# first branch of a UNION would be taken for text.
+# each kind filling those it has. A column a kind does not have is a NULL cast to the column's type:
+# an untyped NULL would be taken for text, which a UNION cannot match with a number.
 _SHOWN = (
     ("text1", "text"),
     ("text2", "text"),
@@ -131,7 +130,7 @@ def _statement(kinds: tuple[str, ...]) -> str:
     branches = []
     for kind in kinds:
         _, at, source, person, program, shown = _KINDS[kind]
-        columns = ", ".join(f"CAST({shown.get(name, 'NULL')} AS {type_}) AS {name}" for name, type_ in _SHOWN)
+        columns = ", ".join(f"{shown.get(name, f'CAST(NULL AS {type_})')} AS {name}" for name, type_ in _SHOWN)
         alias = source.split(" ")[1]
         branches.append(
             _BRANCH.format(
@@ -147,10 +146,13 @@ def _record_kinds() -> dict:
     return {kind: type(model.objects.all()).kind for kind, (model, *_) in _KINDS.items()}
 
 
-def timeline_page_for(user, person: Individual, page: int = 1) -> tuple[list[Event], bool]:
-    """One page of the person's timeline as this user may see it, and whether older pages exist."""
+def timeline_page_for(user, person: Individual, page: int = 1, visible=None) -> tuple[list[Event], bool]:
+    """One page of the person's timeline as this user may see it, and whether older pages exist.
+    `visible`: the kinds of record the user may see of this person, if the caller already asked
+    kinds_visible_of_person."""
     record_kinds = _record_kinds()
-    visible = kinds_visible_of_person(user, person.pk, set(record_kinds.values()))
+    if visible is None:
+        visible = kinds_visible_of_person(user, person.pk, set(record_kinds.values()))
     kinds = tuple(kind for kind, record_kind in record_kinds.items() if record_kind in visible)
     if not kinds:
         return [], False
@@ -187,26 +189,26 @@ def _event(values: tuple, links: _Links) -> Event:
     link = badge = note = ""
     if kind == "encounter":
         title, link = "Encounter", _link(links.encounter(pk), text1)
-        text = (f"({text2})" if text2 else "") + (f" — {_label(Encounter, 'disposition', text3)}" if text3 else "")
-        note = format_html('<br><span class="muted">{}</span>', _shorten(text4, 160)) if text4 else ""
+        text = (f"({text2})" if text2 else "") + (f" — {label(Encounter, 'disposition', text3)}" if text3 else "")
+        note = format_html('<br><span class="muted">{}</span>', shorten(text4, 160)) if text4 else ""
     elif kind == "assessment":
-        title, text = "Assessment", _label(Assessment, "kind", text1)
+        title, text = "Assessment", label(Assessment, "kind", text1)
         if text2:
             text += " — risk"
-            badge = _badge(text2, _label(Assessment, "risk_level", text2))
+            badge = _badge(text2, label(Assessment, "risk_level", text2))
     elif kind == "contact":
-        outcome = _label(Contact, "outcome", text2).lower()
-        title, text = "Contact", f"{_label(Contact, 'method', text1)}, {outcome} by {_who(*who)}"
+        outcome = label(Contact, "outcome", text2).lower()
+        title, text = "Contact", f"{label(Contact, 'method', text1)}, {outcome} by {user_name(*who)}"
         badge = _badge("ok", "answered a follow-up") if number1 else ""
         note = format_html("<br><span>{}</span>", text3) if text3 else ""
     elif kind == "referral":
         title, link = "Referral to", _link(links.referral(pk), text1)
-        text = f"({text2}) — {_label(Referral, 'status', text3)}"
+        text = f"({text2}) — {label(Referral, 'status', text3)}"
     else:  # safety_plan
         title, link = "Safety plan", _link(links.safety_plan(number1, number2), f"version {number2}")
-        text = f"by {_who(*who)}"
+        text = f"by {user_name(*who)}"
         badge = _badge("ok", "current") if flag else ""
-    local = timezone.localtime(_aware(at))
+    local = timezone.localtime(aware(at))
     html = format_html(
         '<li class="tl-{}"><time datetime="{}">{}</time>\n      <strong>{}</strong>{} {}{}{}</li>\n',
         kind,
@@ -227,30 +229,3 @@ def _link(url: str, text: str) -> SafeString:
 
 def _badge(css_class: str, text: str) -> SafeString:
     return format_html(' <span class="badge {}">{}</span>', css_class, text)
-
-
-def _aware(at) -> datetime:
-    """The row's time. SQLite hands it back as text or as a naive datetime (it stores UTC)."""
-    if isinstance(at, str):
-        at = parse_datetime(at)
-    return at if at.tzinfo else at.replace(tzinfo=UTC)
-
-
-def _who(first_name: str, last_name: str, username: str) -> str:
-    """As User.__str__ says it (the full name, or else the username), without building a User."""
-    return f"{first_name} {last_name}".strip() or username
-
-
-@cache
-def _labels(model, field: str) -> dict:
-    return dict(model._meta.get_field(field).flatchoices)
-
-
-def _label(model, field: str, value: str) -> str:
-    """What get_FOO_display() would say."""
-    return str(_labels(model, field).get(value, value))
-
-
-def _shorten(text: str, limit: int) -> str:
-    """As the truncatechars filter: at most `limit` characters, an ellipsis when cut."""
-    return text if len(text) <= limit else text[: limit - 1] + "…"

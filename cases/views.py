@@ -32,7 +32,8 @@ from cases.forms import (
     ReassignForm,
     SafetyPlanForm,
 )
-from cases.models import Case, Contact, FollowUp, Individual, SafetyPlan
+from cases.models import Case, Contact, FollowUp, Individual, SafetyPlan, kinds_visible_of_person
+from cases.panels import panels_for
 from cases.timeline import timeline_page_for
 from referrals.models import OPEN, Referral
 
@@ -216,25 +217,19 @@ def person(request, pk: int):
         timeline_page = max(1, int(request.GET.get("page", "1")))
     except ValueError:
         timeline_page = 1
-    # Through the person's related managers, so each row knows its person (the audit needs no lookup).
-    cases = list(individual.cases.visible_to(user).select_related("navigator", "peer").order_by("status", "-opened_at"))
-    support = list(individual.support_contacts.visible_to(user).order_by("name"))
-    consents = list(individual.consents.visible_to(user).select_related("recipient_organization"))
-    timeline, has_older = timeline_page_for(user, individual, timeline_page)
-    record_access(
-        request,
-        action=Action.VIEW,
-        objects=[individual, *cases, *support, *consents, *(event.obj for event in timeline)],
-    )
+    visible = kinds_visible_of_person(user, individual.pk, set(Kind))
     now = timezone.now()
+    panels = panels_for(user, individual, visible, now)
+    timeline, has_older = timeline_page_for(user, individual, timeline_page, visible)
+    record_access(request, action=Action.VIEW, objects=[individual, *panels.seen(), *(event.obj for event in timeline)])
     context = {
         "person": individual,
         "channels": [
             Individual.Channel(c).label for c in individual.safe_contact_channels if c in Individual.Channel.values
         ],
-        "cases": cases,
-        "support": support,
-        "consents": [(consent, consent.is_active_at(now)) for consent in consents],
+        "cases": panels.cases,
+        "support": panels.support,
+        "consents": panels.consents,
         "timeline": timeline,
         "timeline_page": timeline_page,
         "newer_page": timeline_page - 1 if timeline_page > 1 else None,

@@ -1,0 +1,147 @@
+"""The person page's panels beside the timeline: the person's cases, support contacts and consents.
+
+Three small hand-written SELECTs instead of three querysets: for lists of one to a few rows, building,
+compiling and loading an ORM query cost four to six times the database's own time
+(docs/performance.md, "Staff web app"). Each keeps what visible_to keeps: only kinds the user may see
+of this person (cases.models.kinds_visible_of_person), and only rows of the user's program, reached as
+each model's visible_to reaches it (ScopedQuerySet.program_path). Each row becomes a small record of
+what the page shows, with audit.access.Seen for the audit.
+"""
+
+from dataclasses import dataclass
+
+from django.db import connection
+
+from accounts.roles import Kind
+from audit.access import Seen
+from cases.display import aware, label, user_name
+from cases.models import Case, Consent, Individual, SupportContact
+
+CASES_SQL = """
+SELECT c.id, c.status, c.closed_reason, c.risk_level,
+       n.first_name, n.last_name, n.username, p.first_name, p.last_name, p.username
+FROM cases_case c
+LEFT JOIN accounts_user n ON n.id = c.navigator_id
+LEFT JOIN accounts_user p ON p.id = c.peer_id
+WHERE c.individual_id = %(person)s AND c.program_id = %(program)s
+ORDER BY c.status, c.opened_at DESC, c.id
+"""
+SUPPORT_SQL = """
+SELECT s.id, s.name, s.relationship, s.phone, s.is_consented_to_contact, s.is_caregiver
+FROM cases_supportcontact s JOIN cases_individual i ON i.id = s.individual_id
+WHERE s.individual_id = %(person)s AND i.program_id = %(program)s
+ORDER BY s.name, s.id
+"""
+CONSENTS_SQL = """
+SELECT k.id, k.purpose, o.name, k.recipient_category, k.covers_part2, k.method, k.given_at, k.expires_at,
+       k.revoked_at
+FROM cases_consent k JOIN cases_individual i ON i.id = k.individual_id
+LEFT JOIN providers_organization o ON o.id = k.recipient_organization_id
+WHERE k.individual_id = %(person)s AND i.program_id = %(program)s
+ORDER BY k.given_at DESC, k.id DESC
+"""
+
+
+@dataclass(frozen=True)
+class CaseLine:
+    obj: Seen
+    pk: int
+    is_open: bool
+    status: str
+    closed_reason: str
+    risk_level: str
+    risk: str
+    navigator: str
+    peer: str
+
+
+@dataclass(frozen=True)
+class SupportLine:
+    obj: Seen
+    name: str
+    relationship: str
+    phone: str
+    may_contact: bool
+    is_caregiver: bool
+
+
+@dataclass(frozen=True)
+class ConsentLine:
+    obj: Seen
+    purpose: str
+    recipient: str  # an organisation's name, or "any housing partner"
+    covers_part2: bool
+    method: str
+    given_at: object
+    expires_at: object
+    is_active: bool
+
+
+@dataclass(frozen=True)
+class Panels:
+    cases: list[CaseLine]
+    support: list[SupportLine]
+    consents: list[ConsentLine]
+
+    def seen(self) -> list[Seen]:
+        return [line.obj for line in (*self.cases, *self.support, *self.consents)]
+
+
+def panels_for(user, person: Individual, visible: frozenset[Kind], now) -> Panels:
+    """The cases, support contacts and consents of `person` that `user` may see. `visible`: what
+    kinds_visible_of_person said of this user and person."""
+    params = {"person": person.pk, "program": user.program_id}
+    with connection.cursor() as cursor:
+
+        def rows(sql: str, kind: Kind) -> list[tuple]:
+            if kind not in visible:
+                return []
+            cursor.execute(sql, params)
+            return cursor.fetchall()
+
+        cases = [_case(row, person, user.program_id) for row in rows(CASES_SQL, Kind.CARE)]
+        support = [_support(row, person, user.program_id) for row in rows(SUPPORT_SQL, Kind.PERSON)]
+        consents = [_consent(row, person, user.program_id, now) for row in rows(CONSENTS_SQL, Kind.CARE)]
+    return Panels(cases, support, consents)
+
+
+def _case(row: tuple, person: Individual, program_id: int) -> CaseLine:
+    pk, status, closed_reason, risk_level, *names = row
+    return CaseLine(
+        obj=Seen(Case, pk, person.pk, program_id),
+        pk=pk,
+        is_open=status != Case.Status.CLOSED,
+        status=label(Case, "status", status),
+        closed_reason=label(Case, "closed_reason", closed_reason) if closed_reason else "",
+        risk_level=risk_level,
+        risk=label(Case, "risk_level", risk_level),
+        navigator=user_name(*names[:3]),
+        peer=user_name(*names[3:]),
+    )
+
+
+def _support(row: tuple, person: Individual, program_id: int) -> SupportLine:
+    pk, name, relationship, phone, may_contact, is_caregiver = row
+    return SupportLine(
+        obj=Seen(SupportContact, pk, person.pk, program_id),
+        name=name,
+        relationship=relationship,
+        phone=phone,
+        may_contact=bool(may_contact),
+        is_caregiver=bool(is_caregiver),
+    )
+
+
+def _consent(row: tuple, person: Individual, program_id: int, now) -> ConsentLine:
+    pk, purpose, organization, category, covers_part2, method, given_at, expires_at, revoked_at = row
+    times = {"given_at": aware(given_at), "expires_at": aware(expires_at), "revoked_at": aware(revoked_at)}
+    return ConsentLine(
+        obj=Seen(Consent, pk, person.pk, program_id),
+        purpose=label(Consent, "purpose", purpose),
+        recipient=organization or f"any {label(Consent, 'recipient_category', category).lower()} partner",
+        covers_part2=bool(covers_part2),
+        method=label(Consent, "method", method),
+        given_at=times["given_at"],
+        expires_at=times["expires_at"],
+        is_active=Consent(**times).is_active_at(now),  # the model's own rule, on the values read
+    )
