@@ -17,6 +17,8 @@ class ScopedQuerySet(models.QuerySet):
     """The one scoping primitive: `visible_to(user)` for every model holding a person's data.
 
     Subclasses say which kind of record they hold and how to reach its program and its person.
+    kinds_visible_of_person below is the same rule for one person, for the person page's
+    hand-written SQL; tests/web/test_person_record.py holds the two equal for every role.
     """
 
     kind: Kind

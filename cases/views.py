@@ -2,7 +2,10 @@
 
 Views read through `visible_to(request.user)` (someone else's record is a 404), record every read of a
 person's record with audit.access.record_access before rendering, and change state only through
-cases.services. Query counts do not grow with the rows shown (select_related and subqueries).
+cases.services. Query counts do not grow with the rows shown (select_related and subqueries). The
+person page, once the person is found through visible_to, reads the rest with hand-written SQL
+(cases.panels, cases.timeline) under visible_to's rule for that person (kinds_visible_of_person):
+docs/decisions/006.
 """
 
 import textwrap
