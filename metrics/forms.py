@@ -5,7 +5,6 @@ from django.core.cache import cache
 from django.utils import timezone
 
 from cases.models import Encounter
-from cases.validators import EARLIEST_CALL
 from metrics import periods
 from metrics.sources import DIMENSIONS
 
@@ -53,12 +52,9 @@ class SelectionForm(forms.Form):
                 period = periods.custom(start, end)
             else:
                 period = periods.parse(data.get("period") or self.DEFAULT_PERIOD, today)
+            periods.check_years(period, today)
         except ValueError as error:
             raise forms.ValidationError(str(error)) from None
-        # A mistyped year: no call is older than 2000, and at the calendar's end (9999) the period's
-        # end overflows.
-        if period.first_day < EARLIEST_CALL.date() or period.last_day.year > today.year + 1:
-            raise forms.ValidationError(f"Choose a period between 2000 and {today.year + 1}: check the year.")
         data["period_value"] = period
         data["breakdown"] = data.get("breakdown") or "race_ethnicity"
         return data

@@ -10,6 +10,8 @@ from datetime import date, datetime, time, timedelta
 
 from django.utils import timezone
 
+from cases.validators import EARLIEST_CALL
+
 MAX_DAYS = 5 * 366  # a longer custom range is refused: nobody reports on more, and it only costs
 
 
@@ -125,7 +127,17 @@ def parse_month(text: str) -> Period:
     m = _MONTH.match(text.strip())
     if not m or not 1 <= int(m[2]) <= 12:
         raise ValueError(f"{text!r} is not a month: use YYYY-MM.")
-    return month(int(m[1]), int(m[2]))
+    try:
+        return month(int(m[1]), int(m[2]))
+    except ValueError:  # December 9999: the month after it is past the calendar's end
+        raise ValueError(f"{text!r} is not a month we can report: check the year.") from None
+
+
+def check_years(period: Period, today: date) -> None:
+    """A mistyped year is an error: no call we hold is older than 2000 (cases.validators.EARLIEST_CALL),
+    and nothing is planned past next year."""
+    if period.first_day < EARLIEST_CALL.date() or period.last_day.year > today.year + 1:
+        raise ValueError(f"Choose a period between 2000 and {today.year + 1}: check the year.")
 
 
 @dataclass(frozen=True)

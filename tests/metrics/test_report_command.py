@@ -61,6 +61,22 @@ def test_a_bad_month_or_an_unknown_program_stops_with_a_message(program, other_p
     assert (tmp_path / "metrics-tulsa-2025-03.html").exists()
 
 
+@pytest.mark.parametrize(
+    ("month", "message"),
+    [
+        ("9999-12", "is not a month we can report: check the year"),
+        ("1999-12", "Choose a period between 2000 and"),
+        ("0202-05", "Choose a period between 2000 and"),
+        ("2099-01", "Choose a period between 2000 and"),
+    ],
+)
+def test_a_mistyped_year_stops_with_a_message_and_writes_nothing(program, tmp_path, month, message):
+    with pytest.raises(CommandError, match=message):
+        run("--month", month, "--output-dir", str(tmp_path))
+    assert list(tmp_path.iterdir()) == []
+    assert not AccessLog.objects.filter(action=Action.EXPORT).exists()
+
+
 def test_the_definitions_can_be_written_for_the_docs(db, tmp_path):
     target = tmp_path / "metrics.md"
 

@@ -5,6 +5,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
+from django.utils import timezone
 from tqdm import tqdm
 
 from accounts.models import Program
@@ -39,6 +40,7 @@ class Command(BaseCommand):
             raise CommandError("Give the month to report: --month YYYY-MM.")
         try:
             period = periods.parse_month(options["month"])
+            periods.check_years(period, timezone.localdate())
         except ValueError as error:
             raise CommandError(str(error)) from None
         program = self._program(options["program"])
