@@ -16,6 +16,7 @@ from pathlib import Path
 import pyotp
 import pytest
 from django.conf import settings as django_settings
+from django.db import connections
 
 from accounts import twofactor
 from referrals.models import Referral
@@ -66,6 +67,10 @@ def browser(monkeypatch):
             yield chromium
         finally:
             chromium.close()
+            # While Playwright's loop runs on this thread, Django keeps this thread's database
+            # connections apart from its usual ones (asgiref stores them per async context), and
+            # nothing would close them: left open, pytest cannot drop the test database at the end.
+            connections.close_all()
 
 
 @pytest.fixture
