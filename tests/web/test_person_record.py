@@ -58,32 +58,24 @@ def shown(user, person) -> set:
     return {(row.obj.model, row.obj.pk) for row in rows}
 
 
-def allowed(user, person) -> set:
-    """What the models' own scoping says this user may see of the person."""
+PANELS = {Case: "individual", SupportContact: "individual", Consent: "individual"}
+
+
+def allowed(user, person, models=WHOSE) -> set:
+    """What the models' own scoping says this user may see of the person (models: model -> how
+    its rows reach their person)."""
     user = User.objects.get(pk=user.pk)
     return {
         (model, pk)
-        for model, whose in WHOSE.items()
+        for model, whose in models.items()
         for pk in model.objects.visible_to(user).filter(**{whose: person}).values_list("pk", flat=True)
     }
-
-
-PANELS = {Case: "individual", SupportContact: "individual", Consent: "individual"}
 
 
 def shown_in_panels(user, person) -> set:
     user = User.objects.get(pk=user.pk)
     visible = kinds_visible_of_person(user, person.pk, set(Kind))
     return {(seen.model, seen.pk) for seen in panels_for(user, person, visible, timezone.now()).seen()}
-
-
-def allowed_in_panels(user, person) -> set:
-    user = User.objects.get(pk=user.pk)
-    return {
-        (model, pk)
-        for model, whose in PANELS.items()
-        for pk in model.objects.visible_to(user).filter(**{whose: person}).values_list("pk", flat=True)
-    }
 
 
 SETUPS = {
@@ -123,7 +115,7 @@ def test_the_timeline_shows_what_visible_to_lets_through_and_nothing_else(setup,
     expected = allowed(user, person)
     assert shown(user, person) == expected
     assert {model for model, _ in expected} == kinds
-    in_panels = allowed_in_panels(user, person)
+    in_panels = allowed(user, person, PANELS)
     assert shown_in_panels(user, person) == in_panels
     assert {model for model, _ in in_panels} == panel_kinds
 
@@ -134,7 +126,7 @@ def test_other_programs_and_partner_users_see_nothing_of_the_person(program, oth
     elsewhere = f.UserFactory(program=other_program, roles=[Role.NAVIGATOR])
     for user in (elsewhere, partner_user):
         assert shown(user, person) == allowed(user, person) == set()
-        assert shown_in_panels(user, person) == allowed_in_panels(user, person) == set()
+        assert shown_in_panels(user, person) == allowed(user, person, PANELS) == set()
 
 
 def test_a_page_far_past_the_end_is_empty_not_an_error(client, navigator, case):
