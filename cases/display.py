@@ -1,6 +1,7 @@
 """Saying what a raw row holds as the models would say it: for the person page, which reads with
 hand-written SQL (cases.timeline, cases.panels) and so has no model instances to ask."""
 
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cache
 
@@ -34,3 +35,61 @@ def label(model, field: str, value: str) -> str:
 def shorten(text: str, limit: int) -> str:
     """As the truncatechars filter: at most `limit` characters, an ellipsis when cut."""
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+# --- phone numbers: tap to call, tap to text ----------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PhoneLinks:
+    """How a phone number is shown to staff: the number, the tel:/sms: targets where calling or texting
+    is allowed, and, where it is not, why in plain words."""
+
+    number: str
+    call_href: str = ""
+    text_href: str = ""
+    why_not: str = ""
+
+
+def dial_string(number: str) -> str:
+    """The number as a tel:/sms: target wants it: digits, a leading + kept; "" when it is no number."""
+    digits = "".join(ch for ch in number if ch.isdigit())
+    if len(digits) < 3:
+        return ""
+    return ("+" if number.strip().startswith("+") else "") + digits
+
+
+def phone_links(number: str, *, person=None, consented: bool | None = None, can_text: bool = True) -> PhoneLinks:
+    """The one rule for tap-to-call and tap-to-text on staff pages.
+
+    `person`: the number is that person's own; their do-not-contact flag and safe channels decide.
+    `consented`: the number is a support contact's; without their consent to contact, no link.
+    Neither: a number the person chose to give (a safety plan's helpers, services): links.
+    """
+    number = (number or "").strip()
+    target = dial_string(number)
+    if not number or not target:
+        return PhoneLinks(number=number)
+    if consented is not None and not consented:
+        return PhoneLinks(number=number, why_not="Do not call or text: they have not agreed to be contacted.")
+    may_call = may_text = True
+    if person is not None:
+        if person.is_do_not_contact:
+            return PhoneLinks(number=number, why_not="Do not call or text: the person asked not to be contacted.")
+        channels = set(person.safe_contact_channels or [])
+        if channels:  # recorded: only those channels are safe
+            may_call, may_text = "phone" in channels, "text" in channels
+    may_text = may_text and can_text
+    why_not = ""
+    if person is not None and not may_call and not may_text:
+        why_not = "Do not call or text: neither is a safe way to reach them."
+    elif person is not None and not may_call:
+        why_not = "Texts only: a call is not a safe way to reach them."
+    elif person is not None and not may_text and can_text:
+        why_not = "Calls only: a text is not a safe way to reach them."
+    return PhoneLinks(
+        number=number,
+        call_href=f"tel:{target}" if may_call else "",
+        text_href=f"sms:{target}" if may_text else "",
+        why_not=why_not,
+    )
