@@ -221,7 +221,8 @@ def test_the_panels_say_what_the_models_say(client, navigator, peer, case, partn
     assert f"Case #{closed.pk}</strong> — Closed (Moved out of area)," in text
     assert 'risk <span class="badge high">High</span>, navigator none' in text
     assert text.count("Log contact") == 1  # the closed case offers no actions
-    assert 'Maria Reyes (sister) — 555-0101 <span class="badge high">no consent to contact</span>' in text
+    assert 'Maria Reyes (sister) — <span class="phone"><span class="number">555-0101</span>' in text
+    assert 'not agreed to be contacted.</span></span> <span class="badge high">no consent to contact</span>' in text
     assert 'Luis Reyes (father) <span class="badge ok">may contact</span> · caregiver' in text
     assert (
         f"Referral and care coordination — {partner_org.name}, covers Part 2; written, signed, given {given:%Y-%m-%d}"
