@@ -4,13 +4,14 @@ import django_filters
 from django.db.models import Q
 
 from cases.models import Case, Consent, Contact, FollowUp, Individual
+from crt.inputs import INSTANT_HELP, InstantFilter
 
 
 class IndividualFilter(django_filters.FilterSet):
     """Only filters that carry no personal data: names and dates of birth never go in a URL (they
     would land in proxy and access logs). Searching by them is POST /api/v1/individuals/search/."""
 
-    updated_since = django_filters.IsoDateTimeFilter(field_name="updated_at", lookup_expr="gte")
+    updated_since = InstantFilter(field_name="updated_at", lookup_expr="gte", help_text=INSTANT_HELP)
 
     class Meta:
         model = Individual
@@ -54,7 +55,7 @@ class ContactFilter(django_filters.FilterSet):
 class FollowUpFilter(django_filters.FilterSet):
     case = django_filters.NumberFilter(field_name="case_id")
     is_open = django_filters.BooleanFilter(method="filter_open", help_text="true: not done and not missed.")
-    due_before = django_filters.IsoDateTimeFilter(field_name="due_at", lookup_expr="lt")
+    due_before = InstantFilter(field_name="due_at", lookup_expr="lt", help_text=INSTANT_HELP)
 
     class Meta:
         model = FollowUp

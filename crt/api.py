@@ -28,6 +28,7 @@ from rest_framework.throttling import SimpleRateThrottle
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from accounts.roles import STAFF_ROLES, roles_of
+from crt.inputs import MAX_JSON_DEPTH, json_depth_exceeds
 from providers.models import PartnerCredential
 
 logger = logging.getLogger(__name__)
@@ -194,7 +195,8 @@ def exception_handler(exc, context):
         return problem(status_code, code=code, detail=detail, headers=headers)
     # Anything else is our bug: log it (ids only, never the body) and answer in the same shape.
     logger.exception("Unhandled API error in %s", context["view"].__class__.__name__)
-    transaction.set_rollback(True)
+    if transaction.get_connection().in_atomic_block:  # outside one there is nothing to roll back
+        transaction.set_rollback(True)
     return problem(500, code="server_error", detail="Something went wrong on our side; nothing was changed.")
 
 
@@ -217,7 +219,8 @@ class ProblemSerializer(serializers.Serializer):
 
 
 class LimitedJSONParser(JSONParser):
-    """JSON only, and no body over API_MAX_BODY_BYTES (checked before reading it)."""
+    """JSON only, no body over API_MAX_BODY_BYTES (checked before reading it), nested at most
+    MAX_JSON_DEPTH levels (crt.inputs)."""
 
     def parse(self, stream, media_type=None, parser_context=None):
         request = (parser_context or {}).get("request")
@@ -232,7 +235,14 @@ class LimitedJSONParser(JSONParser):
         data = stream.read(limit + 1) if stream is not None else b""
         if len(data) > limit:
             raise PayloadTooLarge(f"The request body is larger than {limit} bytes.")
-        return super().parse(io.BytesIO(data), media_type, parser_context)
+        try:
+            parsed = super().parse(io.BytesIO(data), media_type, parser_context)
+        except RecursionError:
+            parsed = None
+        else:
+            if not json_depth_exceeds(parsed):
+                return parsed
+        raise exceptions.ParseError(f"JSON nested more than {MAX_JSON_DEPTH} levels deep.")
 
 
 class StrictSerializer(serializers.Serializer):

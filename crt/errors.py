@@ -1,7 +1,7 @@
 """Site-wide 404 and 500 handlers: the API answers in its own error shape even for paths that match
 no route (RFC 9457 problem details for /api/, an OperationOutcome for /fhir/); pages get Django's."""
 
-from django.http import JsonResponse
+from django.http import HttpResponseBadRequest, JsonResponse
 from django.views import defaults
 
 from crt.api import PROBLEM_CONTENT_TYPE, TITLES
@@ -39,6 +39,14 @@ def not_found(request, exception=None):
             "There is nothing at this address.",
         )
     return defaults.page_not_found(request, exception)
+
+
+def bad_request_response(request, detail: str):
+    """A 400 before any view ran: the API's shape under /api/, /fhir/, /hsds/; plain text elsewhere."""
+    if _is_api(request):
+        code = "invalid" if request.path.startswith("/fhir/") else "invalid_request"
+        return _api_error(request, 400, code, detail)
+    return HttpResponseBadRequest(detail, content_type="text/plain; charset=utf-8")
 
 
 def server_error(request):

@@ -3,6 +3,8 @@
 - RequestIdMiddleware gives every request a fresh id (request.request_id, the X-Request-ID response
   header, and every log line through RequestIdLogFilter) and works out the client address once
   (request.client_ip) for the audit log.
+- QueryStringGuardMiddleware refuses a query string with a NUL character (crt.inputs): 400, in the
+  API's error shape under /api/, /fhir/ and /hsds/, before any view or admin change list runs a query.
 - SecurityHeadersMiddleware adds the Content-Security-Policy and `Cache-Control: no-store` to every
   response. Django's SecurityMiddleware adds HSTS, X-Content-Type-Options and Referrer-Policy.
 """
@@ -13,6 +15,8 @@ import uuid
 from contextvars import ContextVar
 
 from django.conf import settings
+
+from crt.inputs import query_has_nul
 
 _request_id: ContextVar[str] = ContextVar("crt_request_id", default="-")
 
@@ -96,3 +100,17 @@ class SecurityHeadersMiddleware:
         if "no-store" not in cache_control and "public" not in cache_control:
             response["Cache-Control"] = "no-store"
         return response
+
+
+class QueryStringGuardMiddleware:
+    """A NUL character in a query string is a 400 everywhere (PostgreSQL text cannot hold one)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if query_has_nul(request):
+            from crt.errors import bad_request_response
+
+            return bad_request_response(request, "The address contains a NUL character.")
+        return self.get_response(request)

@@ -86,6 +86,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "crt.middleware.RequestIdMiddleware",  # first: every response, errors too, carries X-Request-ID
     "django.middleware.security.SecurityMiddleware",
+    "crt.middleware.QueryStringGuardMiddleware",  # a NUL in a query string is a 400 (crt.inputs)
     "crt.middleware.SecurityHeadersMiddleware",  # CSP and Cache-Control: no-store
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",

@@ -17,15 +17,16 @@ HSDS ids are UUIDs: ours are derived from the primary key, so they are stable an
 import math
 import uuid
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Prefetch, Q
 from django.urls import path
-from django.utils.dateparse import parse_date, parse_datetime
 from drf_spectacular.utils import extend_schema
 from rest_framework import exceptions
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from crt.inputs import parse_instant
 from providers.models import Location, NeedDomain, Organization, Service, ServiceAtLocation, ServiceCapacity
 
 HSDS_VERSION = "3.1"
@@ -218,7 +219,9 @@ class HsdsView(APIView):
         page = self._positive(params.get("page", "1"), "page")
         per_page = min(self._positive(params.get("per_page", str(DEFAULT_PER_PAGE)), "per_page"), MAX_PER_PAGE)
         total = queryset.count()
-        rows = list(queryset[(page - 1) * per_page : page * per_page])
+        offset = (page - 1) * per_page
+        # Past the end is an empty page, and no OFFSET the database cannot take (page=2**63-1).
+        rows = list(queryset[offset : offset + per_page]) if offset < total else []
         pages = max(1, math.ceil(total / per_page))
         return Response(
             {
@@ -244,11 +247,10 @@ class HsdsView(APIView):
         raw = request.query_params.get("modified_after")
         if not raw:
             return queryset
-        moment = parse_datetime(raw)
-        if moment is None and parse_date(raw) is not None:
-            moment = parse_datetime(raw + "T00:00:00+00:00")
-        if moment is None:
-            raise exceptions.ValidationError({"modified_after": ["A date or date and time, ISO 8601."]})
+        try:
+            moment = parse_instant(raw)
+        except DjangoValidationError as error:
+            raise exceptions.ValidationError({"modified_after": error.messages}) from None
         return queryset.filter(**{f"{field}__gte": moment})
 
     @staticmethod

@@ -13,11 +13,11 @@ import base64
 import binascii
 from datetime import UTC, datetime
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
 from django.db.models import Q
 from django.urls import path
 from django.utils import timezone
-from django.utils.dateparse import parse_date, parse_datetime
 from drf_spectacular.utils import extend_schema
 from rest_framework import exceptions
 from rest_framework.renderers import JSONRenderer
@@ -33,6 +33,7 @@ from crt.api import (
     actor,
     audit,
 )
+from crt.inputs import parse_instant
 from referrals import services
 from referrals.consent import PART2_REDISCLOSURE_NOTICE, person_withheld, with_disclosure_allowed
 from referrals.models import Referral, Status
@@ -238,13 +239,11 @@ def _filter_last_updated(queryset, values: list[str]):
     prefixes = {"ge": "gte", "gt": "gt", "le": "lte", "lt": "lt", "eq": "gte"}
     for value in values:
         prefix, rest = (value[:2], value[2:]) if value[:2] in prefixes else ("eq", value)
-        moment = parse_datetime(rest)
-        if moment is None and parse_date(rest) is not None:
-            moment = datetime.fromisoformat(rest + "T00:00:00+00:00")
-        if moment is None:
-            raise exceptions.ValidationError({"_lastUpdated": [f"Not a date or instant: {value}."]})
-        if timezone.is_naive(moment):
-            moment = timezone.make_aware(moment, UTC)
+        try:
+            moment = parse_instant(rest)
+        except DjangoValidationError as error:
+            messages = [f"Not a date or instant: {value}.", *error.messages]
+            raise exceptions.ValidationError({"_lastUpdated": messages}) from None
         queryset = queryset.filter(**{f"updated_at__{prefixes[prefix]}": moment})
     return queryset
 

@@ -2,14 +2,17 @@
 
 import django_filters
 
+from crt.inputs import INSTANT_HELP, InstantFilter
 from providers.models import NeedDomain
 from referrals.models import Referral, Status
 
 
 class ReferralFilter(django_filters.FilterSet):
     status = django_filters.MultipleChoiceFilter(choices=Status.choices, help_text="Repeat to match several.")
-    updated_since = django_filters.IsoDateTimeFilter(
-        field_name="updated_at", lookup_expr="gte", help_text="Only referrals changed at or after this time."
+    updated_since = InstantFilter(
+        field_name="updated_at",
+        lookup_expr="gte",
+        help_text=f"Only referrals changed at or after this time. {INSTANT_HELP}",
     )
     need_domain = django_filters.ChoiceFilter(choices=NeedDomain.choices)
 
