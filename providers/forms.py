@@ -4,10 +4,13 @@ from django import forms
 
 
 class PartnerActionForm(forms.Form):
-    """One form for every move; the view says which fields a move needs."""
+    """One form for every move; each move takes the fields it names (referrals.moves)."""
 
     reason = forms.CharField(label="Reason", required=False, max_length=500, widget=forms.Textarea(attrs={"rows": 2}))
     note = forms.CharField(label="Note", required=False, max_length=1000, widget=forms.Textarea(attrs={"rows": 2}))
+    outcome_note = forms.CharField(
+        label="Outcome", required=False, max_length=1000, widget=forms.Textarea(attrs={"rows": 2})
+    )
 
 
 class CapacityForm(forms.Form):

@@ -18,23 +18,10 @@ from audit.access import Action, audited, record_access
 from providers import services as directory
 from providers.forms import CapacityForm, PartnerActionForm
 from providers.models import ServiceCapacity
-from referrals import services
+from referrals import moves
 from referrals.consent import PART2_REDISCLOSURE_NOTICE, with_disclosure_allowed
-from referrals.models import OPEN, Referral, Status
+from referrals.models import OPEN, Referral
 
-# move -> (service function, the statuses it starts from, the field it needs, button label)
-MOVES = {
-    "accept": (services.accept_referral, {Status.REQUESTED}, "note", "Accept"),
-    "decline": (services.reject_referral, {Status.REQUESTED}, "reason", "Decline"),
-    "start": (services.start_referral, {Status.ACCEPTED, Status.ON_HOLD}, "note", "Started working with them"),
-    "complete": (
-        services.complete_referral,
-        {Status.ACCEPTED, Status.IN_PROGRESS, Status.ON_HOLD},
-        "outcome_note",
-        "Completed",
-    ),
-    "fail": (services.fail_referral, {Status.ACCEPTED, Status.IN_PROGRESS, Status.ON_HOLD}, "reason", "Could not help"),
-}
 PAGE_SIZE = 50
 # What the partner pages show of a person, in words, for the accounting of disclosures (never the values).
 HOME_DISCLOSURE = "name, phone (when shared), service, status"
@@ -70,8 +57,8 @@ def _referrals(request):
     return with_disclosure_allowed(scoped, at=timezone.now())  # no person once consent is withdrawn
 
 
-def _moves_for(referral) -> list[tuple[str, str, str]]:
-    return [(move, label, field) for move, (_fn, starts, field, label) in MOVES.items() if referral.status in starts]
+def _moves_for(referral) -> list[moves.Move]:
+    return moves.offered(moves.PARTNER_MOVES, referral.status)
 
 
 @partner_page
@@ -110,20 +97,19 @@ def partner_referral(request, pk: int):
 @partner_page
 @require_POST
 def partner_move(request, pk: int, move: str):
-    if move not in MOVES:
+    chosen = moves.PARTNER.get(move)
+    if chosen is None or not chosen.label:
         raise Http404
     referral = get_object_or_404(_referrals(request), pk=pk)
-    function, _starts, field, _label = MOVES[move]
     form = PartnerActionForm(request.POST)
     if not form.is_valid():
         messages.error(request, "Please check the form.")
         return redirect("providers:partner_referral", pk=pk)
-    text = form.cleaned_data["reason"] if field == "reason" else form.cleaned_data["note"]
-    if field == "reason" and not text.strip():
+    if "reason" in chosen.inputs and not form.cleaned_data["reason"].strip():
         messages.error(request, "Please give a reason.")
         return redirect("providers:partner_referral", pk=pk)
     try:
-        function(referral, by=request.user, **{field: text})
+        chosen.make(referral, by=request.user, **form.cleaned_data)
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
         return redirect("providers:partner_referral", pk=pk)

@@ -34,7 +34,7 @@ from crt.api import (
 )
 from crt.idempotency import IdempotentMixin
 from providers.models import Service
-from referrals import services
+from referrals import moves, services
 from referrals.consent import with_disclosure_allowed
 from referrals.filters import ReferralFilter, StaffReferralFilter
 from referrals.models import Referral
@@ -92,15 +92,52 @@ class _ReferralViewSet(IdempotentMixin, viewsets.GenericViewSet):
         return with_etag(Response(self.get_serializer(referral).data), referral)
 
 
-def _partner_action(summary: str, request_serializer=None, example: dict | None = None):
-    examples = [OpenApiExample("Example", value=example, request_only=True)] if example else []
-    return extend_schema(
-        summary=summary,
-        request=request_serializer,
+# What each set of inputs is checked with (the serializers name the API's request bodies).
+INPUTS = {
+    (): StrictSerializer,  # no body fields: refuse any
+    ("note",): NoteInput,
+    ("reason", "note"): ReasonInput,
+    ("reason",): CancelInput,
+    ("outcome_note",): CompleteInput,
+    ("reason", "outcome_note"): FailInput,
+    ("appointment_at",): AppointmentInput,
+    ("business_status", "note"): BusinessStatusInput,
+}
+EXAMPLES = {
+    "accept": {"note": "We will call within two days."},
+    "reject": {"reason": "No beds this month."},
+    "hold": {"reason": "Person is in hospital."},
+    "complete": {"outcome_note": "Enrolled in housing."},
+    "fail": {"reason": "Could not reach the person.", "outcome_note": "Three calls, two texts."},
+    "appointment": {"appointment_at": "2026-12-01T14:30:00-06:00"},
+    "business-status": {"business_status": "waitlisted", "note": "Third on the list."},
+}
+
+
+def _move_attr(move: moves.Move) -> str:
+    return move.verb.replace("-", "_")
+
+
+def _move_action(move: moves.Move, response_serializer):
+    """The POST action for one move: validate its inputs, then _move makes it through its service."""
+    inputs = INPUTS[move.inputs]
+    example = EXAMPLES.get(move.verb)
+
+    def make(self, request, pk=None):
+        self._require_visible(pk)  # someone else's referral is a 404 whatever the body says
+        data = validated(inputs, request)
+        return self._move(request, pk, move.make, **{name: data[name] for name in move.inputs})
+
+    make.__name__ = _move_attr(move)
+    make.__doc__ = f"Allowed when the referral is {', '.join(sorted(move.from_statuses))}."
+    schema = extend_schema(
+        summary=move.summary,
+        request=None if inputs is StrictSerializer else inputs,
         parameters=[IF_MATCH, IDEMPOTENCY_KEY],
-        responses={200: PartnerReferralSerializer, **WRITE_ERRORS},
-        examples=examples,
+        responses={200: response_serializer, **WRITE_ERRORS},
+        examples=[OpenApiExample("Example", value=example, request_only=True)] if example else [],
     )
+    return schema(action(detail=True, methods=["post"], url_path=move.verb)(make))
 
 
 @extend_schema_view(
@@ -138,84 +175,14 @@ class PartnerReferralViewSet(_ReferralViewSet):
         audit(request, seen, action=Action.LIST, detail=self.audit_detail)
         return self.get_paginated_response(partner_referrals(page))
 
-    @_partner_action("Accept a requested referral", NoteInput, {"note": "We will call within two days."})
-    @action(detail=True, methods=["post"])
-    def accept(self, request, pk=None):
-        self._require_visible(pk)  # someone else's referral is a 404 whatever the body says
-        data = validated(NoteInput, request)
-        return self._move(request, pk, services.accept_referral, note=data["note"])
 
-    @_partner_action("Decline a requested referral (reason required)", ReasonInput, {"reason": "No beds this month."})
-    @action(detail=True, methods=["post"])
-    def reject(self, request, pk=None):
-        self._require_visible(pk)  # someone else's referral is a 404 whatever the body says
-        data = validated(ReasonInput, request)
-        return self._move(request, pk, services.reject_referral, reason=data["reason"])
+def _add_actions(viewset, table, response_serializer) -> None:
+    for move in table:
+        setattr(viewset, _move_attr(move), _move_action(move, response_serializer))
 
-    @_partner_action("Start working with the person (accepted → in-progress)", NoteInput)
-    @action(detail=True, methods=["post"])
-    def start(self, request, pk=None):
-        self._require_visible(pk)  # someone else's referral is a 404 whatever the body says
-        data = validated(NoteInput, request)
-        return self._move(request, pk, services.start_referral, note=data["note"])
 
-    @_partner_action("Put on hold (reason required)", ReasonInput, {"reason": "Person is in hospital."})
-    @action(detail=True, methods=["post"])
-    def hold(self, request, pk=None):
-        self._require_visible(pk)  # someone else's referral is a 404 whatever the body says
-        data = validated(ReasonInput, request)
-        return self._move(request, pk, services.hold_referral, reason=data["reason"])
-
-    @_partner_action("Resume (on-hold → in-progress)", NoteInput)
-    @action(detail=True, methods=["post"])
-    def resume(self, request, pk=None):
-        self._require_visible(pk)  # someone else's referral is a 404 whatever the body says
-        data = validated(NoteInput, request)
-        return self._move(request, pk, services.resume_referral, note=data["note"])
-
-    @_partner_action("Complete, with an outcome note", CompleteInput, {"outcome_note": "Enrolled in housing."})
-    @action(detail=True, methods=["post"])
-    def complete(self, request, pk=None):
-        self._require_visible(pk)  # someone else's referral is a 404 whatever the body says
-        data = validated(CompleteInput, request)
-        return self._move(request, pk, services.complete_referral, outcome_note=data["outcome_note"])
-
-    @_partner_action(
-        "Mark as failed (reason required, outcome note optional)",
-        FailInput,
-        {"reason": "Could not reach the person.", "outcome_note": "Three calls, two texts."},
-    )
-    @action(detail=True, methods=["post"])
-    def fail(self, request, pk=None):
-        self._require_visible(pk)  # someone else's referral is a 404 whatever the body says
-        data = validated(FailInput, request)
-
-        def fail_with_note(referral, *, by, reason, outcome_note):
-            if outcome_note:
-                services.record_outcome_note(referral, by=by, note=outcome_note)
-            return services.fail_referral(referral, by=by, reason=reason)
-
-        return self._move(request, pk, fail_with_note, reason=data["reason"], outcome_note=data["outcome_note"])
-
-    @_partner_action("Set the appointment time", AppointmentInput, {"appointment_at": "2026-12-01T14:30:00-06:00"})
-    @action(detail=True, methods=["post"])
-    def appointment(self, request, pk=None):
-        self._require_visible(pk)  # someone else's referral is a 404 whatever the body says
-        data = validated(AppointmentInput, request)
-        return self._move(request, pk, services.set_appointment, appointment_at=data["appointment_at"])
-
-    @_partner_action(
-        "Report progress in plain words (business status)",
-        BusinessStatusInput,
-        {"business_status": "waitlisted", "note": "Third on the list."},
-    )
-    @action(detail=True, methods=["post"], url_path="business-status")
-    def business_status(self, request, pk=None):
-        self._require_visible(pk)  # someone else's referral is a 404 whatever the body says
-        data = validated(BusinessStatusInput, request)
-        return self._move(
-            request, pk, services.set_business_status, business_status=data["business_status"], note=data["note"]
-        )
+# Every partner move is an action (/api/v1/partner/referrals/<id>/<verb>/), made from the table.
+_add_actions(PartnerReferralViewSet, moves.PARTNER_MOVES, PartnerReferralSerializer)
 
 
 @extend_schema_view(
@@ -282,26 +249,6 @@ class StaffReferralViewSet(mixins.CreateModelMixin, _ReferralViewSet):
         response["Location"] = f"/api/v1/referrals/{referral.pk}/"
         return with_etag(response, referral)
 
-    @extend_schema(
-        summary="Send a draft to the partner (consent is checked now)",
-        request=None,
-        parameters=[IF_MATCH, IDEMPOTENCY_KEY],
-        responses={200: StaffReferralSerializer, **WRITE_ERRORS},
-    )
-    @action(detail=True, methods=["post"])
-    def send(self, request, pk=None):
-        self._require_visible(pk)  # someone else's referral is a 404 whatever the body says
-        validated(StrictSerializer, request)  # no body fields: refuse any
-        return self._move(request, pk, services.send_referral)
 
-    @extend_schema(
-        summary="Cancel a referral (reason required)",
-        request=CancelInput,
-        parameters=[IF_MATCH, IDEMPOTENCY_KEY],
-        responses={200: StaffReferralSerializer, **WRITE_ERRORS},
-    )
-    @action(detail=True, methods=["post"])
-    def cancel(self, request, pk=None):
-        self._require_visible(pk)  # someone else's referral is a 404 whatever the body says
-        data = validated(CancelInput, request)
-        return self._move(request, pk, services.cancel_referral, reason=data["reason"])
+# The sender's send and cancel (marking entered in error is on the referral page only).
+_add_actions(StaffReferralViewSet, (moves.SENDER["send"], moves.SENDER["cancel"]), StaffReferralSerializer)

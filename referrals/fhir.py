@@ -34,7 +34,7 @@ from crt.api import (
     audit,
 )
 from crt.inputs import parse_instant
-from referrals import services
+from referrals import moves, services
 from referrals.consent import PART2_REDISCLOSURE_NOTICE, person_withheld, with_disclosure_allowed
 from referrals.models import Referral, Status
 from referrals.serializers import PARTNER_DISCLOSURE
@@ -386,27 +386,18 @@ class TaskReadView(FhirView):
         return response
 
     def _apply(self, referral: Referral, *, status: str, reason: str, note: str) -> None:
+        """The partner's move that sets the Task's new status (referrals.moves), with statusReason as its
+        reason and the output as its outcome note where it takes them; the same status only updates the
+        outcome note."""
         by = actor(self.request)
         if status == referral.status:
             if note and note != referral.outcome_note:
                 services.record_outcome_note(referral, by=by, note=note)
             return
-        if status == Status.ACCEPTED:
-            services.accept_referral(referral, by=by)
-        elif status == Status.REJECTED:
-            services.reject_referral(referral, by=by, reason=reason)
-        elif status == Status.IN_PROGRESS:
-            services.start_referral(referral, by=by)
-        elif status == Status.ON_HOLD:
-            services.hold_referral(referral, by=by, reason=reason)
-        elif status == Status.COMPLETED:
-            services.complete_referral(referral, by=by, outcome_note=note)
-        elif status == Status.FAILED:
-            if note:
-                services.record_outcome_note(referral, by=by, note=note)
-            services.fail_referral(referral, by=by, reason=reason)
-        else:
+        move = moves.partner_move_to(status)
+        if move is None:
             raise exceptions.PermissionDenied("A partner cannot set this status.")
+        move.make(referral, by=by, reason=reason, outcome_note=note)
 
 
 class ServiceRequestReadView(FhirView):

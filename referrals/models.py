@@ -41,6 +41,7 @@ SENDER_SETS = frozenset({S.DRAFT, S.REQUESTED, S.CANCELLED, S.ENTERED_IN_ERROR})
 PARTNER_SETS = frozenset({S.ACCEPTED, S.REJECTED, S.IN_PROGRESS, S.ON_HOLD, S.COMPLETED, S.FAILED})
 REASON_REQUIRED = frozenset({S.REJECTED, S.CANCELLED, S.ON_HOLD, S.FAILED})
 OPEN = frozenset({S.REQUESTED, S.ACCEPTED, S.IN_PROGRESS, S.ON_HOLD})
+WORKING = OPEN - {S.REQUESTED}  # open, and in the partner's hands (answered)
 
 
 class ReferralQuerySet(ScopedQuerySet):

@@ -60,11 +60,13 @@ from providers.models import PartnerCredential, Service
 from referrals import outbox
 from referrals.consent import find_consent
 from referrals.models import (
+    OPEN,
     PARTNER_SETS,
     REASON_REQUIRED,
     SENDER_SETS,
     TERMINAL,
     TRANSITIONS,
+    WORKING,
     Referral,
     ReferralEvent,
     Status,
@@ -296,7 +298,7 @@ def _transition(
     if from_status == Status.REQUESTED and locked.business_status == Referral.BusinessStatus.AWAITING_PARTNER:
         locked.business_status = ""  # the partner answered
         fields.append("business_status")
-    if to_status == Status.COMPLETED and outcome_note:
+    if to_status in (Status.COMPLETED, Status.FAILED) and outcome_note:
         locked.outcome_note = outcome_note
         fields.append("outcome_note")
 
@@ -429,8 +431,8 @@ def accept_referral(referral: Referral, *, by: Actor, note: str = "") -> Referra
 
 
 @transaction.atomic
-def reject_referral(referral: Referral, *, by: Actor, reason: str) -> Referral:
-    return _transition(referral, Status.REJECTED, by=by, reason=reason)
+def reject_referral(referral: Referral, *, by: Actor, reason: str, note: str = "") -> Referral:
+    return _transition(referral, Status.REJECTED, by=by, reason=reason, note=note)
 
 
 @transaction.atomic
@@ -440,8 +442,8 @@ def start_referral(referral: Referral, *, by: Actor, note: str = "") -> Referral
 
 
 @transaction.atomic
-def hold_referral(referral: Referral, *, by: Actor, reason: str) -> Referral:
-    return _transition(referral, Status.ON_HOLD, by=by, reason=reason)
+def hold_referral(referral: Referral, *, by: Actor, reason: str, note: str = "") -> Referral:
+    return _transition(referral, Status.ON_HOLD, by=by, reason=reason, note=note)
 
 
 @transaction.atomic
@@ -456,8 +458,10 @@ def complete_referral(referral: Referral, *, by: Actor, outcome_note: str = "") 
 
 
 @transaction.atomic
-def fail_referral(referral: Referral, *, by: Actor, reason: str) -> Referral:
-    return _transition(referral, Status.FAILED, by=by, reason=reason)
+def fail_referral(referral: Referral, *, by: Actor, reason: str, outcome_note: str = "") -> Referral:
+    """The partner could not help: the reason is the status reason, the outcome note (optional) what
+    was tried; one change, one event."""
+    return _transition(referral, Status.FAILED, by=by, reason=reason, outcome_note=outcome_note)
 
 
 def _open_change(referral: Referral, by, *, action: str, allowed=frozenset(), what: str):
@@ -471,17 +475,13 @@ def _open_change(referral: Referral, by, *, action: str, allowed=frozenset(), wh
     return locked, who
 
 
-_WORKING = frozenset({Status.ACCEPTED, Status.IN_PROGRESS, Status.ON_HOLD})
-_OPEN = frozenset({Status.REQUESTED}) | _WORKING
-
-
 @transaction.atomic
 def set_business_status(referral: Referral, *, by: Actor, business_status: str, note: str = "") -> Referral:
     """The partner's plain-words progress (trying to reach, waitlisted, enrolled, no-show...)."""
     if business_status not in Referral.BusinessStatus.values:
         raise ValidationError("Unknown business status.", code="invalid")
     note = _text(note, "note", max_length=NOTE_MAX_LENGTH)
-    locked, who = _open_change(referral, by, action="report progress", allowed=_OPEN, what="progress")
+    locked, who = _open_change(referral, by, action="report progress", allowed=OPEN, what="progress")
     if business_status == Referral.BusinessStatus.APPOINTMENT_SCHEDULED and locked.appointment_at is None:
         raise ValidationError("Set the appointment time to schedule an appointment.", code="invalid")
     if locked.business_status == business_status and not note:
@@ -501,7 +501,7 @@ def set_appointment(referral: Referral, *, by: Actor, appointment_at: datetime) 
         raise ValidationError("That appointment is too far in the past; check the date.", code="invalid")
     if appointment_at > now + APPOINTMENT_FUTURE_LIMIT:
         raise ValidationError("That appointment is too far ahead; check the date.", code="invalid")
-    locked, who = _open_change(referral, by, action="schedule an appointment", allowed=_WORKING, what="appointment")
+    locked, who = _open_change(referral, by, action="schedule an appointment", allowed=WORKING, what="appointment")
     if locked.appointment_at == appointment_at:
         return _refresh(referral, locked)
     locked.appointment_at = appointment_at
@@ -518,7 +518,7 @@ def record_outcome_note(referral: Referral, *, by: Actor, note: str) -> Referral
     note = _text(note, "note", max_length=NOTE_MAX_LENGTH)
     if not note:
         raise ValidationError("The outcome note is empty.", code="invalid")
-    locked, who = _open_change(referral, by, action="report an outcome", allowed=_OPEN, what="outcome")
+    locked, who = _open_change(referral, by, action="report an outcome", allowed=OPEN, what="outcome")
     if locked.outcome_note == note:
         return _refresh(referral, locked)
     locked.outcome_note = note
@@ -549,8 +549,8 @@ def set_next_action(
     locked = _lock(referral, by)
     if who.kind == ReferralEvent.ActorKind.STAFF:
         _require_sender(who, "follow up")
-    if locked.status not in _OPEN:
-        raise _not_open(seen_status, locked, _OPEN, "next action")
+    if locked.status not in OPEN:
+        raise _not_open(seen_status, locked, OPEN, "next action")
     if (locked.next_action_owner, locked.next_action_due_at, locked.chase_level) == (owner, due_at, chase_level):
         return _refresh(referral, locked)  # a duplicated sweep tick
     locked.next_action_owner = owner

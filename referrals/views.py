@@ -21,7 +21,7 @@ from cases import intake
 from cases.models import Case
 from cases.views import form_errors, page, staff_page
 from providers.models import Service
-from referrals import services
+from referrals import moves, services
 from referrals.consent import find_consent
 from referrals.forms import ConsentForm, DirectorySearchForm, ReasonForm, ReferralForm
 from referrals.models import Delivery, Referral, ReferralEvent
@@ -191,9 +191,12 @@ def detail(request, pk: int):
         "referral": referral,
         "events": events,
         "deliveries": deliveries,
-        "cancel_form": ReasonForm(),
-        "can_cancel": referral.status in ("draft", "requested", "accepted", "in-progress", "on-hold")
-        and request.user.has_perm("referrals.add_referral"),
+        # cancel / entered in error, each with its reason field (ids apart: both can be on the page)
+        "moves": [
+            (move, ReasonForm(auto_id=f"{move.verb}-%s"))
+            for move in moves.offered(moves.SENDER_MOVES, referral.status)
+            if request.user.has_perm("referrals.add_referral")
+        ],
     }
     return page(request, "referrals/detail.html", context)
 
@@ -201,19 +204,23 @@ def detail(request, pk: int):
 @staff_page
 @audited
 @require_POST
-def cancel(request, pk: int):
+def move(request, pk: int, verb: str):
+    """Cancel the referral, or mark it entered in error: a sender's move with a reason (referrals.moves)."""
+    chosen = moves.SENDER.get(verb)
+    if chosen is None or not chosen.label:
+        raise Http404
     referral = _visible_referral(request, pk)
     form = ReasonForm(request.POST)
     if form.is_valid():
         try:
-            services.cancel_referral(referral, by=request.user, reason=form.cleaned_data["reason"])
+            chosen.make(referral, by=request.user, reason=form.cleaned_data["reason"])
         except ValidationError as error:
             messages.error(request, " ".join(error.messages))
         else:
             record_access(request, action=Action.UPDATE, objects=[referral])
-            messages.success(request, "Referral cancelled.")
+            messages.success(request, f"Referral {referral.get_status_display().lower()}.")
     else:
-        messages.error(request, "Say why the referral is cancelled.")
+        messages.error(request, "Please give a reason.")
     return redirect("referrals:detail", pk=referral.pk)
 
 

@@ -61,7 +61,7 @@ SHOWS = {
         "",
         lambda s: [s.referral, s.event, s.delivery],
     ),
-    "referrals:cancel": None,  # POST only: redirects
+    "referrals:move": None,  # POST only: redirects
     "providers:partner_home": ("partner_user", None, "", None),
     "providers:partner_referral": ("partner_user", lambda s: {"pk": s.referral.pk}, "", lambda s: [s.referral]),
     "providers:partner_move": None,  # POST only: redirects

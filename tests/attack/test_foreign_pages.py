@@ -77,7 +77,9 @@ ROUTES: dict[str, Route] = {
         body=lambda s: {"method": "written"},
     ),
     "referrals:detail": Route(kwargs=lambda s: {"pk": s.referral.pk}),
-    "referrals:cancel": Route(("POST",), kwargs=lambda s: {"pk": s.referral.pk}, body=lambda s: {"reason": "attack"}),
+    "referrals:move": Route(
+        ("POST",), kwargs=lambda s: {"pk": s.referral.pk, "verb": "cancel"}, body=lambda s: {"reason": "attack"}
+    ),
     "providers:partner_home": Route(),
     "providers:partner_referral": Route(kwargs=lambda s: {"pk": s.referral.pk}),
     "providers:partner_move": Route(

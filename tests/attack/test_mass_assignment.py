@@ -320,7 +320,7 @@ def test_page_writes_change_only_what_they_are_for(client, navigator, supervisor
 
     attempt(
         navigator,
-        reverse("referrals:cancel", args=[ours.referral.pk]),
+        reverse("referrals:move", args=[ours.referral.pk, "cancel"]),
         {"reason": "no longer needed"},
         cancel_check,
     )

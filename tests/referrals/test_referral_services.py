@@ -384,6 +384,16 @@ def test_a_terminal_status_clears_the_next_action(sent, partner_credential, acce
     assert (finished.next_action_owner, finished.next_action_due_at, finished.chase_level) == ("", None, 0)
 
 
+def test_failing_stores_the_reason_and_the_outcome_note_in_one_event(sent, partner_credential):
+    services.accept_referral(sent, by=partner_credential)
+    before = ReferralEvent.objects.filter(referral=sent).count()
+    failed = services.fail_referral(
+        sent, by=partner_credential, reason="Could not reach.", outcome_note=" Three calls. "
+    )
+    assert (failed.status, failed.status_reason, failed.outcome_note) == ("failed", "Could not reach.", "Three calls.")
+    assert ReferralEvent.objects.filter(referral=sent).count() == before + 1
+
+
 def test_completing_stores_the_outcome_note(sent, partner_credential):
     services.accept_referral(sent, by=partner_credential)
     done = services.complete_referral(sent, by=partner_credential, outcome_note="  Moved in on Friday. ")

@@ -208,6 +208,31 @@ def test_referral_needs_a_reason(client, navigator, case, service, consent):
     assert not Referral.objects.exists()
 
 
+def test_navigator_marks_a_referral_entered_in_error_from_its_page(client, navigator, case, service):
+    referral = f.ReferralFactory(program=case.program, individual=case.individual, service=service)
+    c = signed_in(client, navigator)
+    page = c.get(reverse("referrals:detail", args=[referral.pk])).content.decode()
+    assert "Mark as entered in error" in page and "Cancel referral" in page
+    url = reverse("referrals:move", args=[referral.pk, "entered-in-error"])
+
+    c.post(url, {"reason": ""})
+    referral.refresh_from_db()
+    assert referral.status == "requested"
+
+    c.post(url, {"reason": "Wrong person."})
+    referral.refresh_from_db()
+    assert (referral.status, referral.status_reason) == ("entered-in-error", "Wrong person.")
+    page = c.get(reverse("referrals:detail", args=[referral.pk])).content.decode()
+    assert "Mark as entered in error" not in page and "Cancel referral" not in page
+
+
+def test_a_move_the_referral_page_does_not_offer_is_not_found(client, navigator, case, service):
+    referral = f.ReferralFactory(program=case.program, individual=case.individual, service=service)
+    c = signed_in(client, navigator)
+    for verb in ("send", "accept", "nope"):
+        assert c.post(reverse("referrals:move", args=[referral.pk, verb]), {"reason": "x"}).status_code == 404
+
+
 def test_referral_pages_of_another_program_are_not_found(client, navigator_elsewhere, case, service):
     referral = f.ReferralFactory(program=case.program, individual=case.individual, service=service)
     c = signed_in(client, navigator_elsewhere)
@@ -217,7 +242,9 @@ def test_referral_pages_of_another_program_are_not_found(client, navigator_elsew
 
 def test_navigator_cancels_a_referral_with_a_reason(client, navigator, case, service):
     referral = f.ReferralFactory(program=case.program, individual=case.individual, service=service)
-    signed_in(client, navigator).post(reverse("referrals:cancel", args=[referral.pk]), {"reason": "Moved away."})
+    signed_in(client, navigator).post(
+        reverse("referrals:move", args=[referral.pk, "cancel"]), {"reason": "Moved away."}
+    )
     referral.refresh_from_db()
     assert (referral.status, referral.status_reason) == ("cancelled", "Moved away.")
 
@@ -268,10 +295,10 @@ def test_partner_accepts_and_the_navigator_sees_the_new_status(client, partner_u
 
 def test_partner_decline_needs_a_reason(client, partner_user, sent):
     c = signed_in(client, partner_user)
-    c.post(reverse("providers:partner_move", args=[sent.pk, "decline"]), {"reason": ""})
+    c.post(reverse("providers:partner_move", args=[sent.pk, "reject"]), {"reason": ""})
     sent.refresh_from_db()
     assert sent.status == "requested"
-    c.post(reverse("providers:partner_move", args=[sent.pk, "decline"]), {"reason": "No beds for families."})
+    c.post(reverse("providers:partner_move", args=[sent.pk, "reject"]), {"reason": "No beds for families."})
     sent.refresh_from_db()
     assert (sent.status, sent.status_reason) == ("rejected", "No beds for families.")
 
@@ -279,9 +306,24 @@ def test_partner_decline_needs_a_reason(client, partner_user, sent):
 def test_partner_reports_an_outcome(client, partner_user, sent):
     c = signed_in(client, partner_user)
     c.post(reverse("providers:partner_move", args=[sent.pk, "accept"]))
-    c.post(reverse("providers:partner_move", args=[sent.pk, "complete"]), {"note": "Moved in on Friday."})
+    c.post(reverse("providers:partner_move", args=[sent.pk, "complete"]), {"outcome_note": "Moved in on Friday."})
     sent.refresh_from_db()
     assert (sent.status, sent.outcome_note) == ("completed", "Moved in on Friday.")
+
+
+def test_partner_could_not_help_with_a_reason_and_an_outcome_note(client, partner_user, sent):
+    c = signed_in(client, partner_user)
+    c.post(reverse("providers:partner_move", args=[sent.pk, "accept"]))
+    c.post(
+        reverse("providers:partner_move", args=[sent.pk, "fail"]),
+        {"reason": "Could not reach them.", "outcome_note": "Three calls, two texts."},
+    )
+    sent.refresh_from_db()
+    assert (sent.status, sent.status_reason, sent.outcome_note) == (
+        "failed",
+        "Could not reach them.",
+        "Three calls, two texts.",
+    )
 
 
 def test_another_agency_cannot_see_or_answer_the_referral(client, other_partner_user, sent):
