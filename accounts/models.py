@@ -24,6 +24,10 @@ class Program(models.Model):
         default=timedelta(hours=4), help_text="How long after due_at a follow-up counts as missed."
     )
     stale_capacity_after = models.DurationField(default=timedelta(days=7))
+    case_reopen_window = models.DurationField(
+        default=timedelta(days=30),
+        help_text="A case closed less than this long ago can be reopened; after that, a new linked case is opened.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

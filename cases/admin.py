@@ -7,7 +7,7 @@ names in their own columns, since the staff admin only ever sees their own progr
 from django import forms
 from django.contrib import admin
 
-from accounts.admin import ReadOnlyAdminMixin, ScopedAdmin, ScopedInlineMixin
+from accounts.admin import CRTModelAdmin, ReadOnlyAdminMixin, ScopedAdmin, ScopedInlineMixin
 from cases.models import (
     Assessment,
     Case,
@@ -16,6 +16,7 @@ from cases.models import (
     Encounter,
     EncounterResponder,
     FollowUp,
+    FollowUpRule,
     Individual,
     SafetyPlan,
     SupportContact,
@@ -436,3 +437,32 @@ class ConsentAdmin(ScopedAdmin):
         if not change:
             obj.recorded_by = request.user
         super().save_model(request, obj, form, change)
+
+
+# --- follow-up rules (no one's personal data: a program's schedule) -----------------------------
+
+
+@admin.register(FollowUpRule)
+class FollowUpRuleAdmin(CRTModelAdmin):
+    """A staff admin edits their own program's follow-up schedule; a change applies to cases
+    opened afterwards (cases.services.open_case), never to follow-ups already made."""
+
+    list_display = ("label", "disposition_shown", "risk_shown", "offset", "owner", "program", "updated_at")
+    list_filter = ("disposition", "risk_level", "owner")
+    ordering = ("program", "disposition", "risk_level", "offset")
+    fields = ("program", "disposition", "risk_level", "label", "offset", "owner")
+
+    @admin.display(description="disposition", ordering="disposition")
+    def disposition_shown(self, obj):
+        return obj.get_disposition_display() or "Any disposition"
+
+    @admin.display(description="risk level", ordering="risk_level")
+    def risk_shown(self, obj):
+        return obj.get_risk_level_display() or "Any risk level"
+
+    def get_queryset(self, request):
+        rules = super().get_queryset(request)
+        return rules if request.user.is_superuser else rules.filter(program_id=request.user.program_id)
+
+    def get_changeform_initial_data(self, request):
+        return {"program": request.user.program_id, **super().get_changeform_initial_data(request)}

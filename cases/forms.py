@@ -33,8 +33,13 @@ class PeopleSearchForm(forms.Form):
 
 
 class ContactForm(forms.Form):
+    # No default: whether the person was reached is always the user's explicit choice.
     outcome = forms.ChoiceField(
-        choices=Contact.Outcome.choices, initial=Contact.Outcome.REACHED, widget=forms.RadioSelect
+        label="Did you reach them?",
+        choices=Contact.Outcome.choices,
+        widget=forms.RadioSelect,
+        error_messages={"required": "Choose whether you reached the person."},
+        help_text="Reaching them completes the follow-up that is due.",
     )
     method = forms.ChoiceField(choices=Contact.Method.choices, initial=Contact.Method.PHONE, widget=forms.RadioSelect)
     occurred_at = forms.DateTimeField(
@@ -44,7 +49,7 @@ class ContactForm(forms.Form):
         label="Answers follow-up",
         queryset=None,
         required=False,
-        empty_label="The earliest one due (automatic)",
+        empty_label="The earliest one due or missed (automatic)",
     )
     duration_minutes = forms.IntegerField(label="Minutes", required=False, min_value=0, max_value=1440)
     note = forms.CharField(label="Note", required=False, max_length=1000, widget=forms.Textarea(attrs={"rows": 3}))
@@ -57,7 +62,7 @@ class ContactForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["follow_up"].queryset = follow_ups
         self.fields["follow_up"].label_from_instance = lambda fu: (
-            f"{fu.label} — due {timezone.localtime(fu.due_at):%a %d %b %H:%M}"
+            f"{fu.label} — {'missed, was ' if fu.is_missed else ''}due {timezone.localtime(fu.due_at):%a %d %b %H:%M}"
         )
         if not self.is_bound:
             self.initial.setdefault("occurred_at", timezone.localtime().replace(second=0, microsecond=0))
@@ -210,6 +215,15 @@ class SafetyPlanForm(forms.Form):
         for name, keys in cls.LAYOUT.items():
             initial[name] = _unrows(getattr(plan, name), keys)
         return initial
+
+
+class DismissFollowUpForm(forms.Form):
+    reason = forms.CharField(
+        label="Why is it dismissed?",
+        max_length=300,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="For example: reached through the shelter, moved away, in hospital.",
+    )
 
 
 class ReassignForm(forms.Form):

@@ -3,6 +3,8 @@ follow-ups, safety plans and consents. Every record belongs to one program and i
 `visible_to(user)`; see accounts.roles for who sees what.
 """
 
+from datetime import timedelta
+
 from django.conf import settings
 from django.db import models
 from django.db.models import F, OuterRef, Q
@@ -459,6 +461,17 @@ class Case(models.Model):
     closed_at = models.DateTimeField(null=True, blank=True)
     risk_level = models.CharField(max_length=10, choices=RiskLevel, default=RiskLevel.NONE)
     opened_at = models.DateTimeField()
+    # Reopening (cases.services.reopen_case): within the program's case_reopen_window the same case
+    # opens again; later, a new case is opened that points back at the closed one.
+    times_reopened = models.PositiveSmallIntegerField(default=0)
+    previous_case = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="later_cases",
+        help_text="The closed case this one continues, when it was too old to reopen.",
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     objects = CaseQuerySet.as_manager()
@@ -492,6 +505,14 @@ class FollowUpQuerySet(ScopedQuerySet):
         """Open follow-ups whose time has come: what the follow-up sweep scans."""
         return self.filter(done_at__isnull=True, is_missed=False, due_at__lte=now)
 
+    def outstanding(self):
+        """Still owed: open, or missed and neither completed nor dismissed (what the lists show)."""
+        return self.filter(done_at__isnull=True, dismissed_at__isnull=True)
+
+    def missed(self):
+        """Missed and still on the lists until a reached contact or a dismissal."""
+        return self.filter(is_missed=True, dismissed_at__isnull=True)
+
 
 class FollowUp(models.Model):
     """A due item on a case: a call 24 h, 72 h, 7 d or 30 d after the encounter, or a custom one."""
@@ -503,7 +524,15 @@ class FollowUp(models.Model):
     )
     due_at = models.DateTimeField()
     done_at = models.DateTimeField(null=True, blank=True)
+    # Missed (the sweep gave up on the clock) stays on the lists until a reached contact completes it
+    # (done_at set, is_missed cleared, missed_at kept) or someone dismisses it with a reason.
     is_missed = models.BooleanField(default=False)
+    missed_at = models.DateTimeField(null=True, blank=True)
+    dismissed_at = models.DateTimeField(null=True, blank=True)
+    dismissed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    dismissed_reason = models.CharField(max_length=300, blank=True)
     escalation_level = models.PositiveSmallIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -517,6 +546,10 @@ class FollowUp(models.Model):
                 fields=["due_at"], name="followup_due_open", condition=Q(done_at__isnull=True, is_missed=False)
             ),
             models.Index(fields=["owner", "due_at"], name="followup_owner_open", condition=Q(done_at__isnull=True)),
+            # the lists' "missed" lines: missed and neither completed nor dismissed
+            models.Index(
+                fields=["case", "due_at"], name="followup_missed_open", condition=Q(is_missed=True, dismissed_at=None)
+            ),
         ]
         constraints = [
             # the schedule is created idempotently: one "24h" follow-up per case, and so on
@@ -524,10 +557,58 @@ class FollowUp(models.Model):
             models.CheckConstraint(
                 name="followup_done_or_missed_not_both", condition=Q(done_at__isnull=True) | Q(is_missed=False)
             ),
+            # only a missed follow-up is dismissed, always by someone and with a reason
+            models.CheckConstraint(
+                name="followup_dismissed_missed_with_reason",
+                condition=Q(dismissed_at__isnull=True, dismissed_by__isnull=True, dismissed_reason="")
+                | (Q(is_missed=True, dismissed_at__isnull=False, dismissed_by__isnull=False) & ~Q(dismissed_reason="")),
+            ),
         ]
 
     def __str__(self) -> str:
         return f"{self.label} follow-up of case #{self.case_id}"
+
+
+class FollowUpRule(models.Model):
+    """One row of a program's follow-up schedule (DESIGN.md §3), edited by staff admins.
+
+    Opening a case creates one follow-up per rule that applies: a disposition with rules of its own
+    uses those, any other disposition (or none) the rules for "any disposition"; of those, the rules
+    for the case's risk level and those for any risk level. The follow-up is due `offset` after the
+    encounter (cleared, else on scene, else the call), or after the case was opened. A change applies
+    to cases opened afterwards: existing follow-ups keep their times and owners.
+    """
+
+    class Owner(models.TextChoices):
+        NAVIGATOR = "navigator", "The case's navigator"
+        PEER = "peer", "The case's peer specialist"
+
+    program = models.ForeignKey(Program, on_delete=models.CASCADE, related_name="follow_up_rules")
+    disposition = models.CharField(
+        max_length=30, choices=Encounter.Disposition, blank=True, help_text="Blank: any disposition."
+    )
+    risk_level = models.CharField(max_length=10, choices=RiskLevel, blank=True, help_text="Blank: any risk level.")
+    label = models.CharField(max_length=30, help_text="What the follow-up is called on the lists: 24h, 7d, …")
+    offset = models.DurationField(help_text="How long after the encounter it is due, e.g. 1 00:00:00 for a day.")
+    owner = models.CharField(
+        max_length=10,
+        choices=Owner,
+        default=Owner.NAVIGATOR,
+        help_text="Who owns it; the other one when the case has nobody in that role.",
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["program", "disposition", "risk_level", "offset"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["program", "disposition", "risk_level", "label"], name="followup_rule_one_per_label"
+            ),
+            models.CheckConstraint(name="followup_rule_offset_positive", condition=Q(offset__gt=timedelta(0))),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.label} follow-up rule"
 
 
 class ContactQuerySet(ScopedQuerySet):

@@ -1,6 +1,7 @@
-"""The person page's panels beside the timeline: the person's cases, support contacts and consents.
+"""The person page's panels beside the timeline: the person's cases (with what their open cases still
+owe: the next follow-up and any missed one), support contacts and consents.
 
-Three small hand-written SELECTs instead of three querysets: for lists of one to a few rows, building,
+Four small hand-written SELECTs instead of three querysets: for lists of one to a few rows, building,
 compiling and loading an ORM query cost four to six times the database's own time
 (docs/performance.md, "Staff web app"). Each keeps what visible_to keeps: only kinds the user may see
 of this person (cases.models.kinds_visible_of_person), and only rows of the user's program, reached as
@@ -8,23 +9,32 @@ each model's visible_to reaches it (ScopedQuerySet.program_path). Each row becom
 what the page shows, with audit.access.Seen for the audit.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from django.db import connection
 
 from accounts.roles import Kind
 from audit.access import Seen
 from cases.display import aware, label, user_name
-from cases.models import Case, Consent, Individual, SupportContact
+from cases.models import Case, Consent, FollowUp, Individual, SupportContact
 
 CASES_SQL = """
-SELECT c.id, c.status, c.closed_reason, c.risk_level,
+SELECT c.id, c.status, c.closed_reason, c.risk_level, c.closed_at,
        n.first_name, n.last_name, n.username, p.first_name, p.last_name, p.username
 FROM cases_case c
 LEFT JOIN accounts_user n ON n.id = c.navigator_id
 LEFT JOIN accounts_user p ON p.id = c.peer_id
 WHERE c.individual_id = %(person)s AND c.program_id = %(program)s
 ORDER BY c.status, c.opened_at DESC, c.id
+"""
+# What the person's open cases still owe: open follow-ups and missed ones not completed or dismissed.
+FOLLOW_UPS_SQL = """
+SELECT f.id, f.case_id, f.label, f.due_at, f.is_missed, u.first_name, u.last_name, u.username
+FROM cases_followup f JOIN cases_case c ON c.id = f.case_id
+LEFT JOIN accounts_user u ON u.id = f.owner_id
+WHERE c.individual_id = %(person)s AND c.program_id = %(program)s AND c.status <> 'closed'
+  AND f.done_at IS NULL AND f.dismissed_at IS NULL
+ORDER BY f.due_at, f.id
 """
 SUPPORT_SQL = """
 SELECT s.id, s.name, s.relationship, s.phone, s.is_consented_to_contact, s.is_caregiver
@@ -43,6 +53,16 @@ ORDER BY k.given_at DESC, k.id DESC
 
 
 @dataclass(frozen=True)
+class FollowUpLine:
+    obj: Seen
+    pk: int
+    label: str
+    due_at: object
+    is_missed: bool
+    owner: str
+
+
+@dataclass(frozen=True)
 class CaseLine:
     obj: Seen
     pk: int
@@ -53,6 +73,14 @@ class CaseLine:
     risk: str
     navigator: str
     peer: str
+    closed_at: object = None
+    next_follow_up: FollowUpLine | None = None  # the earliest open one
+    missed: tuple[FollowUpLine, ...] = ()  # missed, until a reached contact or a dismissal
+
+    @property
+    def follow_ups(self) -> list[FollowUpLine]:
+        """The follow-ups the page shows: the missed ones, then the next one."""
+        return [*self.missed, *([self.next_follow_up] if self.next_follow_up else [])]
 
 
 @dataclass(frozen=True)
@@ -84,7 +112,8 @@ class Panels:
     consents: list[ConsentLine]
 
     def seen(self) -> list[Seen]:
-        return [line.obj for line in (*self.cases, *self.support, *self.consents)]
+        follow_ups = [follow_up for case in self.cases for follow_up in case.follow_ups]
+        return [line.obj for line in (*self.cases, *follow_ups, *self.support, *self.consents)]
 
 
 def panels_for(user, person: Individual, visible: frozenset[Kind], now) -> Panels:
@@ -100,13 +129,15 @@ def panels_for(user, person: Individual, visible: frozenset[Kind], now) -> Panel
             return cursor.fetchall()
 
         cases = [_case(row, person, user.program_id) for row in rows(CASES_SQL, Kind.CARE)]
+        if any(case.is_open for case in cases):
+            cases = _with_follow_ups(cases, rows(FOLLOW_UPS_SQL, Kind.CARE), person, user.program_id)
         support = [_support(row, person, user.program_id) for row in rows(SUPPORT_SQL, Kind.PERSON)]
         consents = [_consent(row, person, user.program_id, now) for row in rows(CONSENTS_SQL, Kind.CARE)]
     return Panels(cases, support, consents)
 
 
 def _case(row: tuple, person: Individual, program_id: int) -> CaseLine:
-    pk, status, closed_reason, risk_level, *names = row
+    pk, status, closed_reason, risk_level, closed_at, *names = row
     return CaseLine(
         obj=Seen(Case, pk, person.pk, program_id),
         pk=pk,
@@ -117,7 +148,29 @@ def _case(row: tuple, person: Individual, program_id: int) -> CaseLine:
         risk=label(Case, "risk_level", risk_level),
         navigator=user_name(*names[:3]),
         peer=user_name(*names[3:]),
+        closed_at=aware(closed_at),
     )
+
+
+def _with_follow_ups(cases: list[CaseLine], rows: list[tuple], person: Individual, program_id: int) -> list[CaseLine]:
+    by_case: dict[int, list[FollowUpLine]] = {}
+    for pk, case_id, label_, due_at, is_missed, *names in rows:
+        line = FollowUpLine(
+            obj=Seen(FollowUp, pk, person.pk, program_id),
+            pk=pk,
+            label=label_,
+            due_at=aware(due_at),
+            is_missed=bool(is_missed),
+            owner=user_name(*names),
+        )
+        by_case.setdefault(case_id, []).append(line)
+    out = []
+    for case in cases:
+        lines = by_case.get(case.pk, [])
+        missed = tuple(line for line in lines if line.is_missed)
+        upcoming = next((line for line in lines if not line.is_missed), None)
+        out.append(replace(case, next_follow_up=upcoming, missed=missed))
+    return out
 
 
 def _support(row: tuple, person: Individual, program_id: int) -> SupportLine:

@@ -6,10 +6,12 @@
                open ──mark_follow_up_missed, not before due_at + program.follow_up_grace──► missed
     SafetyPlan: versions are never edited; saving makes version n+1 current and n not current.
 
-Follow-up schedule: opening a case creates one follow-up per row of the table below, due that long
-after the encounter (when the team cleared the scene, else arrived, else the call came in; without
-an encounter, when the case was opened). Labels are unique per case, so opening the same
-encounter's case again returns that case and adds nothing.
+Follow-up schedule: opening a case creates one follow-up per rule of its program's schedule
+(cases.models.FollowUpRule, edited by staff admins), due that long after the encounter (when the
+team cleared the scene, else arrived, else the call came in; without an encounter, when the case
+was opened), owned by the navigator or the peer as the rule says. Labels are unique per case, so
+opening the same encounter's case again returns that case and adds nothing. A new program starts
+with DEFAULT_FOLLOW_UP_RULES, the schedule that was hard-coded before rules could be edited:
 
     | disposition / risk    | follow-ups                                                        |
     |-----------------------|-------------------------------------------------------------------|
@@ -17,13 +19,19 @@ encounter's case again returns that case and adds nothing.
     | unable to locate      | 24h only: one more try to find the person, then a new decision    |
     | high risk (any disp.) | adds 4h: a same-day check after a high-risk screen                |
 
-A reached contact answers the follow-up it names, or else the earliest open one that is due within
-EARLY_ANSWER of when the contact happened (a call a few hours ahead of the clock counts; a call on
-day one does not use up the 7-day check). An attempt that did not reach the person answers none.
+A reached contact answers the follow-up it names, or else the earliest open or missed one that is
+due within EARLY_ANSWER of when the contact happened (a call a few hours ahead of the clock counts;
+a call on day one does not use up the 7-day check). An attempt that did not reach the person
+answers none. A missed follow-up stays on the lists until a reached contact completes it or someone
+dismisses it with a reason (dismiss_follow_up).
 
 Closing a case closes out its schedule: follow-ups already due are marked missed (they were owed
-and not done, which the metrics must show), follow-ups not yet due are deleted (nothing was owed),
-and the open overdue alerts of its follow-ups are resolved. The sweeps then never read them again.
+and not done, which the metrics must show) and, with the missed ones, dismissed with the closing
+reason; follow-ups not yet due are deleted (nothing was owed), and the open overdue alerts of its
+follow-ups are resolved. Open referrals must each be decided: left open or cancelled
+(referrals.services.cancel_referral). A case closed less than the program's case_reopen_window ago
+can be reopened (a fresh schedule from the rules, labelled "24h+1" and so on); an older one is
+not reopened: a new case is opened that points back at it (previous_case).
 
 Who may do what (visibility is always `visible_to`; someone else's record is "not_found"):
 - open a case, close a case: staff with cases.add_case / cases.change_case (navigators,
@@ -42,39 +50,67 @@ raised.
 from datetime import date, datetime, timedelta
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import models, transaction
 from django.db.models import Max, Q
 from django.utils import timezone
 
 from accounts.models import User
 from accounts.roles import Role, roles_of
-from cases.models import Assessment, Case, Contact, Encounter, FollowUp, Individual, RiskLevel, SafetyPlan
+from cases.models import (
+    Assessment,
+    Case,
+    Contact,
+    Encounter,
+    FollowUp,
+    FollowUpRule,
+    Individual,
+    RiskLevel,
+    SafetyPlan,
+)
 from providers.models import NeedDomain
-from referrals.models import Alert
+from referrals import services as referral_services
+from referrals.models import OPEN as OPEN_REFERRALS
+from referrals.models import Alert, Referral
+from referrals.models import Status as ReferralStatus
 
 H = timedelta(hours=1)
-DEFAULT_SCHEDULE: tuple[tuple[str, timedelta], ...] = (
-    ("24h", 24 * H),
-    ("72h", 72 * H),
-    ("7d", 7 * 24 * H),
-    ("30d", 30 * 24 * H),
+# (disposition, risk level, label, offset, owner); "" is "any". The same rows as migration 0004.
+DEFAULT_FOLLOW_UP_RULES: tuple[tuple[str, str, str, timedelta, str], ...] = (
+    ("", "", "24h", 24 * H, FollowUpRule.Owner.NAVIGATOR),
+    ("", "", "72h", 72 * H, FollowUpRule.Owner.NAVIGATOR),
+    ("", "", "7d", 7 * 24 * H, FollowUpRule.Owner.NAVIGATOR),
+    ("", "", "30d", 30 * 24 * H, FollowUpRule.Owner.NAVIGATOR),
+    ("", RiskLevel.HIGH, "4h", 4 * H, FollowUpRule.Owner.NAVIGATOR),
+    (Encounter.Disposition.UNABLE_TO_LOCATE, "", "24h", 24 * H, FollowUpRule.Owner.NAVIGATOR),
+    (Encounter.Disposition.UNABLE_TO_LOCATE, RiskLevel.HIGH, "4h", 4 * H, FollowUpRule.Owner.NAVIGATOR),
 )
-SCHEDULE_BY_DISPOSITION: dict[str, tuple[tuple[str, timedelta], ...]] = {
-    Encounter.Disposition.UNABLE_TO_LOCATE: (("24h", 24 * H),),
-}
-EXTRA_BY_RISK: dict[str, tuple[tuple[str, timedelta], ...]] = {
-    RiskLevel.HIGH: (("4h", 4 * H),),
-}
 EARLY_ANSWER = timedelta(hours=12)
 # A phone's clock may run a little ahead of the server's.
 CLOCK_SKEW = timedelta(minutes=5)
 _RISK_ORDER = [RiskLevel.NONE, RiskLevel.LOW, RiskLevel.MODERATE, RiskLevel.HIGH]
 
 
-def follow_up_schedule(*, disposition: str, risk_level: str) -> list[tuple[str, timedelta]]:
-    """The (label, offset after the encounter) rows of the table in the module docstring."""
-    rows = list(SCHEDULE_BY_DISPOSITION.get(disposition, DEFAULT_SCHEDULE)) + list(EXTRA_BY_RISK.get(risk_level, ()))
-    return sorted(rows, key=lambda row: row[1])
+def add_default_follow_up_rules(program) -> None:
+    """Give a program with no rules yet the default schedule (a new program, through cases.apps)."""
+    if FollowUpRule.objects.filter(program=program).exists():
+        return
+    FollowUpRule.objects.bulk_create(
+        FollowUpRule(program=program, disposition=d, risk_level=r, label=label, offset=offset, owner=owner)
+        for d, r, label, offset, owner in DEFAULT_FOLLOW_UP_RULES
+    )
+
+
+def follow_up_schedule(*, program_id: int, disposition: str, risk_level: str) -> list[FollowUpRule]:
+    """The rules that apply to a case of this program, disposition and risk (FollowUpRule's docstring),
+    earliest first, one per label."""
+    rules = list(FollowUpRule.objects.filter(program_id=program_id).order_by("offset", "pk"))
+    own = [rule for rule in rules if disposition and rule.disposition == disposition]
+    chosen = own or [rule for rule in rules if rule.disposition == ""]
+    by_label: dict[str, FollowUpRule] = {}
+    for rule in chosen:
+        if rule.risk_level in ("", risk_level):
+            by_label.setdefault(rule.label, rule)
+    return list(by_label.values())
 
 
 # --- shared checks ------------------------------------------------------------------------------
@@ -158,12 +194,19 @@ def _encounter_risk(encounter: Encounter | None) -> str | None:
     return known[-1] if known else None
 
 
-def _create_schedule(case: Case) -> None:
+def _create_schedule(case: Case, *, base: datetime | None = None, suffix: str = "") -> None:
     disposition = case.encounter.disposition if case.encounter_id else ""
-    base = _schedule_base(case, case.encounter)
-    owner = case.navigator or case.peer
-    for label, offset in follow_up_schedule(disposition=disposition, risk_level=case.risk_level):
-        FollowUp.objects.get_or_create(case=case, label=label, defaults={"due_at": base + offset, "owner": owner})
+    base = base or _schedule_base(case, case.encounter)
+    owners = {
+        FollowUpRule.Owner.NAVIGATOR: case.navigator or case.peer,
+        FollowUpRule.Owner.PEER: case.peer or case.navigator,
+    }
+    for rule in follow_up_schedule(program_id=case.program_id, disposition=disposition, risk_level=case.risk_level):
+        FollowUp.objects.get_or_create(
+            case=case,
+            label=f"{rule.label}{suffix}"[:30],
+            defaults={"due_at": base + rule.offset, "owner": owners[rule.owner]},
+        )
 
 
 @transaction.atomic
@@ -199,8 +242,7 @@ def open_case(
             raise _error("That encounter is about someone else.", "invalid")
         existing = Case.objects.filter(encounter=encounter, individual=person).first()
         if existing is not None:
-            _create_schedule(existing)
-            return existing
+            return existing  # its schedule was made with it (rules changed since apply to new cases)
     if navigator is None and Role.NAVIGATOR in roles_of(by):
         navigator = by
     navigator = _team_member(navigator, person.program_id, Role.NAVIGATOR, "navigator")
@@ -238,18 +280,26 @@ def _open_follow_up(follow_up, case: Case) -> FollowUp:
     locked = FollowUp.objects.select_for_update().filter(pk=follow_up.pk, case=case).first()
     if locked is None:
         raise _error("Follow-up not found on this case.", "not_found")
-    if locked.done_at is not None or locked.is_missed:
-        raise _error("That follow-up is already done or missed.", "invalid_transition")
+    if locked.done_at is not None or locked.dismissed_at is not None:
+        raise _error("That follow-up is already done or dismissed.", "invalid_transition")
     return locked
 
 
 def _answerable(case: Case, at: datetime) -> FollowUp | None:
     return (
         FollowUp.objects.select_for_update()
-        .filter(case=case, done_at__isnull=True, is_missed=False, due_at__lte=at + EARLY_ANSWER)
+        .outstanding()
+        .filter(case=case, due_at__lte=at + EARLY_ANSWER)
         .order_by("due_at", "pk")
         .first()
     )
+
+
+def _complete(follow_up: FollowUp, at: datetime) -> None:
+    """Done when the contact happened; a missed one leaves the missed lists (missed_at keeps that it was)."""
+    follow_up.done_at = at
+    follow_up.is_missed = False
+    follow_up.save(update_fields=["done_at", "is_missed"])
 
 
 @transaction.atomic
@@ -305,8 +355,7 @@ def log_contact(
         follow_up=follow_up,
     )
     if follow_up is not None:
-        follow_up.done_at = occurred_at
-        follow_up.save(update_fields=["done_at"])
+        _complete(follow_up, occurred_at)
     if reached and case.status == Case.Status.OPEN:
         case.status = Case.Status.ACTIVE_FOLLOW_UP
         case.save(update_fields=["status", "updated_at"])
@@ -333,8 +382,34 @@ def complete_follow_up(follow_up: FollowUp, *, by: User, contact: Contact) -> Fo
         raise _error("That contact already completed another follow-up.", "invalid")
     locked_contact.follow_up = locked
     locked_contact.save(update_fields=["follow_up"])
-    locked.done_at = locked_contact.occurred_at
-    locked.save(update_fields=["done_at"])
+    _complete(locked, locked_contact.occurred_at)
+    return locked
+
+
+@transaction.atomic
+def dismiss_follow_up(follow_up: FollowUp, *, by: User, reason: str) -> FollowUp:
+    """Take a missed follow-up off the lists without a contact, saying why. Navigators and
+    supervisors (cases.change_case) may, and the follow-up's owner. Dismissing it again changes nothing."""
+    by = _staff(by)
+    if not isinstance(follow_up, FollowUp):
+        raise _error("Expected a follow-up.", "invalid")
+    reason = _text(reason, "reason", max_length=300)
+    if not reason:
+        raise _error("Say why the follow-up is dismissed.", "invalid")
+    case = _visible_case_by_pk(follow_up.case_id, by)
+    locked = FollowUp.objects.select_for_update().filter(pk=follow_up.pk, case=case).first()
+    if locked is None:
+        raise _error("Follow-up not found on this case.", "not_found")
+    if not by.has_perm("cases.change_case") and locked.owner_id != by.pk:
+        raise _error("Only its owner, a navigator or a supervisor can dismiss a follow-up.", "forbidden")
+    if locked.dismissed_at is not None:
+        return locked
+    if not locked.is_missed:
+        raise _error("Only a missed follow-up can be dismissed.", "invalid_transition")
+    locked.dismissed_at = timezone.now()
+    locked.dismissed_by = by
+    locked.dismissed_reason = reason
+    locked.save(update_fields=["dismissed_at", "dismissed_by", "dismissed_reason"])
     return locked
 
 
@@ -352,7 +427,8 @@ def mark_follow_up_missed(follow_up: FollowUp, *, at: datetime) -> FollowUp:
     if at < locked.due_at + locked.case.program.follow_up_grace:
         raise _error("This follow-up is still within its grace period.", "not_due")
     locked.is_missed = True
-    locked.save(update_fields=["is_missed"])
+    locked.missed_at = at
+    locked.save(update_fields=["is_missed", "missed_at"])
     return locked
 
 
@@ -387,9 +463,42 @@ def reassign_case(case: Case, *, by: User, navigator: User | None = None, peer: 
     return case
 
 
+class ReferralDecision(models.TextChoices):
+    """What closing a case does with each of its open referrals."""
+
+    KEEP = "keep", "Leave it open"
+    CANCEL = "cancel", "Cancel it"
+
+
+# Referrals a closing case must decide on: sent and not finished, or never sent.
+UNDECIDED_REFERRAL_STATUSES = frozenset({*OPEN_REFERRALS, ReferralStatus.DRAFT})
+
+
+def referrals_to_decide(case: Case):
+    """The case's referrals that closing it must decide on (leave open or cancel), oldest first."""
+    return Referral.objects.filter(case=case, status__in=UNDECIDED_REFERRAL_STATUSES).order_by("created_at", "pk")
+
+
+def _decisions(value, case: Case) -> dict[int, str]:
+    if value is None:
+        value = {}
+    if not isinstance(value, dict) or any(
+        isinstance(pk, bool) or not isinstance(pk, int) or decision not in ReferralDecision.values
+        for pk, decision in value.items()
+    ):
+        raise _error("Decide each open referral: keep or cancel, by referral id.", "invalid")
+    pending = set(referrals_to_decide(case).values_list("pk", flat=True))
+    if set(value) - pending:
+        raise _error("That referral is not an open referral of this case.", "invalid")
+    if pending - set(value):
+        raise _error("Decide each open referral before closing: leave it open or cancel it.", "invalid")
+    return value
+
+
 @transaction.atomic
-def close_case(case: Case, *, by: User, reason: str) -> Case:
-    """Close a case with a reason, and close out its schedule (see the module docstring)."""
+def close_case(case: Case, *, by: User, reason: str, referrals: dict[int, str] | None = None) -> Case:
+    """Close a case with a reason, close out its schedule, and leave open or cancel each open
+    referral as `referrals` ({referral id: "keep" or "cancel"}) says; every one must be decided."""
     by = _staff(by)
     if reason not in Case.ClosedReason.values:
         raise _error("Unknown reason for closing.", "invalid")
@@ -399,11 +508,16 @@ def close_case(case: Case, *, by: User, reason: str) -> Case:
         if case.closed_reason == reason:
             return case  # a repeated close changes nothing
         raise _error("This case is already closed.", "invalid_transition")
+    decisions = _decisions(referrals, case)
     now = timezone.now()
+    note = f"Case closed: {Case.ClosedReason(reason).label}."
+    for referral in referrals_to_decide(case).filter(pk__in=[pk for pk, d in decisions.items() if d == "cancel"]):
+        referral_services.cancel_referral(referral, by=by, reason=note)
     open_follow_ups = FollowUp.objects.filter(case=case, done_at__isnull=True, is_missed=False)
-    open_follow_ups.filter(due_at__lte=now).update(is_missed=True)
+    open_follow_ups.filter(due_at__lte=now).update(is_missed=True, missed_at=now)
     open_follow_ups.filter(due_at__gt=now, alerts__isnull=True).delete()
-    open_follow_ups.filter(due_at__gt=now).update(is_missed=True)  # any the sweeps already alerted on
+    open_follow_ups.filter(due_at__gt=now).update(is_missed=True, missed_at=now)  # any the sweeps alerted on
+    FollowUp.objects.filter(case=case).missed().update(dismissed_at=now, dismissed_by=by, dismissed_reason=note)
     Alert.objects.filter(follow_up__case=case, kind=Alert.Kind.FOLLOW_UP_OVERDUE, resolved_at__isnull=True).update(
         resolved_at=now
     )
@@ -412,6 +526,52 @@ def close_case(case: Case, *, by: User, reason: str) -> Case:
     case.closed_at = now
     case.save(update_fields=["status", "closed_reason", "closed_at", "updated_at"])
     return case
+
+
+def _still_on_team(user: User | None, program_id: int, role: Role) -> User | None:
+    if user is None or not user.is_active or user.program_id != program_id or role not in roles_of(user):
+        return None
+    return user
+
+
+def can_reopen(case: Case, now: datetime) -> bool:
+    """Whether a closed case is recent enough to open again (else reopen_case opens a linked one)."""
+    return case.closed_at is not None and now - case.closed_at < case.program.case_reopen_window
+
+
+@transaction.atomic
+def reopen_case(case: Case, *, by: User) -> Case:
+    """The person is back soon after the case closed. Within the program's case_reopen_window the
+    case opens again with a fresh schedule from the rules, counted from now; after it, a new case is
+    opened with the same navigator and peer (while they are still on the team), pointing back at
+    this one. Returns the case that is open; asking twice opens nothing more."""
+    by = _staff(by)
+    case = _visible_case(case, by)
+    _require_perm(by, "cases.change_case", "reopen a case")
+    if case.status != Case.Status.CLOSED:
+        raise _error("This case is open.", "invalid_transition")
+    later = Case.objects.filter(previous_case=case).open().order_by("-opened_at").first()
+    if later is not None:
+        return later
+    now = timezone.now()
+    if can_reopen(case, now):
+        case.status = Case.Status.ACTIVE_FOLLOW_UP if case.contacts.exists() else Case.Status.OPEN
+        case.closed_reason = ""
+        case.closed_at = None
+        case.times_reopened += 1
+        case.save(update_fields=["status", "closed_reason", "closed_at", "times_reopened", "updated_at"])
+        _create_schedule(case, base=now, suffix=f"+{case.times_reopened}")
+        return case
+    navigator = _still_on_team(case.navigator, case.program_id, Role.NAVIGATOR)
+    later = open_case(
+        individual=case.individual,
+        by=by,
+        navigator=navigator,
+        peer=_still_on_team(case.peer, case.program_id, Role.PEER),
+    )
+    later.previous_case = case
+    later.save(update_fields=["previous_case", "updated_at"])
+    return later
 
 
 # --- safety plans -------------------------------------------------------------------------------

@@ -12,6 +12,7 @@ urlpatterns = [
     path("cases/<int:pk>/safety-plan/v<int:version>/", views.safety_plan, name="safety_plan"),
     path("cases/<int:pk>/safety-plan/v<int:version>.pdf", views.safety_plan_pdf, name="safety_plan_pdf"),
     path("cases/<int:pk>/reassign/", views.reassign, name="reassign"),
+    path("follow-ups/<int:pk>/dismiss/", views.dismiss_follow_up, name="dismiss_follow_up"),
     path("team/", views.team, name="team"),
     path("people/<int:person_pk>/encounters/new/", encounter_views.encounter_new, name="encounter_new"),
     path("encounters/new/", encounter_views.encounter_new, name="encounter_new_unknown"),

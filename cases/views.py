@@ -14,9 +14,10 @@ from functools import wraps
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db.models import F, OuterRef, Q, Subquery
+from django.db.models import Case as CaseWhen
+from django.db.models import Exists, F, IntegerField, OuterRef, Q, Subquery, Value, When
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -31,11 +32,12 @@ from cases import services
 from cases.forms import (
     CaseloadFilterForm,
     ContactForm,
+    DismissFollowUpForm,
     PeopleSearchForm,
     ReassignForm,
     SafetyPlanForm,
 )
-from cases.models import Case, Contact, FollowUp, Individual, SafetyPlan, kinds_visible_of_person
+from cases.models import Case, Contact, FollowUp, Individual, RiskLevel, SafetyPlan, kinds_visible_of_person
 from cases.panels import panels_for
 from cases.timeline import timeline_page_for
 from referrals.models import OPEN, Referral
@@ -106,8 +108,22 @@ def my_cases(user):
     return Case.objects.visible_to(user).open().filter(Q(navigator=user) | Q(peer=user))
 
 
+def missed_first(queryset, *, missed: Q, risk_field: str):
+    """Annotate `missed_rank`: 0 a high-risk person with a missed follow-up, 1 another missed one,
+    2 the rest; the caseload and the team view put the lowest first."""
+    return queryset.annotate(
+        missed_rank=CaseWhen(
+            When(missed & Q(**{risk_field: RiskLevel.HIGH}), then=Value(0)),
+            When(missed, then=Value(1)),
+            default=Value(2),
+            output_field=IntegerField(),
+        )
+    )
+
+
 def caseload_queryset(user, *, now, q="", risk="", due=""):
     open_follow_ups = FollowUp.objects.filter(case=OuterRef("pk"), done_at__isnull=True, is_missed=False)
+    missed = FollowUp.objects.missed().filter(case=OuterRef("pk")).order_by("due_at", "pk")
     last_contact = Contact.objects.filter(case=OuterRef("pk")).order_by("-occurred_at").values("occurred_at")[:1]
     cases = (
         my_cases(user)
@@ -116,8 +132,12 @@ def caseload_queryset(user, *, now, q="", risk="", due=""):
             last_contact_at=Subquery(last_contact),
             next_follow_up_at=Subquery(open_follow_ups.order_by("due_at").values("due_at")[:1]),
             next_follow_up_label=Subquery(open_follow_ups.order_by("due_at").values("label")[:1]),
+            has_missed=Exists(missed),
+            missed_label=Subquery(missed.values("label")[:1]),
+            missed_due_at=Subquery(missed.values("due_at")[:1]),
         )
     )
+    cases = missed_first(cases, missed=Q(has_missed=True), risk_field="risk_level")
     if q:
         for word in q.split():
             cases = cases.filter(
@@ -128,10 +148,18 @@ def caseload_queryset(user, *, now, q="", risk="", due=""):
     if risk:
         cases = cases.filter(risk_level=risk)
     if due == "overdue":
-        cases = cases.filter(next_follow_up_at__lt=now)
+        cases = cases.filter(Q(next_follow_up_at__lt=now) | Q(has_missed=True))
     elif due == "today":
-        cases = cases.filter(next_follow_up_at__lt=_end_of_today(now))
-    return cases.order_by(F("next_follow_up_at").asc(nulls_last=True), "pk")
+        cases = cases.filter(Q(next_follow_up_at__lt=_end_of_today(now)) | Q(has_missed=True))
+    return cases.order_by("missed_rank", F("next_follow_up_at").asc(nulls_last=True), "pk")
+
+
+def outstanding_follow_ups(user, cases, *, due_before):
+    """Follow-ups of `cases` owed before `due_before`, missed ones included: high-risk missed first,
+    then other missed ones, then by due time."""
+    follow_ups = FollowUp.objects.visible_to(user).outstanding().filter(case__in=cases, due_at__lt=due_before)
+    ranked = missed_first(follow_ups, missed=Q(is_missed=True), risk_field="case__risk_level")
+    return ranked.order_by("missed_rank", "due_at", "pk")
 
 
 @staff_page
@@ -147,10 +175,9 @@ def caseload(request):
     )
     page_obj = Paginator(cases, PAGE_SIZE).get_page(request.GET.get("page"))
     due = list(
-        FollowUp.objects.visible_to(user)
-        .filter(case__in=my_cases(user), done_at__isnull=True, is_missed=False, due_at__lt=_end_of_today(now))
-        .select_related("case__individual")
-        .order_by("due_at", "pk")[:PAGE_SIZE]
+        outstanding_follow_ups(user, my_cases(user), due_before=_end_of_today(now)).select_related(
+            "case__individual", "owner"
+        )[:PAGE_SIZE]
     )
     waiting = list(
         Referral.objects.visible_to(user)
@@ -256,7 +283,7 @@ def _visible_case(request, pk: int) -> Case:
 @require_http_methods(["GET", "POST"])
 def log_contact(request, pk: int):
     case = _visible_case(request, pk)
-    follow_ups = FollowUp.objects.filter(case=case, done_at__isnull=True, is_missed=False).order_by("due_at")
+    follow_ups = FollowUp.objects.filter(case=case).outstanding().order_by("due_at", "pk")
     form = ContactForm(request.POST or None, follow_ups=follow_ups)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -286,6 +313,34 @@ def log_contact(request, pk: int):
     status = 400 if form.is_bound else 200
     context = {"case": case, "form": form, "next": _safe_next(request)}
     return page(request, "cases/log_contact.html", context, status=status)
+
+
+@staff_page
+@audited
+@require_http_methods(["GET", "POST"])
+def dismiss_follow_up(request, pk: int):
+    """Take a missed follow-up off the lists with a reason (services.dismiss_follow_up says who may)."""
+    follow_up = get_object_or_404(
+        FollowUp.objects.visible_to(request.user).missed().select_related("case__individual", "owner"), pk=pk
+    )
+    form = DismissFollowUpForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.dismiss_follow_up(follow_up, by=request.user, reason=form.cleaned_data["reason"])
+        except ValidationError as error:
+            if getattr(error, "code", None) == "not_found":
+                raise Http404 from None
+            if getattr(error, "code", None) == "forbidden":
+                raise PermissionDenied from None
+            form_errors(form, error)
+        else:
+            record_access(request, action=Action.UPDATE, objects=[follow_up])
+            messages.success(request, f"The {follow_up.label} follow-up was dismissed.")
+            return redirect(_safe_next(request) or reverse("cases:person", args=[follow_up.case.individual_id]))
+    record_access(request, action=Action.VIEW, objects=[follow_up])
+    status = 400 if form.is_bound else 200
+    context = {"follow_up": follow_up, "form": form, "next": _safe_next(request)}
+    return page(request, "cases/dismiss_follow_up.html", context, status=status)
 
 
 def _safe_next(request) -> str:
@@ -502,10 +557,9 @@ def team(request):
             if member_id in counts:
                 counts[member_id]["cases"] += 1
     overdue = list(
-        FollowUp.objects.visible_to(user)
-        .filter(case__in=open_cases, done_at__isnull=True, is_missed=False, due_at__lt=now)
-        .select_related("case__individual", "case__navigator", "case__peer", "owner")
-        .order_by("due_at", "pk")[:PAGE_SIZE]
+        outstanding_follow_ups(user, open_cases, due_before=now).select_related(
+            "case__individual", "case__navigator", "case__peer", "owner"
+        )[:PAGE_SIZE]
     )
     for follow_up in overdue:
         if follow_up.owner_id in counts:

@@ -31,8 +31,10 @@ Follow-up ladder (FollowUp.escalation_level; grace is the program's follow_up_gr
 
     1       at due_at + grace: FOLLOW_UP_OVERDUE level 1 for its owner (else the case's navigator).
     2       at due_at + 2 x grace: FOLLOW_UP_OVERDUE level 2 for a supervisor.
-    missed  at due_at + max(72 h, 3 x grace): is_missed is set and the follow-up leaves the index.
-            Its alerts stay open until someone resolves them.
+    missed  at due_at + max(72 h, 3 x grace): is_missed and missed_at are set and the follow-up
+            leaves the index. It stays on the staff lists as missed until a reached contact
+            completes it or someone dismisses it (cases.services). Its alerts stay open until
+            someone resolves them.
 
 The levels count from due_at, not from the previous step, so one claim takes a follow-up to the
 level its clock says, raising each alert it skipped on the way (see escalate_follow_up).
@@ -305,10 +307,10 @@ def ready_follow_ups(now: datetime):
     inside their grace are never returned."""
     grace = F("case__program__follow_up_grace")
     ready = FollowUp.objects.due(now).alias(step_1_at=F("due_at") + grace, step_2_at=F("due_at") + grace + grace)
-    return ready.alias(missed_at=F("due_at") + grace + grace + grace).filter(
+    return ready.alias(step_missed_at=F("due_at") + grace + grace + grace).filter(
         Q(escalation_level=0, step_1_at__lte=now)
         | Q(escalation_level=1, step_2_at__lte=now)
-        | Q(missed_at__lte=now, due_at__lte=now - FOLLOW_UP_MISSED_AFTER)
+        | Q(step_missed_at__lte=now, due_at__lte=now - FOLLOW_UP_MISSED_AFTER)
     )
 
 
@@ -382,7 +384,7 @@ def escalate_follow_up(follow_up: FollowUp, *, now: datetime, recipients: Recipi
             due_at=follow_up.due_at,
             done_at__isnull=True,
             is_missed=False,
-        ).update(escalation_level=level, is_missed=is_missed)
+        ).update(escalation_level=level, is_missed=is_missed, missed_at=now if is_missed else None)
         if claimed != 1:
             return None
         for new_level in range(seen_level + 1, level + 1):

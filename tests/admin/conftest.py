@@ -18,6 +18,7 @@ from cases.models import (
     Encounter,
     EncounterResponder,
     FollowUp,
+    FollowUpRule,
     Individual,
     SafetyPlan,
     SupportContact,
@@ -76,6 +77,9 @@ MAKERS: dict[type, Callable] = {
     Assessment: lambda program: f.AssessmentFactory(encounter__program=program, performed_by=_user(program)),
     Case: lambda program: f.CaseFactory(program=program, navigator=_user(program), peer=_user(program)),
     FollowUp: lambda program: f.FollowUpFactory(case__program=program, owner=_user(program)),
+    FollowUpRule: lambda program: FollowUpRule.objects.create(
+        program=program, label=f"{FollowUpRule.objects.count()}h", offset=timedelta(hours=1)
+    ),
     Contact: lambda program: f.ContactFactory(case__program=program),
     SafetyPlan: lambda program: f.SafetyPlanFactory(case__program=program),
     Consent: lambda program: f.ConsentFactory(individual__program=program),

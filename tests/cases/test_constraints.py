@@ -14,7 +14,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, models, transaction
 from django.test import override_settings
 
-from cases.models import Case, Consent, Encounter
+from cases.models import Case, Consent, Encounter, FollowUpRule
 from tests import factories as f
 
 T0 = datetime(2026, 3, 1, 2, 0, tzinfo=UTC)
@@ -146,6 +146,17 @@ def follow_up_again(*, same_case: bool):
     return f.FollowUpFactory.build(case=target, owner=None, label="24h")
 
 
+def dismissed_follow_up(**fields):
+    target = f.CaseFactory()
+    who = f.UserFactory(program=target.program)
+    return f.FollowUpFactory.build(case=target, owner=None, dismissed_at=T0, dismissed_by=who, **fields)
+
+
+def rule(**fields):
+    # a new program starts with the default rules, "24h" for any disposition and risk among them
+    return FollowUpRule(program=f.ProgramFactory(), disposition="", risk_level="", **fields)
+
+
 def contact(**fields):
     target = f.CaseFactory()
     return f.ContactFactory.build(case=target, made_by=f.UserFactory(program=target.program), **fields)
@@ -239,6 +250,18 @@ REJECTED = [
     ),
     rejects("followup_one_per_label", "same-label-same-case", lambda: follow_up_again(same_case=True)),
     rejects("followup_done_or_missed_not_both", "done-and-missed", lambda: follow_up(done_at=T0, is_missed=True)),
+    rejects(
+        "followup_dismissed_missed_with_reason",
+        "dismissed-not-missed",
+        lambda: dismissed_follow_up(dismissed_reason="Moved away."),
+    ),
+    rejects(
+        "followup_dismissed_missed_with_reason",
+        "dismissed-without-reason",
+        lambda: dismissed_follow_up(is_missed=True),
+    ),
+    rejects("followup_rule_one_per_label", "label-again", lambda: rule(label="24h", offset=timedelta(hours=20))),
+    rejects("followup_rule_offset_positive", "zero", lambda: rule(label="now", offset=timedelta(0))),
     rejects("contact_duration_range", "over-a-day", lambda: contact(duration_minutes=1441)),
     rejects(
         "safety_plan_version_unique",
@@ -316,6 +339,13 @@ ACCEPTED = [
     accepts("followup_one_per_label", "same-label-other-case", lambda: follow_up_again(same_case=False)),
     accepts("followup_done_or_missed_not_both", "done", lambda: follow_up(done_at=T0)),
     accepts("followup_done_or_missed_not_both", "missed", lambda: follow_up(is_missed=True)),
+    accepts(
+        "followup_dismissed_missed_with_reason",
+        "missed-dismissed-with-reason",
+        lambda: dismissed_follow_up(is_missed=True, dismissed_reason="Moved away."),
+    ),
+    accepts("followup_rule_one_per_label", "new-label", lambda: rule(label="48h", offset=timedelta(hours=48))),
+    accepts("followup_rule_offset_positive", "a-minute", lambda: rule(label="1m", offset=MINUTE)),
     accepts("contact_duration_range", "a-whole-day", lambda: contact(duration_minutes=1440)),
     accepts("safety_plan_version_unique", "next-version", lambda: second_safety_plan(version=2, is_current=False)),
     accepts(

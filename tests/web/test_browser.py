@@ -119,8 +119,11 @@ def test_navigator_logs_a_contact_plans_and_refers_and_the_partner_accepts(
     assert page.locator(".safety").inner_text().count("Dog in the yard") == 1
     _shot(page, "person-phone")
 
-    # Log a contact: tap "Log contact", tap "Save contact" (reached by phone is the default).
+    # Log a contact: tap "Log contact", tap "Reached" (nothing is preselected; phone is the default
+    # method), tap "Save contact".
     page.click("text=Log contact")
+    assert page.locator("input[name=outcome]:checked").count() == 0
+    page.check("input[name=outcome][value=reached]")
     page.click("button.save")
     assert "completed the 24h follow-up" in page.locator(".messages").inner_text()
 

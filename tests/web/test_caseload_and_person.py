@@ -27,6 +27,7 @@ def _fill_caseload(program, navigator, n):
     for i in range(n):
         case = f.CaseFactory(program=program, navigator=navigator, risk_level="high" if i % 2 else "low")
         f.FollowUpFactory(case=case, label="24h", due_at=timezone.now() - timedelta(hours=1))
+        f.FollowUpFactory(case=case, label="4h", due_at=timezone.now() - timedelta(days=4), is_missed=True)
         f.ContactFactory(case=case, made_by=navigator)
         f.ReferralFactory(program=program, individual=case.individual, case=case, next_action_owner="partner")
 

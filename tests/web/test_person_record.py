@@ -16,6 +16,7 @@ from cases.models import (
     Assessment,
     Case,
     Consent,
+    FollowUp,
     Contact,
     Encounter,
     SafetyPlan,
@@ -46,6 +47,7 @@ def one_of_each(program, person, by):
     encounter = f.EncounterFactory(program=program, individual=person)
     f.AssessmentFactory(encounter=encounter)
     f.ContactFactory(case=case, made_by=by)
+    f.FollowUpFactory(case=case)  # open: the person page shows what open cases still owe
     f.ReferralFactory(program=program, individual=person, case=case)
     f.SafetyPlanFactory(case=case, created_by=by)
     f.SupportContactFactory(individual=person)
@@ -58,7 +60,7 @@ def shown(user, person) -> set:
     return {(row.obj.model, row.obj.pk) for row in rows}
 
 
-PANELS = {Case: "individual", SupportContact: "individual", Consent: "individual"}
+PANELS = {Case: "individual", FollowUp: "case__individual", SupportContact: "individual", Consent: "individual"}
 
 
 def allowed(user, person, models=WHOSE) -> set:
