@@ -95,6 +95,9 @@ def build_side(*, program, partner_org, navigator, peer=None, born: dt.date) -> 
     case = f.CaseFactory(program=program, individual=person, encounter=encounter, navigator=navigator, peer=peer)
     overdue = f.FollowUpFactory(case=case, label="24h", owner=navigator, due_at=timezone.now() - timedelta(hours=2))
     upcoming = f.FollowUpFactory(case=case, label="72h", owner=navigator, due_at=timezone.now() + timedelta(days=2))
+    missed = f.FollowUpFactory(
+        case=case, label="4h", owner=navigator, due_at=timezone.now() - timedelta(days=4), is_missed=True
+    )
     contact = f.ContactFactory(case=case, made_by=navigator, note=texts["contact_note"], next_step=texts["next_step"])
     plan = f.SafetyPlanFactory(case=case, created_by=navigator, warning_signs=[texts["plan"]])
     consent = f.ConsentFactory(individual=person, recipient_organization=partner_org, recorded_by=navigator)
@@ -124,6 +127,7 @@ def build_side(*, program, partner_org, navigator, peer=None, born: dt.date) -> 
             "case": case,
             "overdue": overdue,
             "upcoming": upcoming,
+            "missed": missed,
             "contact": contact,
             "plan": plan,
             "consent": consent,

@@ -30,6 +30,8 @@ SHOWS = {
         lambda s: [
             s.person,
             s.case,
+            s.missed,
+            s.overdue,
             s.support,
             s.consent,
             s.encounter,
@@ -49,6 +51,7 @@ SHOWS = {
         lambda s: [s.plan],
     ),
     "cases:reassign": ("supervisor", lambda s: {"pk": s.case.pk}, "", lambda s: [s.case]),
+    "cases:dismiss_follow_up": ("navigator", lambda s: {"pk": s.missed.pk}, "", lambda s: [s.missed]),
     "cases:encounter_new_unknown": None,  # a blank call form: no one yet
     "cases:encounter_new": ("clinician", lambda s: {"person_pk": s.person.pk}, "", lambda s: [s.person]),
     "cases:encounter": ("clinician", lambda s: {"pk": s.encounter.pk}, "", lambda s: [s.encounter, s.assessment]),

@@ -66,6 +66,9 @@ ROUTES: dict[str, Route] = {
     "cases:safety_plan": Route(kwargs=lambda s: {"pk": s.case.pk, "version": s.plan.version}),
     "cases:safety_plan_pdf": Route(kwargs=lambda s: {"pk": s.case.pk, "version": s.plan.version}),
     "cases:reassign": Route(("GET", "POST"), kwargs=lambda s: {"pk": s.case.pk}, body=lambda s: {"navigator": ""}),
+    "cases:dismiss_follow_up": Route(
+        ("GET", "POST"), kwargs=lambda s: {"pk": s.missed.pk}, body=lambda s: {"reason": "attack"}
+    ),
     "referrals:new": Route(
         ("GET", "POST"),
         kwargs=lambda s: {"case_pk": s.case.pk},

@@ -150,7 +150,8 @@ def test_a_contact_without_an_outcome_is_refused_and_nothing_is_saved(client, pe
 def test_a_reached_contact_completes_the_missed_follow_up(client, peer, only_missed):
     now = timezone.localtime().strftime("%Y-%m-%dT%H:%M")
     response = signed_in(client, peer).post(
-        reverse("cases:log_contact", args=[only_missed.pk]), {"outcome": "reached", "method": "phone", "occurred_at": now}
+        reverse("cases:log_contact", args=[only_missed.pk]),
+        {"outcome": "reached", "method": "phone", "occurred_at": now},
     )
     assert response.status_code == 302
     follow_up = only_missed.follow_ups.get()
