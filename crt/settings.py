@@ -205,6 +205,7 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+CELERY_BEAT_SCHEDULER = "crt.beat:Scheduler"  # one log line, not a traceback a tick, while the broker is down
 # Beat only scans indexed columns; every long wait lives in the database (DESIGN.md §4).
 CELERY_BEAT_SCHEDULE = {
     "deliver-due": {"task": "referrals.sweep_deliveries", "schedule": env_int("SWEEP_DELIVERIES_SECONDS", 30)},

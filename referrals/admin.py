@@ -56,7 +56,7 @@ class DeliveryInline(ScopedInlineMixin, ReadOnlyInlineMixin, admin.TabularInline
 
 class DeliveryAttemptInline(ReadOnlyInlineMixin, admin.TabularInline):
     model = DeliveryAttempt
-    fields = ("attempted_at", "status_code", "error", "duration_ms")
+    fields = ("attempted_at", "outcome", "duration_ms", "completed_at")
     readonly_fields = fields
     show_change_link = False
 
@@ -168,7 +168,7 @@ class DeliveryAdmin(ReadOnlyAdminMixin, ScopedAdmin):
 
 @admin.register(DeliveryAttempt)
 class DeliveryAttemptAdmin(ReadOnlyAdminMixin, ScopedAdmin):
-    list_display = ("attempted_at", "delivery", "status_code", "error", "duration_ms")
+    list_display = ("attempted_at", "delivery", "outcome", "duration_ms", "completed_at")
     list_select_related = ("delivery__organization",)
     list_filter = ("status_code",)
     search_fields = ("=delivery__message_id", "error")

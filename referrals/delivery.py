@@ -17,12 +17,20 @@ Each attempt, in order:
    out; the sweep then retries. `attempts` after the claim is this attempt's token: the outcome is
    written only while the row still carries it.
 2. Re-check consent (referrals.consent.disclosure_allowed) and the endpoint, before any I/O.
-3. Send, outside any transaction: HTTP with no redirects and a timeout, to an address netguard checked.
-4. Record: a DeliveryAttempt row, and the delivery's next state, in one short transaction.
+3. Log the attempt: a DeliveryAttempt row, committed before anything leaves, so that the attempts
+   staff see are the requests the partner received, even when the worker dies mid-request.
+4. Send, outside any transaction: HTTP with no redirects and a timeout, to an address netguard checked.
+5. Record: the attempt's answer and the delivery's next state, in one short transaction. A database
+   connection lost here is retried in this process (RECORD_TRIES, with jitter): the request has
+   left, and recording its answer is better than sending it again.
 
 Delivery is at least once: a worker killed between sending and recording makes the next attempt
-send again. Every retry carries the same webhook-id (Delivery.message_id), which is the partner's
-deduplication key; emails carry it as their Message-ID.
+send again (its log row stays "no answer recorded"). Every retry carries the same webhook-id
+(Delivery.message_id), which is the partner's deduplication key; emails carry it as their Message-ID.
+
+A database connection lost before the request leaves raises ConnectionLost, which says which claim
+token the caller now holds; the task (referrals.tasks.deliver) retries within seconds with it, and
+the claim lease is only the last resort.
 
 Retry schedule (docs/reliability.md): MAX_ATTEMPTS attempts; after attempt n the wait is a "full
 jitter" draw, uniform between 0 and min(BACKOFF_CAP, BACKOFF_BASE * 2**(n-1)), at least MIN_DELAY.
@@ -47,7 +55,7 @@ from enum import StrEnum
 import requests
 from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, InterfaceError, OperationalError, connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 from standardwebhooks.webhooks import Webhook
@@ -74,6 +82,11 @@ RETRY_AFTER_CAP = timedelta(hours=6)
 CLAIM_LEASE_TIMEOUTS = 6
 MAX_RESPONSE_BYTES = 4096  # read (and throw away) this much of a response so the connection is reused
 USER_AGENT = "CRT-Referral-Delivery/1"
+# Recording an answer after the request has left: tries, and the longest pause between two.
+RECORD_TRIES = 5
+RECORD_RETRY_PAUSE_SECONDS = 2.0
+# What a lost or broken database connection raises (psycopg's errors arrive wrapped as these).
+CONNECTION_ERRORS = (OperationalError, InterfaceError)
 
 _random = random.SystemRandom()
 
@@ -87,6 +100,19 @@ class Result(StrEnum):
     DEAD = "dead"
     CANCELLED = "cancelled"
     SUPERSEDED = "superseded"  # the lease ran out mid-attempt and a newer attempt owns the row
+
+
+class ConnectionLost(Exception):
+    """The database connection went away before the request left.
+
+    `after_attempts` is what a retry should claim with: the token this call held if it had claimed
+    the row (the lease is still ours, so the retry takes the row at once), otherwise the count the
+    message came with.
+    """
+
+    def __init__(self, after_attempts: int | None):
+        super().__init__(f"database connection lost (retry after attempt {after_attempts})")
+        self.after_attempts = after_attempts
 
 
 class Kind(StrEnum):
@@ -118,22 +144,34 @@ def deliver(delivery_id: int, *, after_attempts: int | None = None) -> Result:
     """
     now = timezone.now()
     ours = Q(next_attempt_at__lte=now) if after_attempts is None else Q(attempts=after_attempts)
-    claimed = Delivery.objects.filter(ours, pk=delivery_id, state=Delivery.State.PENDING).update(
-        attempts=F("attempts") + 1, next_attempt_at=now + claim_lease()
-    )
+    try:
+        claimed = Delivery.objects.filter(ours, pk=delivery_id, state=Delivery.State.PENDING).update(
+            attempts=F("attempts") + 1, next_attempt_at=now + claim_lease()
+        )
+    except CONNECTION_ERRORS as error:
+        raise ConnectionLost(after_attempts) from error
     if claimed != 1:
         return Result.SKIPPED
-    delivery = Delivery.objects.select_related(
-        "organization", "referral__case", "referral__individual", "referral__organization"
-    ).get(pk=delivery_id)
-    token = delivery.attempts
-    organization = delivery.organization
+    # From here on the row is ours (token = attempts after the claim) until the lease runs out.
+    token: int | None = None
+    try:
+        delivery = Delivery.objects.select_related(
+            "organization", "referral__case", "referral__individual", "referral__organization"
+        ).get(pk=delivery_id)
+        token = delivery.attempts
+        organization = delivery.organization
 
-    if delivery.event_type not in STOP_NOTICES and not disclosure_allowed(delivery.referral, at=now):
-        return _not_sent(delivery, token, started=now, reason="consent no longer allows disclosure to this partner")
-    problem = _endpoint_problem(delivery, organization)
-    if problem:
-        return _not_sent(delivery, token, started=now, reason=problem, alert=True)
+        if delivery.event_type not in STOP_NOTICES and not disclosure_allowed(delivery.referral, at=now):
+            return _not_sent(delivery, token, started=now, reason="consent no longer allows disclosure to this partner")
+        problem = _endpoint_problem(delivery, organization)
+        if problem:
+            return _not_sent(delivery, token, started=now, reason=problem, alert=True)
+        # Committed before the request leaves (no transaction is open here): see step 3 above.
+        attempt = DeliveryAttempt.objects.create(delivery=delivery, attempted_at=now)
+    except CONNECTION_ERRORS as error:
+        # Before anything left. Claimed with our token if we read it, else the row's count is
+        # unknown to us and the lease decides (the claim itself may not have been committed).
+        raise ConnectionLost(token if token is not None else after_attempts) from error
 
     started_clock = time.monotonic()
     if delivery.channel == Delivery.Channel.WEBHOOK:
@@ -141,7 +179,23 @@ def deliver(delivery_id: int, *, after_attempts: int | None = None) -> Result:
     else:
         outcome = send_email(delivery, organization)
     duration_ms = int((time.monotonic() - started_clock) * 1000)
-    return _record_outcome(delivery, token, outcome, started=now, duration_ms=duration_ms)
+    return _record_after_sending(delivery, token, outcome, attempt=attempt, started=now, duration_ms=duration_ms)
+
+
+def _record_after_sending(delivery: Delivery, token: int, outcome: "Outcome", **kwargs) -> Result:
+    """Record the answer, reconnecting if the connection went away while the request was out."""
+    for tries in range(1, RECORD_TRIES + 1):
+        try:
+            return _record_outcome(delivery, token, outcome, **kwargs)
+        except CONNECTION_ERRORS:
+            if tries == RECORD_TRIES:
+                raise  # the lease brings the delivery back; the attempt row says no answer was recorded
+            logger.warning(
+                "delivery %s attempt %s: database connection lost while recording; retrying", delivery.pk, token
+            )
+            connection.close()  # the next query opens a fresh connection
+            time.sleep(_random.uniform(0.1, RECORD_RETRY_PAUSE_SECONDS))
+    raise AssertionError("unreachable")
 
 
 def claim_lease() -> timedelta:
@@ -304,8 +358,17 @@ def next_delay(attempt: int, retry_after: timedelta | None = None) -> timedelta:
     return max(MIN_DELAY, timedelta(seconds=_random.uniform(0, ceiling.total_seconds())))
 
 
-def _record_outcome(delivery: Delivery, token: int, outcome: Outcome, *, started, duration_ms: int) -> Result:
+def _record_outcome(
+    delivery: Delivery,
+    token: int,
+    outcome: Outcome,
+    *,
+    started,
+    duration_ms: int,
+    attempt: DeliveryAttempt | None = None,
+) -> Result:
     common = {
+        "attempt": attempt,
         "started": started,
         "duration_ms": duration_ms,
         "status_code": outcome.status_code,
@@ -341,6 +404,7 @@ def _record(
     *,
     started,
     duration_ms: int,
+    attempt: DeliveryAttempt | None = None,
     status_code: int | None = None,
     error: str = "",
     final: str | None = None,
@@ -358,9 +422,11 @@ def _record(
         if final == Delivery.State.DELIVERED:
             changes["delivered_at"] = now
     with transaction.atomic():
-        DeliveryAttempt.objects.create(
-            delivery=delivery, attempted_at=started, status_code=status_code, error=error, duration_ms=duration_ms
-        )
+        answer = {"status_code": status_code, "error": error, "duration_ms": duration_ms, "completed_at": now}
+        if attempt is None:  # not sent: nothing was logged before
+            DeliveryAttempt.objects.create(delivery=delivery, attempted_at=started, **answer)
+        else:
+            DeliveryAttempt.objects.filter(pk=attempt.pk).update(**answer)
         # Only while the row still carries this attempt's token: if the lease ran out and a newer
         # attempt claimed it, that attempt decides.
         changed = Delivery.objects.filter(pk=delivery.pk, state=Delivery.State.PENDING, attempts=token).update(

@@ -270,12 +270,27 @@ class DeliveryAttempt(models.Model):
     status_code = models.PositiveSmallIntegerField(null=True, blank=True)
     error = models.CharField(max_length=300, blank=True)
     duration_ms = models.PositiveIntegerField(default=0)
+    # Written (committed) before the request leaves and filled in after it: a row still without
+    # completed_at is a request the partner may have received while the worker died before it
+    # could record the answer (referrals.delivery). None for rows from before this column.
+    completed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["attempted_at"]
 
     def __str__(self) -> str:
-        return f"Attempt at {self.attempted_at:%Y-%m-%d %H:%M} ({self.status_code or self.error})"
+        return f"Attempt at {self.attempted_at:%Y-%m-%d %H:%M} ({self.outcome})"
+
+    @property
+    def outcome(self) -> str:
+        """What the log shows: the answer, the error, or that no answer was recorded."""
+        if self.status_code:
+            return f"HTTP {self.status_code}"
+        if self.error:
+            return self.error
+        if self.completed_at is None:
+            return "sent; no answer recorded (the attempt was interrupted)"
+        return "sent"
 
 
 class AlertQuerySet(models.QuerySet):

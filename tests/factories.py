@@ -322,6 +322,7 @@ class DeliveryAttemptFactory(factory.django.DjangoModelFactory):
     attempted_at = factory.LazyFunction(timezone.now)
     status_code = 200
     duration_ms = 40
+    completed_at = factory.SelfAttribute("attempted_at")
 
 
 class AlertFactory(factory.django.DjangoModelFactory):

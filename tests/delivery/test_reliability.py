@@ -19,7 +19,7 @@ from kombu.exceptions import OperationalError
 from standardwebhooks.webhooks import Webhook
 
 from referrals import outbox, tasks
-from referrals.models import Alert, Delivery
+from referrals.models import Alert, Delivery, DeliveryAttempt
 from tests import factories as f
 from tests.delivery.conftest import referral_to
 from tests.delivery.receiver import Receiver
@@ -152,10 +152,18 @@ def test_every_delivery_arrives_while_the_worker_is_killed_again_and_again(
     duplicates = assert_every_delivery_arrived_once_or_more(slow_receiver, deliveries, make_deliveries.partner)
     in_flight_kills = sum(1 for pending in kills if pending > 0)
     assert in_flight_kills >= 2, f"the worker was not killed while deliveries were pending: {kills}"
+    # The attempt log holds every request the partner received, kills included: each attempt is
+    # logged before its request leaves. It can hold a few more: a request the kill cut off before it
+    # had fully arrived (the receiver drops it), at most one per worker process per kill.
+    logged = DeliveryAttempt.objects.count()
+    received = len(slow_receiver.requests)
+    assert received <= logged <= received + 4 * len(kills), (logged, received)
+    for message_id, arrived in slow_receiver.webhook_ids().items():
+        assert DeliveryAttempt.objects.filter(delivery__message_id=message_id).count() >= arrived
     with capsys.disabled():
         print(
             f"\n[reliability] {count} deliveries, {len(kills)} SIGKILLs ({in_flight_kills} with deliveries pending), "
-            f"{len(slow_receiver.requests)} requests, {duplicates} duplicates, all delivered in {elapsed:.1f}s"
+            f"{received} requests, {logged} attempts logged, {duplicates} duplicates, all delivered in {elapsed:.1f}s"
         )
 
 

@@ -888,7 +888,12 @@ class Person:
         _backdate(delivery, created_at=when)
         for at, code, error in attempts:
             DeliveryAttempt.objects.create(
-                delivery=delivery, attempted_at=at, status_code=code, error=error, duration_ms=r.randint(40, 900)
+                delivery=delivery,
+                attempted_at=at,
+                status_code=code,
+                error=error,
+                duration_ms=r.randint(40, 900),
+                completed_at=at,
             )
         if state == Delivery.State.DEAD and event_type == "referral.requested":  # the navigator is told once
             alert = Alert.objects.create(
