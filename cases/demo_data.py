@@ -15,8 +15,6 @@ PROGRAM_AREA = "Oklahoma City, OK"
 
 # One password for every demo login. For demos and training only: never on a real deployment.
 DEMO_PASSWORD = "crt-demo-password"  # noqa: S105
-APP_URL = "http://127.0.0.1:8000/"
-ADMIN_URL = "http://127.0.0.1:8000/admin/"
 
 # Oklahoma City's centre; locations and encounters are scattered around it.
 CITY_LAT = 35.4676

@@ -197,11 +197,13 @@ class TestSeedDemo:
         assert capacities.filter(updated_at__lt=stale).exists() and capacities.filter(updated_at__gte=stale).exists()
 
 
-def test_demo_logins_sign_in_with_their_role(client, db):
+def test_demo_logins_sign_in_with_their_role(client, db, settings):
     # seeded here, not by the class fixture: the password hashers of a test apply to its own run
+    settings.PUBLIC_BASE_URL = "http://127.0.0.1:8123"  # what bin/run sets when RUN_PORT=8123
     output = seed_demo()
 
-    assert d.ADMIN_URL in output and d.DEMO_PASSWORD in output
+    assert "App:      http://127.0.0.1:8123/ " in output and "http://127.0.0.1:8123/admin/" in output
+    assert d.DEMO_PASSWORD in output
     for username, _first, _last, role in d.STAFF:
         user = User.objects.get(username=username)
         assert user.roles == {role}

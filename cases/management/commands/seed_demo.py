@@ -22,6 +22,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 from django.apps import apps
+from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand, CommandError
@@ -934,10 +935,11 @@ class Command(BaseCommand):
         self.stdout.write(self._logins())
 
     def _logins(self) -> str:
+        app = settings.PUBLIC_BASE_URL.rstrip("/") + "/"  # bin/run sets it from RUN_HOST and RUN_PORT
         lines = [
             "",
             "Demo logins: FOR DEMOS AND TRAINING ONLY. Never load this data into a real deployment.",
-            f"App:      {d.APP_URL}   (operations console for staff admins: {d.ADMIN_URL})",
+            f"App:      {app}   (operations console for staff admins: {app}admin/)",
             f"Password: {d.DEMO_PASSWORD}  (the same for every demo user)",
             "Second factor (staff): `DEBUG=true .venv/bin/python manage.py totp_code USERNAME` prints the",
             "current 6-digit code (the demo secrets derive from SECRET_KEY, so they hold across runs).",
