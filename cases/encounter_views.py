@@ -18,7 +18,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
 from accounts.models import User
-from accounts.roles import STAFF_ROLES, Kind, Role, Scope, roles_of, scope_for
+from accounts.roles import STAFF_ROLES, Kind, Role, Scope, scope_for
 from audit.access import Action, audited, record_access
 from cases import encounters
 from cases.forms import DATETIME_LOCAL, DateTimeLocalInput
@@ -177,7 +177,7 @@ def _can_see(user) -> None:
 
 
 def _can_write(user) -> bool:
-    return bool(roles_of(user) & encounters.WRITERS)
+    return encounters.may_write(user)
 
 
 def _require_writer(user) -> None:

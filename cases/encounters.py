@@ -95,6 +95,11 @@ def _error(message: str, code: str = "invalid", field: str | None = None) -> Val
     return ValidationError(message, code=code, params={"field": field} if field else None)
 
 
+def may_write(user) -> bool:
+    """Whether the user's roles record encounters (the pages show the links only then)."""
+    return bool(roles_of(user) & WRITERS)
+
+
 def _writer(by) -> User:
     if not isinstance(by, User) or by.program_id is None or not roles_of(by) & STAFF_ROLES:
         raise _error("Only program staff can do this.", "forbidden")

@@ -28,7 +28,7 @@ from django.views.decorators.http import require_http_methods
 from accounts.models import User
 from accounts.roles import Kind, Role, Scope, roles_of, scope_for
 from audit.access import Action, audited, record_access
-from cases import services
+from cases import encounters, services
 from cases.forms import (
     CaseloadFilterForm,
     ContactForm,
@@ -64,6 +64,7 @@ def nav(user) -> dict:
         "can_caseload": bool(roles & {Role.NAVIGATOR, Role.PEER}),
         "can_team": Role.SUPERVISOR in roles,
         "can_metrics": bool(roles & {Role.SUPERVISOR, Role.STAFF_ADMIN}),
+        "can_write_encounters": encounters.may_write(user),
     }
 
 

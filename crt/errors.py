@@ -1,5 +1,6 @@
 """Site-wide 404 and 500 handlers: the API answers in its own error shape even for paths that match
-no route (RFC 9457 problem details for /api/, an OperationOutcome for /fhir/); pages get Django's."""
+no route (RFC 9457 problem details for /api/, an OperationOutcome for /fhir/); pages get the app's own
+400/403/404/500 pages (templates/NNN.html), inside the navigation of whoever is looking (crt.layout)."""
 
 from django.http import HttpResponseBadRequest, JsonResponse
 from django.views import defaults
@@ -58,3 +59,16 @@ def server_error(request):
             "Something went wrong on our side; it has been logged. Try again later.",
         )
     return defaults.server_error(request)
+
+
+def permission_denied(request, exception=None):
+    if _is_api(request):
+        return _api_error(request, 403, "forbidden", "You are not allowed to do this.")  # FHIR's code too
+    return defaults.permission_denied(request, exception)
+
+
+def bad_request(request, exception=None):
+    if _is_api(request):
+        code = "bad_request" if not request.path.startswith("/fhir/") else "invalid"
+        return _api_error(request, 400, code, "The request is malformed.")
+    return defaults.bad_request(request, exception)

@@ -112,6 +112,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "crt.layout.layout",
             ],
         },
     },
@@ -288,6 +289,8 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "crt.api.strict_request_bodies"],
     "SWAGGER_UI_DIST": "SIDECAR",  # served by the app (drf-spectacular-sidecar): no CDN
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    # No deep links: with them every operation's summary button holds a link (a control inside a control).
+    "SWAGGER_UI_SETTINGS": {"deepLinking": False},
     "REDOC_DIST": "SIDECAR",
     "ENUM_NAME_OVERRIDES": {
         "ReferralStatusEnum": "referrals.models.Status",

@@ -1,5 +1,8 @@
 from django.contrib import admin
+from django.templatetags.static import static
 from django.urls import include, path
+from django.utils.functional import lazy
+from django.views.generic import RedirectView
 
 from accounts.views import admin_login
 from cases.views import home
@@ -10,6 +13,8 @@ admin.site.site_title = "CRT operations"
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
+    # Browsers and bookmark tools ask for /favicon.ico whatever the pages link: the app's own icon.
+    path("favicon.ico", RedirectView.as_view(url=lazy(static, str)("crt/favicon.ico"), permanent=True), name="favicon"),
     # Before the admin's own URLs: the admin signs in through the same login (password + second factor).
     path("admin/login/", admin_login, name="admin_login"),
     path("admin/", admin.site.urls),
@@ -29,3 +34,5 @@ urlpatterns = [
 # The API keeps its error shape even for addresses that match no route (crt/errors.py).
 handler404 = "crt.errors.not_found"
 handler500 = "crt.errors.server_error"
+handler403 = "crt.errors.permission_denied"
+handler400 = "crt.errors.bad_request"
