@@ -28,7 +28,9 @@ that computes it, and carries a version that changes whenever the definition doe
   from the encounter their case was opened from, and are left out of a filtered view without one.
 - **Breakdowns by person**: {", ".join(g.title.lower() for g in DIMENSIONS.values())}. Age is taken
   at the time of the record, in bands: {", ".join(label for _, label, _ in AGE_BANDS)}. A call with no
-  identified person, or a person with the value not recorded, is counted as "Unknown".
+  identified person, or a person with the value not recorded, is counted as "Unknown". The dashboard
+  opens with none of them (on a small program nearly every such group is suppressed); the CSV, the
+  API and the council report carry them all.
 - **Splits** are a measure's own categories ({", ".join(g.title.lower() for g in SPLITS.values())}).
 - **Small cells.** In breakdowns by person, counts from 1 to {DEFAULT_MIN_CELL_SIZE - 1} are suppressed (the threshold
   is the setting METRICS_MIN_CELL_SIZE, default {DEFAULT_MIN_CELL_SIZE}); zero is shown. So is a numerator whose

@@ -8,6 +8,7 @@ from cases.models import Encounter
 from metrics import periods
 from metrics.sources import DIMENSIONS
 
+NO_BREAKDOWN = "none"  # the dashboard's default: the measures' own splits only
 OPTIONS_SECONDS = 600  # teams and areas change rarely; reading them is a scan of every encounter
 
 
@@ -36,7 +37,9 @@ class SelectionForm(forms.Form):
     team = forms.CharField(required=False, max_length=50)
     area = forms.CharField(required=False, max_length=100)
     breakdown = forms.ChoiceField(
-        required=False, choices=[(key, g.title) for key, g in DIMENSIONS.items()], label="Break down by"
+        required=False,
+        choices=[(NO_BREAKDOWN, "None"), *((key, g.title) for key, g in DIMENSIONS.items())],
+        label="Break down by",
     )
 
     DEFAULT_PERIOD = "last-month"
@@ -56,5 +59,7 @@ class SelectionForm(forms.Form):
         except ValueError as error:
             raise forms.ValidationError(str(error)) from None
         data["period_value"] = period
-        data["breakdown"] = data.get("breakdown") or "race_ethnicity"
+        # By default no breakdown by person: on a small program nearly every such group is under the
+        # suppression threshold, so the page would open on tables of "suppressed" (docs/metrics.md).
+        data["breakdown"] = data.get("breakdown") or NO_BREAKDOWN
         return data

@@ -30,6 +30,7 @@ def figure_text(value, kind: str, *, suppressed: bool = False) -> str:
 class Cell:
     text: str
     is_suppressed: bool = False
+    label: str = ""  # the column's name, shown before the figure when a phone shows the row as a card
 
 
 @dataclass
@@ -42,6 +43,7 @@ class Figure:
     headers: list[str]
     rows: list[tuple[str, list[Cell]]]
     is_suppressible: bool
+    suppressed_rows: int = 0  # rows with at least one suppressed figure
 
 
 @dataclass
@@ -57,7 +59,11 @@ class Section:
 
 def _cells(table: Table, row: Row) -> list[Cell]:
     return [
-        Cell(figure_text(row.values[o.key], o.kind, suppressed=o.key in row.suppressed), o.key in row.suppressed)
+        Cell(
+            figure_text(row.values[o.key], o.kind, suppressed=o.key in row.suppressed),
+            o.key in row.suppressed,
+            o.label,
+        )
         for o in table.measure.outputs
     ]
 
@@ -83,6 +89,7 @@ def figure(table: Table) -> Figure:
         headers=[grouping.title, *(o.label for o in measure.outputs)],
         rows=[(row.label, _cells(table, row)) for row in table.rows],
         is_suppressible=table.is_suppressible,
+        suppressed_rows=sum(1 for row in table.rows if row.suppressed),
     )
 
 

@@ -11,7 +11,7 @@ from django.urls import reverse
 from metrics.access import may_view_metrics, selection_for
 from metrics.compute import compute
 from metrics.exports import record_export, write_csv
-from metrics.forms import SelectionForm, team_and_area_options
+from metrics.forms import NO_BREAKDOWN, SelectionForm, team_and_area_options
 from metrics.measures import MEASURES
 from metrics.periods import PRESETS
 from metrics.present import sections
@@ -43,13 +43,14 @@ def dashboard(request):
     data = form.cleaned_data
     selection = selection_for(request.user, data["period_value"], team=data["team"], area=data["area"])
     breakdown = data["breakdown"]
-    results = compute(selection, groupings=[breakdown, *SPLITS])
+    groupings = [*SPLITS] if breakdown == NO_BREAKDOWN else [breakdown, *SPLITS]
+    results = compute(selection, groupings=groupings)
     query = urlencode({key: request.GET[key] for key in KEPT if request.GET.get(key)})
     context |= {
         "selection": selection,
         "results": results,
-        "breakdown": DIMENSIONS[breakdown],
-        "sections": sections(results, [breakdown, *SPLITS]),
+        "breakdown": DIMENSIONS.get(breakdown),
+        "sections": sections(results, groupings),
         "query": query,
         "csv_all": reverse("metrics:csv", args=["all"]) + (f"?{query}" if query else ""),
     }

@@ -79,7 +79,7 @@ def test_a_supervisor_sees_their_own_programs_figures_only(client, supervisor, p
 def test_every_chart_has_an_accessible_table_beside_it(client, supervisor, program):
     call(program, call_type="Welfare check", transport_destination="Crisis unit", disposition="voluntary_crisis_centre")
 
-    html = get(client, supervisor).content.decode()
+    html = get(client, supervisor, URL + "&breakdown=race_ethnicity").content.decode()
 
     charts = re.findall(r'<svg class="chart"[^>]*role="img" aria-labelledby="([^"]+)"', html)
     tables = re.findall(r'<table aria-describedby="(chart-[^"]+)-caption"', html)
@@ -140,10 +140,24 @@ def test_suppressed_cells_are_marked_in_the_tables(client, supervisor, program, 
     for race in ["white"] * 12 + ["asian"] * 2 + ["black"] * 15:
         call(program, person=f.IndividualFactory(program=program, race_ethnicity=race))
 
-    html = get(client, supervisor).content.decode()
+    html = get(client, supervisor, URL + "&breakdown=race_ethnicity").content.decode()
 
-    assert '<td class="num suppressed">suppressed</td>' in html
+    assert '<td class="num suppressed" data-label="Calls">suppressed</td>' in html
     assert "groups under 11 suppressed" in html
+    # ...and the page says why, in a sentence, above each table that has suppressed groups.
+    assert "2 of 3 groups are hidden: a group of fewer than 11 people" in html
+
+
+def test_the_page_opens_on_the_measures_own_categories_not_on_a_breakdown_by_person(client, supervisor, program):
+    for race in ["white", "asian", "black"]:
+        call(program, call_source="988", person=f.IndividualFactory(program=program, race_ethnicity=race))
+
+    response = get(client, supervisor)
+
+    titles = [figure.title for figure in response.context["sections"][0].figures]
+    assert titles == ["Calls by call source", "Calls by call type", "Calls by month"]
+    assert "suppressed" not in response.content.decode()  # a small program still sees its figures
+    assert '<option value="none" selected>' in response.content.decode()
 
 
 def populate(program, navigators, partners, calls):
