@@ -7,7 +7,7 @@ person page). No page list is typed here: a page added to the app and linked fro
 work is walked the next time this runs.
 
 Each page, at 360x800 and at 1280x800, fails the test when it:
-- answers anything but 200 (a link the user may not follow: a 403 or 404 behind a visible link);
+- answers anything but 200, or sends the user to another page (a link the user may not follow);
 - is wider than the phone, or puts content in a box that scrolls sideways (at 360 px);
 - has an axe-core violation of impact "serious" or "critical" (axe-core vendored under
   tests/web/vendor/axe-core/, evaluated in the page by the test, never fetched);
@@ -140,6 +140,7 @@ def _visit(page, url: str, role: str, key: str, width: int, summary: dict, probl
         response = page.goto(url)
         page.wait_for_load_state("load")
         status = response.status if response else 0
+        landed = _pattern(urlsplit(page.url).path)
         weight = page.evaluate(WEIGHT)
         sideways = page.evaluate(SIDEWAYS)
         page.evaluate(AXE)
@@ -165,6 +166,8 @@ def _visit(page, url: str, role: str, key: str, width: int, summary: dict, probl
     }
     if status != 200:
         problems.append(f"{where}: answered {status}")
+    if landed != key:
+        problems.append(f"{where}: the link led to {page.url.removeprefix(base)} instead")
     if width == WIDTHS[0] and (sideways["page"] > sideways["width"] or sideways["boxes"]):
         problems.append(f"{where}: scrolls sideways (page {sideways['page']} px; boxes {sideways['boxes']})")
     for v in bad:
