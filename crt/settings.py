@@ -138,7 +138,10 @@ LOGIN_REDIRECT_URL = "home"  # sends each role to its start page
 # Partner users land here and are kept under these paths (the partner page sets its own URL).
 PARTNER_HOME_URL = "/partner/"
 # The API's schema and docs are public; a partner user reads them signed in (linked from Account).
-PARTNER_PATH_PREFIXES = ["/partner/", "/accounts/", "/static/", "/healthz", "/favicon.ico", "/api/docs/", "/api/schema/"]
+PARTNER_PATH_PREFIXES = [
+    *("/partner/", "/accounts/", "/static/", "/healthz", "/favicon.ico"),
+    *("/api/docs/", "/api/schema/"),
+]
 
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",

@@ -20,7 +20,6 @@ def _label(obj) -> tuple[str, str]:
 # Routes that show no person's record (redirects after a write, a blank form) have None as the whole entry.
 SHOWS = {
     "home": None,  # sends each role to its start page
-    "favicon": None,  # a redirect to the icon file
     "cases:caseload": ("navigator", None, "", None),
     "cases:people": ("navigator", None, "q={last}", None),
     "cases:team": ("supervisor", None, "", None),
