@@ -4,7 +4,7 @@ import django_filters
 from django.db.models import Q
 
 from cases.models import Case, Consent, Contact, FollowUp, Individual
-from crt.inputs import INSTANT_HELP, InstantFilter
+from crt.inputs import INSTANT_HELP, IdFilter, InstantFilter, StrictBooleanFilter
 
 
 class IndividualFilter(django_filters.FilterSet):
@@ -31,8 +31,8 @@ def search_people(queryset, *, q: str = "", date_of_birth=None):
 
 class CaseFilter(django_filters.FilterSet):
     status = django_filters.MultipleChoiceFilter(choices=Case.Status.choices)
-    individual = django_filters.NumberFilter(field_name="individual_id")
-    mine = django_filters.BooleanFilter(method="filter_mine", help_text="true: cases where I am navigator or peer.")
+    individual = IdFilter(field_name="individual_id")
+    mine = StrictBooleanFilter(method="filter_mine", help_text="true: cases where I am navigator or peer.")
 
     class Meta:
         model = Case
@@ -45,7 +45,7 @@ class CaseFilter(django_filters.FilterSet):
 
 
 class ContactFilter(django_filters.FilterSet):
-    case = django_filters.NumberFilter(field_name="case_id")
+    case = IdFilter(field_name="case_id")
 
     class Meta:
         model = Contact
@@ -53,8 +53,8 @@ class ContactFilter(django_filters.FilterSet):
 
 
 class FollowUpFilter(django_filters.FilterSet):
-    case = django_filters.NumberFilter(field_name="case_id")
-    is_open = django_filters.BooleanFilter(method="filter_open", help_text="true: not done and not missed.")
+    case = IdFilter(field_name="case_id")
+    is_open = StrictBooleanFilter(method="filter_open", help_text="true: not done and not missed.")
     due_before = InstantFilter(field_name="due_at", lookup_expr="lt", help_text=INSTANT_HELP)
 
     class Meta:
@@ -67,7 +67,7 @@ class FollowUpFilter(django_filters.FilterSet):
 
 
 class ConsentFilter(django_filters.FilterSet):
-    individual = django_filters.NumberFilter(field_name="individual_id")
+    individual = IdFilter(field_name="individual_id")
 
     class Meta:
         model = Consent

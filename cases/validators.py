@@ -60,3 +60,28 @@ def validate_date_of_birth(value: date) -> None:
         raise ValidationError("Before 1900: check the year.", code="too_early")
     if value > timezone.localdate():
         raise ValidationError("A date of birth cannot be in the future.", code="future")
+
+
+# What each bound looks like in the OpenAPI schema (crt.schema.AutoSchema): an RFC 3339 date-time
+# (or date) whose year is in the window, as a pattern (a mistyped year fails it, and the server
+# refuses it), and the part relative to today in words. The pattern stands in for `format`: with
+# both, a generator must make date-times and throw away nearly all of them.
+_DAY = r"(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])"
+_TIME = r"T([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\.[0-9]{1,6})?(Z|[+-]([01][0-9]|2[0-3]):[0-5][0-9])"
+YEAR_2000_ON = rf"^20[0-9]{{2}}-{_DAY}{_TIME}$"
+BORN = rf"^(19|20)[0-9]{{2}}-{_DAY}$"
+
+
+def _openapi(pattern: str, words: str) -> dict:
+    return {"pattern": pattern, "format": None, "description": words}
+
+
+validate_since_2000.openapi = _openapi(YEAR_2000_ON, "RFC 3339 date-time from the year 2000.")
+validate_happened.openapi = _openapi(YEAR_2000_ON, "RFC 3339 date-time from the year 2000, not in the future.")
+validate_planned.openapi = _openapi(
+    YEAR_2000_ON, "RFC 3339 date-time from the year 2000, at most about two years ahead."
+)
+validate_consent_expiry.openapi = _openapi(
+    YEAR_2000_ON, "RFC 3339 date-time from the year 2000, at most about five years ahead (none: until revoked)."
+)
+validate_date_of_birth.openapi = _openapi(BORN, "A date (YYYY-MM-DD) from 1900, not in the future.")

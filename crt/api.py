@@ -11,6 +11,7 @@ table CODE_STATUS turns that code into the HTTP status, so services never import
 
 import io
 import logging
+import re
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
@@ -245,14 +246,48 @@ class LimitedJSONParser(JSONParser):
         raise exceptions.ParseError(f"JSON nested more than {MAX_JSON_DEPTH} levels deep.")
 
 
+def _schema_fragments(field) -> list[dict]:
+    return [fragment for v in getattr(field, "validators", []) if (fragment := getattr(v, "openapi", None))]
+
+
+def _schema_pattern(field) -> str | None:
+    return next((fragment["pattern"] for fragment in _schema_fragments(field) if fragment.get("pattern")), None)
+
+
+def _schema_description(field) -> str:
+    return next((fragment["description"] for fragment in _schema_fragments(field) if fragment.get("description")), "")
+
+
 class StrictSerializer(serializers.Serializer):
-    """An input serializer that refuses fields it does not know, instead of silently ignoring them."""
+    """An input serializer that refuses fields it does not know, instead of silently ignoring them, and
+    text fields given as anything but a string."""
 
     def to_internal_value(self, data):
         if isinstance(data, dict):
             unknown = sorted(set(data) - set(self.fields))
             if unknown:
                 raise serializers.ValidationError({name: ["Unknown field."] for name in unknown})
+            # DRF turns 0 or true into "0" or "True" for a text field; the schema says string.
+            not_text = sorted(
+                name
+                for name, field in self.fields.items()
+                if isinstance(field, serializers.CharField) and name in data and data[name] is not None
+                and not isinstance(data[name], str)
+            )  # fmt: skip
+            if not_text:
+                raise serializers.ValidationError({name: ["Not a string."] for name in not_text})
+            # A validator's schema pattern (crt.schema) holds on the server too: what the schema
+            # forbids is refused, not parsed leniently (a bare date for a date-time, year 0350).
+            off_pattern = sorted(
+                name
+                for name, field in self.fields.items()
+                for pattern in [_schema_pattern(field)]
+                if pattern and isinstance(data.get(name), str) and not re.search(pattern, data[name])
+            )
+            if off_pattern:
+                raise serializers.ValidationError(
+                    {name: [_schema_description(self.fields[name])] for name in off_pattern}
+                )
         return super().to_internal_value(data)
 
 
@@ -266,6 +301,27 @@ class Pagination(CursorPagination):
     page_size_query_param = "page_size"
     max_page_size = 100
     ordering = ("-updated_at", "-id")
+
+    def get_page_size(self, request):
+        """page_size, if given, is a whole number from 1, as the schema says (true, 2.5 or null are a
+        400, not the default); more than max_page_size gives max_page_size."""
+        raw = request.query_params.getlist(self.page_size_query_param)
+        if not raw:
+            return self.page_size
+        if len(raw) > 1 or not raw[0].isascii() or not raw[0].isdigit() or int(raw[0]) < 1:
+            raise exceptions.ValidationError({self.page_size_query_param: ["A whole number from 1."]})
+        return min(int(raw[0]), self.max_page_size)
+
+    def get_schema_operation_parameters(self, view):
+        parameters = super().get_schema_operation_parameters(view)
+        for parameter in parameters:
+            if parameter["name"] == self.page_size_query_param:
+                parameter["schema"] = {"type": "integer", "minimum": 1}
+                most = self.max_page_size
+                parameter["description"] = (
+                    f"Results per page (default {self.page_size}); more than {most} gives {most}."
+                )
+        return parameters
 
     def get_paginated_response_schema(self, schema):
         link = {"type": ["string", "null"], "format": "uri", "description": "Cursor URL of the next/previous page."}
@@ -380,9 +436,27 @@ def paginated_by(*ordering: str) -> type[Pagination]:
     return type("Pagination", (Pagination,), {"ordering": ordering})
 
 
+# Rules across fields that JSON Schema can say, added to the request bodies' components by name.
+BODY_RULES = {
+    # One recipient per consent: an organisation, or a need domain (cases.intake.record_consent).
+    "ConsentInputRequest": {
+        "oneOf": [
+            {"required": ["recipient_organization"], "properties": {"recipient_organization": {"type": "integer"}}},
+            {
+                "required": ["recipient_category"],
+                "properties": {"recipient_category": {"$ref": "#/components/schemas/NeedDomainEnum"}},
+            },
+        ],
+    },
+}
+
+
 def strict_request_bodies(result, generator, request, public):
-    """drf-spectacular hook: request bodies refuse unknown fields (StrictSerializer), so say so."""
+    """drf-spectacular hook: request bodies refuse unknown fields (StrictSerializer), so say so; and
+    the rules across fields of BODY_RULES."""
     for name, component in result.get("components", {}).get("schemas", {}).items():
         if name.endswith("Request") and component.get("type") == "object":
             component["additionalProperties"] = False
+        if name in BODY_RULES:
+            component.update(BODY_RULES[name])
     return result

@@ -274,8 +274,11 @@ REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_THROTTLE_CLASSES": ["crt.api.ApiRateThrottle"],
     "DEFAULT_PAGINATION_CLASS": "crt.api.Pagination",
-    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_FILTER_BACKENDS": ["crt.inputs.StrictFilterBackend"],
+    "DEFAULT_SCHEMA_CLASS": "crt.schema.AutoSchema",
+    # OPTIONS is a 405 with Allow: /api/schema/ describes the API (DRF's metadata answered OPTIONS
+    # on the partner webhook with a 500, found by the schemathesis run).
+    "DEFAULT_METADATA_CLASS": None,
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
 # Requests per credential (or user) per period, then 429 with Retry-After; and the largest body accepted.

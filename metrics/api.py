@@ -6,15 +6,14 @@ dashboard (a suppressed figure is null and its key is listed under "suppressed")
 """
 
 from django.http import Http404
-from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework.authentication import SessionAuthentication
 from rest_framework.exceptions import ErrorDetail, ValidationError
 from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from crt.api import error_responses
 from metrics.access import may_view_metrics, selection_for
 from metrics.compute import compute
 from metrics.forms import SelectionForm
@@ -56,16 +55,17 @@ PARAMETERS = [
 
 
 class MetricsView(APIView):
-    authentication_classes = [SessionAuthentication]
+    """The API's usual authentication (a session or a staff token of a supervisor or staff admin: the
+    same people as the dashboard); no credentials is a 401, anyone else a 403, both problem documents."""
+
     permission_classes = [IsProgramSupervisor]
-    schema = AutoSchema()
 
 
 class MeasureList(MetricsView):
     @extend_schema(
         operation_id="metrics_list",
         summary="Every program measure with its definition and version",
-        responses={200: OpenApiTypes.OBJECT},
+        responses={200: OpenApiTypes.OBJECT, **error_responses(401, 403, 429)},
     )
     def get(self, request):
         return Response({"measures": [describe(m, request) for m in MEASURES.values()]})
@@ -79,12 +79,7 @@ class MeasureDetail(MetricsView):
             OpenApiParameter("measure", str, OpenApiParameter.PATH, description="A measure key."),
             *PARAMETERS,
         ],
-        responses={
-            200: OpenApiTypes.OBJECT,
-            400: OpenApiTypes.OBJECT,
-            403: OpenApiTypes.OBJECT,
-            404: OpenApiTypes.OBJECT,
-        },
+        responses={200: OpenApiTypes.OBJECT, **error_responses(400, 401, 403, 404, 429)},
     )
     def get(self, request, measure: str):
         if measure not in MEASURES:

@@ -2,7 +2,7 @@
 
 import django_filters
 
-from crt.inputs import INSTANT_HELP, InstantFilter
+from crt.inputs import INSTANT_HELP, IdFilter, InstantFilter
 from providers.models import NeedDomain
 from referrals.models import Referral, Status
 
@@ -22,8 +22,8 @@ class ReferralFilter(django_filters.FilterSet):
 
 
 class StaffReferralFilter(ReferralFilter):
-    individual = django_filters.NumberFilter(field_name="individual_id")
-    case = django_filters.NumberFilter(field_name="case_id")
+    individual = IdFilter(field_name="individual_id")
+    case = IdFilter(field_name="case_id")
 
     class Meta:
         model = Referral

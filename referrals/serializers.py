@@ -289,7 +289,7 @@ class FailInput(StrictSerializer):
 
 class AppointmentInput(StrictSerializer):
     appointment_at = serializers.DateTimeField(
-        help_text="With a time zone, e.g. 2026-12-01T14:30:00-06:00. From 2000, at most about two years ahead.",
+        help_text="With a time zone, e.g. 2026-12-01T14:30:00-06:00.",
         validators=[validate_planned],
     )
 

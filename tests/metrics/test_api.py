@@ -89,8 +89,11 @@ def test_only_supervisors_and_staff_admins_may_read_the_api(client, request, who
 
 
 def test_a_signed_out_caller_is_refused(client, db):
-    assert client.get("/api/v1/metrics/").status_code == 403
-    assert client.get("/api/v1/metrics/arrests/").status_code == 403
+    """A 401 with the problem shape, as everywhere else in the API (it was an undocumented 403)."""
+    for path in ("/api/v1/metrics/", "/api/v1/metrics/arrests/"):
+        response = client.get(path)
+        assert response.status_code == 401
+        assert response["Content-Type"] == "application/problem+json"
 
 
 def test_a_partner_user_is_refused(client, partner_user):
