@@ -12,7 +12,9 @@ from providers.models import Organization, PartnerCredential, hash_key
 
 organization = Organization.objects.annotate(n=Count("referrals")).filter(n__gt=0).order_by("-n").first()
 prefix, key = PartnerCredential.new_key()
-PartnerCredential.objects.create(organization=organization, name="schemathesis run", prefix=prefix, key_hash=hash_key(key))
+PartnerCredential.objects.create(
+    organization=organization, name="schemathesis run", prefix=prefix, key_hash=hash_key(key)
+)
 print(f"partner={key}")
 _token, staff_key = issue_token(User.objects.get(username="sam.supervisor"), name="schemathesis run", by=None)
 print(f"staff={staff_key}")
