@@ -129,6 +129,21 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Several processes (web, worker, beat) share the file: wait for locks instead of failing.
     DATABASES["default"]["OPTIONS"] = {"timeout": 20, "transaction_mode": "IMMEDIATE"}
 
+# Two roles on PostgreSQL (audit.roles, decision 007): DATABASE_URL is the app's role (web, workers,
+# beat), which owns nothing; MIGRATE_DATABASE_URL, if set, is the owner role `migrate` connects as
+# (same host, port and database; only the credentials differ). Unset: migrate uses DATABASE_URL.
+MIGRATE_DATABASE = None
+if _migrate_url := env_str("MIGRATE_DATABASE_URL", ""):
+    try:
+        MIGRATE_DATABASE = dj_database_url.parse(_migrate_url)
+    except ValueError as error:
+        raise ImproperlyConfigured(f"MIGRATE_DATABASE_URL is not a database URL: {error}") from None
+    _where = ("ENGINE", "NAME", "HOST", "PORT")
+    if any(MIGRATE_DATABASE[key] != DATABASES["default"][key] for key in _where):
+        raise ImproperlyConfigured(
+            "MIGRATE_DATABASE_URL must name the same database as DATABASE_URL (only the role differs)."
+        )
+
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
 # One login for everything, the admin included: password, then the second factor (accounts.views).

@@ -92,3 +92,24 @@ def test_manage_py_names_the_missing_variable_instead_of_a_traceback():
     assert result.stderr.strip() == (
         "crt: The environment variable SECRET_KEY is required unless DEBUG=true (development mode)."
     )
+
+
+def test_migrate_database_url_must_name_the_same_database_with_another_role():
+    """The owner's URL only changes who migrates (decision 007), never which database."""
+    common = {"SECRET_KEY": "x" * 60, "DATABASE_URL": "postgres://crt_app@127.0.0.1:5432/crt"}
+    same = load_settings(**common, MIGRATE_DATABASE_URL="postgres://crt_owner@127.0.0.1:5432/crt")
+    assert same.returncode == 0, same.stderr
+    other = load_settings(**common, MIGRATE_DATABASE_URL="postgres://crt_owner@127.0.0.1:5432/elsewhere")
+    assert other.returncode != 0
+    assert "MIGRATE_DATABASE_URL must name the same database" in other.stderr
+
+
+@pytest.mark.postgres
+def test_migrate_as_the_owner_refuses_the_app_role_as_owner(settings, db):
+    """MIGRATE_DATABASE_URL naming DATABASE_URL's own role would leave the app owning everything."""
+    from django.core.management import CommandError, call_command
+    from django.db import connection
+
+    settings.MIGRATE_DATABASE = {"USER": connection.settings_dict["USER"], "PASSWORD": ""}
+    with pytest.raises(CommandError, match="same role"):
+        call_command("migrate", verbosity=0)
