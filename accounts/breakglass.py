@@ -63,6 +63,20 @@ def start_break_glass(user: User, individual, *, reason: str, minutes: int = 60,
     return grant
 
 
+def active_grants(user, now=None) -> list[BreakGlassGrant]:
+    """The user's grants in force (for the banner on every page). No query unless the user's
+    break_glass_until is still ahead, which start_break_glass keeps on the user row."""
+    now = now or timezone.now()
+    until = getattr(user, "break_glass_until", None)
+    if until is None or until <= now:
+        return []
+    return list(BreakGlassGrant.objects.active(now).filter(user=user).order_by("expires_at"))
+
+
+def may_break_glass(user) -> bool:
+    return bool(roles_of(user) & STAFF_ROLES) and user.program_id is not None and not user.is_partner_user
+
+
 def end_break_glass(grant: BreakGlassGrant, *, by: User) -> bool:
     """End a grant now. False when it had already ended or expired."""
     now = timezone.now()

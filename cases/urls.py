@@ -1,12 +1,13 @@
 from django.urls import path
 
-from cases import encounter_views, views
+from cases import breakglass_views, encounter_views, views
 
 app_name = "cases"
 urlpatterns = [
     path("", views.caseload, name="caseload"),
     path("people/", views.people, name="people"),
     path("people/<int:pk>/", views.person, name="person"),
+    path("people/<int:pk>/emergency-access/", breakglass_views.break_glass, name="break_glass"),
     path("cases/<int:pk>/contact/", views.log_contact, name="log_contact"),
     path("cases/<int:pk>/safety-plan/", views.safety_plan_edit, name="safety_plan_edit"),
     path("cases/<int:pk>/safety-plan/v<int:version>/", views.safety_plan, name="safety_plan"),

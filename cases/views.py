@@ -25,6 +25,7 @@ from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods
 
+from accounts import breakglass
 from accounts.models import User
 from accounts.roles import Kind, Role, Scope, roles_of, scope_for
 from audit.access import Action, audited, record_access
@@ -65,6 +66,7 @@ def nav(user) -> dict:
         "can_team": Role.SUPERVISOR in roles,
         "can_metrics": bool(roles & {Role.SUPERVISOR, Role.STAFF_ADMIN}),
         "can_write_encounters": encounters.may_write(user),
+        "can_review_break_glass": bool(roles & {Role.SUPERVISOR, Role.STAFF_ADMIN}),
     }
 
 
@@ -217,7 +219,7 @@ def people(request):
     """Find a person: by name words, or an exact date of birth. The search box posts, so names and dates
     of birth stay out of URLs (DESIGN.md §8); a GET with ?q= still works."""
     form = PeopleSearchForm(request.POST or request.GET or None)
-    found = []
+    found, beyond = [], []
     if form.is_valid() and form.cleaned_data["q"]:
         query = form.cleaned_data["q"]
         found_qs = Individual.objects.visible_to(request.user)
@@ -225,18 +227,26 @@ def people(request):
             born = datetime.strptime(query, "%Y-%m-%d").date()  # noqa: DTZ007 (a date, no time)
         except ValueError:
             born = None
-        if born is not None:
-            found_qs = found_qs.filter(date_of_birth=born)
-        else:
-            for word in query.split():
-                found_qs = found_qs.filter(
-                    Q(legal_first_name__icontains=word)
-                    | Q(legal_last_name__icontains=word)
-                    | Q(preferred_name__icontains=word)
-                )
-        found = list(found_qs[:PAGE_SIZE])
+        matching = Q(date_of_birth=born) if born is not None else Q()
+        for word in query.split() if born is None else []:
+            matching &= (
+                Q(legal_first_name__icontains=word)
+                | Q(legal_last_name__icontains=word)
+                | Q(preferred_name__icontains=word)
+            )
+        found = list(found_qs.filter(matching)[:PAGE_SIZE])
+        if breakglass.may_break_glass(request.user):
+            # People of the user's program the search matches but their scope hides: each can be
+            # opened with break-glass (cases.breakglass_views), reason given and supervisors told.
+            # Only their record numbers are shown (no name, no date of birth), so nothing of them is read.
+            beyond = list(
+                Individual.objects.filter(program_id=request.user.program_id)
+                .filter(matching)
+                .exclude(pk__in=found_qs.values("pk"))
+                .values_list("pk", flat=True)[:PAGE_SIZE]
+            )
     record_access(request, action=Action.LIST, objects=found)
-    return page(request, "cases/people.html", {"form": form, "found": found})
+    return page(request, "cases/people.html", {"form": form, "found": found, "beyond": beyond})
 
 
 @staff_page

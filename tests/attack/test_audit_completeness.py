@@ -69,6 +69,10 @@ SHOWS = {
     "providers:partner_referral": ("partner_user", lambda s: {"pk": s.referral.pk}, "", lambda s: [s.referral]),
     "providers:partner_move": None,  # POST only: redirects
     "providers:partner_capacity": None,  # POST only, no personal data
+    "cases:break_glass": None,  # the break-glass request form shows the record's number only
+    # Lists break-glass grants (none in these sides); its access rows: tests/web/test_break_glass_pages.py.
+    "audit:break_glass_review": None,
+    "audit:break_glass_end": None,  # POST only: redirects
     "audit:access_history": ("supervisor", lambda s: {"individual_id": s.person.pk}, "", lambda s: [s.person]),
     "audit:disclosures_csv": ("supervisor", lambda s: {"individual_id": s.person.pk}, "", lambda s: [s.person]),
 }
