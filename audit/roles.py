@@ -5,7 +5,7 @@ tables' owner: an owner can TRUNCATE (no row trigger fires), ALTER TABLE ... DIS
 (a superuser) SET session_replication_role = replica. So the app (web, workers, beat) connects as a
 role that owns no table and holds only SELECT and INSERT on the audit tables, normal DML elsewhere;
 `migrate` connects as the owner (MIGRATE_DATABASE_URL, see audit/management/commands/migrate.py)
-and grants the app's role exactly that after every run. docs/deploy.md gives the SQL; decision 009.
+and grants the app's role exactly that after every run. docs/deploy.md gives the SQL; decision 010.
 """
 
 from audit.triggers import APPEND_ONLY

@@ -129,7 +129,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Several processes (web, worker, beat) share the file: wait for locks instead of failing.
     DATABASES["default"]["OPTIONS"] = {"timeout": 20, "transaction_mode": "IMMEDIATE"}
 
-# Two roles on PostgreSQL (audit.roles, decision 009): DATABASE_URL is the app's role (web, workers,
+# Two roles on PostgreSQL (audit.roles, decision 010): DATABASE_URL is the app's role (web, workers,
 # beat), which owns nothing; MIGRATE_DATABASE_URL, if set, is the owner role `migrate` connects as
 # (same host, port and database; only the credentials differ). Unset: migrate uses DATABASE_URL.
 MIGRATE_DATABASE = None

@@ -95,7 +95,7 @@ def test_manage_py_names_the_missing_variable_instead_of_a_traceback():
 
 
 def test_migrate_database_url_must_name_the_same_database_with_another_role():
-    """The owner's URL only changes who migrates (decision 009), never which database."""
+    """The owner's URL only changes who migrates (decision 010), never which database."""
     common = {"SECRET_KEY": "x" * 60, "DATABASE_URL": "postgres://crt_app@127.0.0.1:5432/crt"}
     same = load_settings(**common, MIGRATE_DATABASE_URL="postgres://crt_owner@127.0.0.1:5432/crt")
     assert same.returncode == 0, same.stderr
