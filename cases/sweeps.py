@@ -2,10 +2,10 @@
 
 from celery import shared_task
 
-from referrals import chase
+from cases import follow_up_sweep
 
 
 @shared_task(name="cases.sweep_follow_ups")
 def sweep_follow_ups() -> dict[str, int]:
     """Escalate overdue follow-ups one step each, marking missed ones; safe to run twice, even at once."""
-    return chase.sweep_due_follow_ups()
+    return follow_up_sweep.sweep_due_follow_ups()

@@ -2,12 +2,14 @@
 change it announces. After commit, a task is asked to deliver it (referrals.delivery).
 
 The row, not the broker message, is the promise: if the kick is lost (the broker is down, the
-process dies right after commit), the delivery sweep finds the row due and sends it anyway.
+process dies right after commit), the delivery sweep (`sweep_due`, run by the beat task
+referrals.sweep_deliveries) finds the row due and sends it anyway.
 """
 
 import logging
 import time
 import uuid
+from datetime import datetime, timedelta
 
 from django.db import transaction
 from django.utils import timezone
@@ -22,6 +24,16 @@ logger = logging.getLogger(__name__)
 # otherwise land on every request that sends a referral.
 KICK_PAUSE_SECONDS = 30.0
 _kicks_paused_until = 0.0
+
+# A sweep enqueues due deliveries in batches of SWEEP_BATCH, at most SWEEP_MAX_BATCHES of them per
+# tick (5000 per 30 s), so that after a partner's outage the retries come back at the workers' pace
+# and one tick still has a bounded cost. The next tick takes the rest.
+SWEEP_BATCH = 500
+SWEEP_MAX_BATCHES = 10
+# The sweep moves next_attempt_at of what it enqueued this far ahead, so that while a backlog waits
+# in the queue the next ticks do not enqueue the same rows again and again. It is also how long a
+# message lost after it was published (a broker restarted empty) waits before the sweep resends it.
+ENQUEUED_GRACE = timedelta(minutes=5)
 
 
 def enqueue_event(referral: Referral, event_type: str) -> Delivery | None:
@@ -67,3 +79,33 @@ def kick(delivery_id: int) -> None:
         logger.warning(
             "delivery %s: broker unreachable (%s), the sweep will send it", delivery_id, type(error).__name__
         )
+
+
+def sweep_due(now: datetime) -> int:
+    """Enqueue an attempt for each pending delivery that is due (the delivery_pending_due index)."""
+    total = 0
+    for _ in range(SWEEP_MAX_BATCHES):
+        enqueued = _enqueue_due_batch(now)
+        total += enqueued
+        if enqueued < SWEEP_BATCH:
+            break
+    if total:
+        logger.info("delivery sweep: %s due", total)
+    return total
+
+
+def _enqueue_due_batch(now: datetime) -> int:
+    """Two queries: read a batch of due rows, then move the ones published out of the next reads."""
+    from referrals.tasks import deliver  # here, so that importing the outbox never loads the HTTP stack
+
+    due = Delivery.objects.pending_due(now).order_by("next_attempt_at").values_list("pk", "attempts")
+    enqueued = []
+    try:
+        for delivery_id, attempts in due[:SWEEP_BATCH]:
+            deliver.delay(delivery_id, attempts)
+            enqueued.append(delivery_id)
+    finally:
+        # Only rows still due as of `now`: a row a worker has claimed meanwhile carries its lease.
+        # Published first, moved after: a broker that refuses the message leaves the row due.
+        Delivery.objects.pending_due(now).filter(pk__in=enqueued).update(next_attempt_at=now + ENQUEUED_GRACE)
+    return len(enqueued)

@@ -17,13 +17,14 @@ Who may make a move:
 - the partner: a partner credential, or a partner user, of the referral's organisation. Sets accepted,
   rejected, in-progress, on-hold, completed and failed (PARTNER_SETS), and the business status,
   appointment and outcome note of an open referral;
-- the system (`by=None`, the background sweeps): moves the chase clock only (`set_next_action`).
+- the system (the chase sweep, referrals.chase): moves the chase clock only (`chase_step`).
 Someone who cannot see the referral gets the same "not_found" error as for a referral that does not
 exist; someone who can see it but may not make that move gets "forbidden".
 
 Every function returns the referral it was given, brought up to date with the row. Every change locks
 the row (`select_for_update`), bumps `version`, saves only the fields it changed
-and writes exactly one ReferralEvent. Repeating the move already made (same status) returns the
+and writes exactly one ReferralEvent (the chase step claims the row instead of locking it: see
+`chase_step`). Repeating the move already made (same status) returns the
 referral unchanged and writes nothing. A reason is required for rejected, cancelled, on-hold, failed
 and entered-in-error.
 
@@ -51,6 +52,7 @@ from datetime import datetime, timedelta
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
 from accounts.models import User
@@ -80,7 +82,6 @@ WORKING_WINDOWS = 7
 # from months ago (almost always a typo in the year), nor one years ahead.
 APPOINTMENT_PAST_LIMIT = timedelta(days=30)
 APPOINTMENT_FUTURE_LIMIT = timedelta(days=730)
-MAX_CHASE_LEVEL = 10
 
 # Reasons are stored in Referral.status_reason, notes in ReferralEvent.note.
 REASON_MAX_LENGTH = 500
@@ -530,32 +531,46 @@ def record_outcome_note(referral: Referral, *, by: Actor, note: str) -> Referral
 # --- the chase clock ----------------------------------------------------------------------------
 
 
-@transaction.atomic
-def set_next_action(
-    referral: Referral, *, by: User | None, owner: str, due_at: datetime, chase_level: int, note: str = ""
-) -> Referral:
-    """Move the chase clock of an open referral: the sweeps (`by=None`, the system) escalate it,
-    or the referring staff take the next step on themselves. Never changes the status."""
+def chase_step(
+    referral: Referral, *, now: datetime, owner: str, due_at: datetime | None, chase_level: int, note: str
+) -> bool:
+    """The system's step of the chase (referrals.chase): move the chase clock of an open referral, as
+    the sweep read it. Never changes the status; nobody but the system moves the clock.
+
+    Claimed with one conditional UPDATE naming the state the sweep read (version, status, level, due
+    time), not a lock: True for the one process whose UPDATE changed the row, which has then bumped
+    the version, written the system event and brought `referral` up to date, and makes the step's
+    effects in the same transaction (call it inside the sweep's); False when the referral changed
+    since it was read (answered by the partner, or claimed by another sweep): nothing is written.
+    """
     if owner not in Referral.NextActionOwner.values:
         raise ValidationError("Unknown next-action owner.", code="invalid")
-    due_at = _aware(due_at, "due time")
-    if isinstance(chase_level, bool) or not isinstance(chase_level, int) or not 0 <= chase_level <= MAX_CHASE_LEVEL:
-        raise ValidationError(f"The chase level must be a whole number from 0 to {MAX_CHASE_LEVEL}.", code="invalid")
+    if due_at is not None:
+        due_at = _aware(due_at, "due time")
+    if isinstance(chase_level, bool) or not isinstance(chase_level, int) or chase_level < 0:
+        raise ValidationError("The chase level must be a whole number from 0.", code="invalid")
     note = _text(note, "note", max_length=NOTE_MAX_LENGTH)
-    who = _who(by)
-    if who.kind == ReferralEvent.ActorKind.PARTNER:
-        raise _forbidden("Partners cannot move the chase clock.")
-    seen_status = referral.status if isinstance(referral, Referral) else None
-    locked = _lock(referral, by)
-    if who.kind == ReferralEvent.ActorKind.STAFF:
-        _require_sender(who, "follow up")
-    if locked.status not in OPEN:
-        raise _not_open(seen_status, locked, OPEN, "next action")
-    if (locked.next_action_owner, locked.next_action_due_at, locked.chase_level) == (owner, due_at, chase_level):
-        return _refresh(referral, locked)  # a duplicated sweep tick
-    locked.next_action_owner = owner
-    locked.next_action_due_at = due_at
-    locked.chase_level = chase_level
-    _save(locked, ["next_action_owner", "next_action_due_at", "chase_level"])
-    _record(locked, who, from_status=locked.status, note=note)
-    return _refresh(referral, locked)
+    _referral_pk(referral)
+    if referral.status not in OPEN:
+        raise ValidationError(f"A {_label(referral.status)} referral is not chased.", code="invalid_transition")
+    with transaction.atomic(savepoint=False):  # inside the sweep's transaction: no savepoint needed
+        claimed = Referral.objects.filter(
+            pk=referral.pk,
+            version=referral.version,
+            status=referral.status,
+            chase_level=referral.chase_level,
+            next_action_due_at=referral.next_action_due_at,
+        ).update(
+            next_action_owner=owner,
+            next_action_due_at=due_at,
+            chase_level=chase_level,
+            version=F("version") + 1,
+            updated_at=now,
+        )
+        if claimed != 1:
+            return False
+        referral.next_action_owner, referral.next_action_due_at, referral.chase_level = owner, due_at, chase_level
+        referral.version += 1
+        referral.updated_at = now
+        _record(referral, _Who(ReferralEvent.ActorKind.SYSTEM), from_status=referral.status, note=note)
+    return True

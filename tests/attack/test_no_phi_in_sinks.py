@@ -31,6 +31,7 @@ from rest_framework.test import APIClient
 
 from accounts.roles import Role
 from audit.models import AccessLog
+from cases import follow_up_sweep
 from cases import services as case_services
 from cases.models import Individual
 from providers.models import Organization
@@ -327,7 +328,7 @@ def test_a_referrals_whole_life_leaves_no_personal_data_in_any_sink(
         # 7. Ten days on: the chase and the follow-up sweep.
         later = timezone.now() + timedelta(days=10)
         chase.chase_due_referrals(later)
-        chase.sweep_due_follow_ups(later)
+        follow_up_sweep.sweep_due_follow_ups(later)
     _run_published(tasks, done)
 
     # 8. The supervisor exports the accounting of disclosures.

@@ -10,8 +10,8 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from cases import services
+from cases.follow_up_sweep import sweep_due_follow_ups
 from cases.models import Encounter, FollowUp, FollowUpRule
-from referrals.chase import sweep_due_follow_ups
 from tests import factories as f
 
 NOW = datetime(2026, 3, 2, 15, 0, tzinfo=UTC)

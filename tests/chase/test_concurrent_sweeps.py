@@ -11,6 +11,7 @@ from django.db import connection
 from django.utils import timezone
 
 from accounts.roles import Role, sync_role_groups
+from cases import follow_up_sweep
 from cases.models import FollowUp
 from providers.models import Organization
 from referrals import chase, outbox
@@ -122,13 +123,13 @@ def test_three_sweeps_at_once_raise_each_follow_up_alert_exactly_once(team):
         overdue = [grace, 2 * grace, timedelta(hours=80)][i % 3] + timedelta(seconds=i)
         f.FollowUpFactory(case=case, label="24h", due_at=now - overdue, escalation_level=i % 3)
 
-    results = at_once(lambda: chase.sweep_due_follow_ups(now), threads=3)
+    results = at_once(lambda: follow_up_sweep.sweep_due_follow_ups(now), threads=3)
 
     assert step_totals(results) == {"owner_alerted": 15, "supervisor_alerted": 15, "missed": 15}
     assert Alert.objects.filter(kind="follow_up_overdue", level=1).count() == 15
     assert Alert.objects.filter(kind="follow_up_overdue", level=2).count() == 15
     assert FollowUp.objects.filter(is_missed=True).count() == 15
-    assert chase.sweep_due_follow_ups(now) == {}
+    assert follow_up_sweep.sweep_due_follow_ups(now) == {}
 
 
 def test_a_sweep_waiting_on_a_row_another_sweep_is_claiming_finds_it_taken(team, kicks, monkeypatch):

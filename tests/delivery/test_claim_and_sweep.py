@@ -109,7 +109,7 @@ def test_a_delivery_waiting_in_the_queue_is_not_enqueued_again_by_the_next_sweep
     time_machine.shift(timedelta(seconds=30))
     assert tasks.sweep_deliveries() == 0  # the next tick: still queued, left alone
 
-    time_machine.shift(tasks.ENQUEUED_GRACE)
+    time_machine.shift(outbox.ENQUEUED_GRACE)
     assert tasks.sweep_deliveries() == 1  # the message must have been lost: send another
     assert enqueued == [(delivery.pk, 0), (delivery.pk, 0)]
 
@@ -154,8 +154,8 @@ def test_rows_the_broker_refused_stay_due_for_the_next_sweep(db, monkeypatch):
 
 
 def test_the_sweep_works_in_batches_and_stops_at_its_limit_for_one_tick(enqueued, monkeypatch):
-    monkeypatch.setattr(tasks, "SWEEP_BATCH", 3)
-    monkeypatch.setattr(tasks, "SWEEP_MAX_BATCHES", 2)
+    monkeypatch.setattr(outbox, "SWEEP_BATCH", 3)
+    monkeypatch.setattr(outbox, "SWEEP_MAX_BATCHES", 2)
     referral = f.ReferralFactory()
     for _ in range(8):
         f.DeliveryFactory(referral=referral, next_attempt_at=timezone.now() - timedelta(minutes=1))

@@ -68,7 +68,7 @@ def make_deliveries(slow_receiver, program, person, navigator):
 @pytest.fixture(autouse=True)
 def short_enqueued_grace(monkeypatch):
     """The sweep here runs in this process every second: let it resend a lost message after 15 s."""
-    monkeypatch.setattr(tasks, "ENQUEUED_GRACE", timedelta(seconds=15))
+    monkeypatch.setattr(outbox, "ENQUEUED_GRACE", timedelta(seconds=15))
 
 
 @pytest.fixture

@@ -506,24 +506,56 @@ def test_a_finished_referral_takes_no_more_progress(accepted, partner_user):
 
 def test_the_system_moves_the_chase_clock_with_a_system_event(sent):
     due = NOW + timedelta(days=1)
-    chased = services.set_next_action(sent, by=None, owner="navigator", due_at=due, chase_level=2, note="Level 2.")
-    assert (chased.next_action_owner, chased.next_action_due_at, chased.chase_level) == ("navigator", due, 2)
+    seen = Referral.objects.get(pk=sent.pk)  # what the sweep read
+    assert services.chase_step(seen, now=NOW, owner="navigator", due_at=due, chase_level=2, note="Level 2.")
+    assert (seen.next_action_owner, seen.next_action_due_at, seen.chase_level) == ("navigator", due, 2)
+    row = Referral.objects.get(pk=sent.pk)
+    assert (row.next_action_owner, row.next_action_due_at, row.chase_level, row.status) == (
+        "navigator",
+        due,
+        2,
+        "requested",
+    )
     event = ReferralEvent.objects.filter(referral=sent).last()
-    assert (event.actor_kind, event.actor_user, event.actor_credential) == ("system", None, None)
-    assert chased.status == "requested"
-    version = chased.version
-    services.set_next_action(sent, by=None, owner="navigator", due_at=due, chase_level=2)
-    assert Referral.objects.get(pk=sent.pk).version == version  # a duplicated sweep tick changes nothing
+    assert (event.actor_kind, event.actor_user, event.actor_credential, event.note) == (
+        "system",
+        None,
+        None,
+        "Level 2.",
+    )
+    assert (event.from_status, event.to_status) == ("requested", "requested")
 
 
-def test_partners_cannot_move_the_chase_clock_and_closed_referrals_have_none(sent, partner_user, navigator):
-    call = lambda: services.set_next_action(sent, by=partner_user, owner="partner", due_at=NOW, chase_level=0)  # noqa: E731
-    assert code_of(call) == "forbidden"
-    scanned = Referral.objects.get(pk=sent.pk)  # what the sweep read before the cancel
+def test_a_second_claim_of_the_same_chase_step_writes_nothing(sent):
+    first, second = Referral.objects.get(pk=sent.pk), Referral.objects.get(pk=sent.pk)  # a duplicated sweep tick
+    due = NOW + timedelta(days=1)
+    assert services.chase_step(first, now=NOW, owner="partner", due_at=due, chase_level=1, note="Reminded.")
+    version, count = Referral.objects.get(pk=sent.pk).version, ReferralEvent.objects.filter(referral=sent).count()
+    assert not services.chase_step(second, now=NOW, owner="partner", due_at=due, chase_level=1, note="Reminded.")
+    assert Referral.objects.get(pk=sent.pk).version == version
+    assert ReferralEvent.objects.filter(referral=sent).count() == count
+
+
+def test_an_answered_or_closed_referral_is_not_chased(sent, partner_user, navigator):
+    scanned = Referral.objects.get(pk=sent.pk)  # what the sweep read before the partner answered
+    services.accept_referral(sent, by=partner_user)
+    assert not services.chase_step(scanned, now=NOW, owner="partner", due_at=NOW, chase_level=1, note="Reminded.")
+    assert Referral.objects.get(pk=sent.pk).chase_level == 0
     services.cancel_referral(sent, by=navigator, reason="Not needed.")
-    for copy, code in ((scanned, "conflict"), (sent, "invalid_transition")):
-        call = lambda c=copy: services.set_next_action(c, by=None, owner="navigator", due_at=NOW, chase_level=1)  # noqa: E731
-        assert code_of(call) == code
+    call = lambda: services.chase_step(sent, now=NOW, owner="partner", due_at=NOW, chase_level=1, note="x")  # noqa: E731
+    assert code_of(call) == "invalid_transition"
+
+
+def test_the_chase_step_refuses_bad_input(sent):
+    naive = datetime(2026, 3, 3, 9, 0)
+    for arguments in (
+        {"owner": "nobody", "due_at": NOW, "chase_level": 1},
+        {"owner": "partner", "due_at": naive, "chase_level": 1},
+        {"owner": "partner", "due_at": NOW, "chase_level": -1},
+        {"owner": "partner", "due_at": NOW, "chase_level": True},
+    ):
+        assert code_of(lambda a=arguments: services.chase_step(sent, now=NOW, note="", **a)) == "invalid"
+    assert Referral.objects.get(pk=sent.pk).version == sent.version
 
 
 # --- the cast's roles still hold ---------------------------------------------------------------

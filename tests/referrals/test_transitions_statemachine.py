@@ -276,18 +276,20 @@ class RandomActors(RuleBasedStateMachine):
 
     @rule(copy=st.sampled_from(["fresh", "old"]), level=st.integers(0, 3))
     def chase(self, copy, level):
+        """The sweep's step on the copy it read: claimed only while the row is still as read."""
         instance = self.copies[copy]
         row = Referral.objects.get(pk=self.referral.pk)
         due = NOW + timedelta(days=level)
-        code = code_of(
-            lambda: services.set_next_action(instance, by=None, owner="navigator", due_at=due, chase_level=level)
-        )
-        if self.status not in OPEN:
-            seen = instance.status
-            assert code == ("conflict" if seen != self.status and seen in OPEN else "invalid_transition")
+
+        def step():
+            return services.chase_step(instance, now=NOW, owner="navigator", due_at=due, chase_level=level, note="x")
+
+        if instance.status not in OPEN:
+            assert code_of(step) == "invalid_transition"
             return
-        assert code is None
-        if (row.next_action_owner, row.next_action_due_at, row.chase_level) != ("navigator", due, level):
+        expected = instance.version == row.version
+        assert step() == expected
+        if expected:
             self.version += 1
             self.events += 1
 
