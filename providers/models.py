@@ -6,9 +6,12 @@ The directory is shared by every program of a deployment and holds no personal d
 import hashlib
 import hmac
 import secrets
+from datetime import timedelta
 
 from django.db import models
-from django.db.models import F, Q
+from django.db.models import F, Min, Q
+
+from accounts.models import Program
 
 
 class NeedDomain(models.TextChoices):
@@ -176,6 +179,16 @@ class ServiceCapacity(models.Model):
 
     def __str__(self) -> str:
         return f"{self.available}/{self.maximum} {self.unit}"
+
+
+# A capacity older than this is stale when no program says otherwise (Program.stale_capacity_after).
+DEFAULT_STALE_AFTER = timedelta(days=7)
+
+
+def stale_capacity_after() -> timedelta:
+    """How old a capacity may get before its partner is asked to update it: the strictest freshness
+    limit of the programs (Program.stale_capacity_after), as partners serve every program."""
+    return Program.objects.aggregate(limit=Min("stale_capacity_after"))["limit"] or DEFAULT_STALE_AFTER
 
 
 def hash_key(key: str) -> str:

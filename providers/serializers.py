@@ -7,9 +7,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from crt.api import StrictSerializer
-from providers.models import Organization, Service
-
-DEFAULT_STALE_AFTER = timedelta(days=7)
+from providers.models import DEFAULT_STALE_AFTER, Organization, Service
 
 
 class OrganizationRefSerializer(serializers.ModelSerializer):

@@ -7,5 +7,6 @@ urlpatterns = [
     path("", views.partner_home, name="partner_home"),
     path("referrals/<int:pk>/", views.partner_referral, name="partner_referral"),
     path("referrals/<int:pk>/<slug:move>/", views.partner_move, name="partner_move"),
+    path("capacity/", views.partner_capacities, name="partner_capacities"),
     path("capacity/<int:pk>/", views.partner_capacity, name="partner_capacity"),
 ]

@@ -97,7 +97,14 @@ PARTNER_MOVES: tuple[Move, ...] = (
         Status.IN_PROGRESS,
         "Started working with them",
     ),
-    Move("hold", services.hold_referral, ("reason", "note"), "Put on hold (reason required)", Status.ON_HOLD),
+    Move(
+        "hold",
+        services.hold_referral,
+        ("reason", "note"),
+        "Put on hold (reason required)",
+        Status.ON_HOLD,
+        "Put on hold",
+    ),
     Move("resume", services.resume_referral, ("note",), "Resume (on-hold → in-progress)", Status.IN_PROGRESS),
     Move(
         "complete",

@@ -67,7 +67,13 @@ SHOWS = {
     "referrals:move": None,  # POST only: redirects
     "providers:partner_home": ("partner_user", None, "", None),
     "providers:partner_referral": ("partner_user", lambda s: {"pk": s.referral.pk}, "", lambda s: [s.referral]),
-    "providers:partner_move": None,  # POST only: redirects
+    "providers:partner_move": (
+        "partner_user",
+        lambda s: {"pk": s.referral.pk, "move": "accept"},
+        "",
+        lambda s: [s.referral],
+    ),  # the move's own page (a POST redirects)
+    "providers:partner_capacities": None,  # the partner's own services: no person's record
     "providers:partner_capacity": None,  # POST only, no personal data
     "cases:break_glass": None,  # the break-glass request form shows the record's number only
     # Lists break-glass grants (none in these sides); its access rows: tests/web/test_break_glass_pages.py.

@@ -90,8 +90,9 @@ ROUTES: dict[str, Route] = {
     "providers:partner_home": Route(),
     "providers:partner_referral": Route(kwargs=lambda s: {"pk": s.referral.pk}),
     "providers:partner_move": Route(
-        ("POST",), kwargs=lambda s: {"pk": s.referral.pk, "move": "accept"}, body=lambda s: {"note": "attack"}
+        ("GET", "POST"), kwargs=lambda s: {"pk": s.referral.pk, "move": "accept"}, body=lambda s: {"note": "attack"}
     ),
+    "providers:partner_capacities": Route(),
     "providers:partner_capacity": Route(
         ("POST",), kwargs=lambda s: {"pk": s.capacity.pk}, body=lambda s: {"available": "0"}
     ),

@@ -29,13 +29,13 @@ def test_moves_that_keep_the_status_start_from_open_statuses_only():
     assert moves.PARTNER["business-status"].from_statuses == {"requested", "accepted", "in-progress", "on-hold"}
 
 
-def test_the_partner_page_offers_what_it_offered_before_the_table():
+def test_the_partner_page_offers_each_status_its_moves():
     offered = {status: [m.verb for m in moves.offered(moves.PARTNER_MOVES, status)] for status in STATUSES}
     assert offered == {
         "draft": [],
         "requested": ["accept", "reject"],
-        "accepted": ["start", "complete", "fail"],
-        "in-progress": ["complete", "fail"],
+        "accepted": ["start", "hold", "complete", "fail"],
+        "in-progress": ["hold", "complete", "fail"],
         "on-hold": ["start", "complete", "fail"],
         **{status: [] for status in TERMINAL},
     }

@@ -35,6 +35,8 @@ EXPECTED = {
     "reassign": {"supervisor": 200},
     "partner_home": {"partner_user": 200, "other_partner_user": 200},
     "partner_referral": {"partner_user": 200},
+    "partner_move": {"partner_user": 200},  # a move's own page (accept, on a requested referral)
+    "partner_capacities": {"partner_user": 200, "other_partner_user": 200},  # each their own services
 }
 
 
@@ -55,6 +57,8 @@ def world(case, service, navigator):
         "reassign": reverse("cases:reassign", args=[case.pk]),
         "partner_home": reverse("providers:partner_home"),
         "partner_referral": reverse("providers:partner_referral", args=[referral.pk]),
+        "partner_move": reverse("providers:partner_move", args=[referral.pk, "accept"]),
+        "partner_capacities": reverse("providers:partner_capacities"),
     }
 
 

@@ -146,13 +146,15 @@ def test_navigator_logs_a_contact_plans_and_refers_and_the_partner_accepts(
     assert page.locator(".status").inner_text() == "Requested"
     referral = Referral.objects.get()
 
-    # The partner accepts it on the partner page (desktop).
-    partner = browser.new_context(viewport={"width": 1280, "height": 900})
+    # The partner finds it first under "New referrals" on the partner page, opens it and accepts it (phone).
+    partner = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True)
     partner_page = partner.new_page()
     _sign_in(partner_page, base, partner_user.username, lands_on="/partner/")
     partner_page.goto(f"{base}/partner/")
     _shot(partner_page, "partner-page")
-    partner_page.click(f"#referral-{referral.pk} .move-accept button")
+    partner_page.click(f"#new-heading ~ ul #referral-{referral.pk} a")
+    _shot(partner_page, "partner-referral-phone")
+    partner_page.click(".move-accept button")
     assert "accepted" in partner_page.locator(".messages").inner_text()
 
     # The navigator sees the new status.
