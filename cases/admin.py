@@ -150,7 +150,7 @@ class ConsentForm(DateBoundsMixin, forms.ModelForm):
 
 class SupportContactInline(ScopedInlineMixin, admin.TabularInline):
     model = SupportContact
-    fields = ("name", "relationship", "phone", "is_consented_to_contact", "is_caregiver")
+    fields = ("name", "relationship", "phone", "is_caregiver", "ended_at")
     extra = 0
     can_delete = False
 
@@ -244,11 +244,11 @@ class SupportContactAdmin(ScopedAdmin):
         "name",
         "relationship",
         person_column("individual"),
-        "is_consented_to_contact",
         "is_caregiver",
+        "ended_at",
     )
     list_select_related = ("individual",)
-    list_filter = ("is_consented_to_contact", "is_caregiver")
+    list_filter = ("is_caregiver",)
     search_fields = ("=individual__id",)  # identifiers only: admin searches travel in the URL
     raw_id_fields = ("individual",)
     readonly_fields = ("created_at",)

@@ -11,7 +11,9 @@ Every list and detail records the access (audit.access.record_access) before ans
 goes through a service and is recorded too. Someone else's record is a 404.
 """
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
+from django.urls import reverse
 from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
@@ -20,8 +22,9 @@ from rest_framework.response import Response
 
 from audit.models import Action
 from cases import intake
-from cases.filters import CaseFilter, ConsentFilter, ContactFilter, FollowUpFilter, IndividualFilter, search_people
+from cases.filters import CaseFilter, ConsentFilter, ContactFilter, FollowUpFilter, IndividualFilter
 from cases.models import Case, Consent, Contact, Encounter, FollowUp, Individual
+from cases.people import resolve_person, search_people
 from cases.serializers import (
     CaseSerializer,
     ConsentInput,
@@ -84,6 +87,13 @@ class PersonSearchInput(StrictSerializer):
         return attrs
 
 
+class MergedPointerSerializer(serializers.Serializer):
+    id = serializers.IntegerField(help_text="The id asked for: a record merged into another.")
+    merged_into = serializers.IntegerField(help_text="The record it was merged into (followed to the last one).")
+    url = serializers.CharField()
+    detail = serializers.CharField()
+
+
 class PersonSearchResult(serializers.Serializer):
     results = IndividualSerializer(many=True)
     truncated = serializers.BooleanField()
@@ -103,7 +113,30 @@ class IndividualViewSet(AuditedViewSet):
     filterset_class = IndividualFilter
 
     def get_queryset(self):
-        return Individual.objects.visible_to(self.request.user)
+        return Individual.objects.visible_to(self.request.user).active()
+
+    @extend_schema(
+        summary="One of the people",
+        description="A record merged into another answers 301 with a Location header and a body naming the "
+        "record it was merged into (`merged_into`); the merge can be undone, after which the id answers as itself.",
+        responses={200: IndividualSerializer, 301: MergedPointerSerializer, **READ_ERRORS},
+    )
+    def retrieve(self, request, *args, **kwargs):
+        try:
+            person, merged_away = resolve_person(request.user, int(kwargs["pk"]))
+        except DjangoValidationError:
+            raise NotFound("Person not found.") from None
+        if merged_away is None:
+            return super().retrieve(request, *args, **kwargs)
+        audit(request, [merged_away], action=Action.VIEW)
+        url = reverse("individual-detail", args=[person.pk])
+        body = {
+            "id": merged_away.pk,
+            "merged_into": person.pk,
+            "url": url,
+            "detail": f"Person {merged_away.pk} was merged into person {person.pk}.",
+        }
+        return Response(body, status=status.HTTP_301_MOVED_PERMANENTLY, headers={"Location": url})
 
     def list(self, request, *args, **kwargs):
         # A name or a date of birth in a query string would be kept by proxies and access logs (and
@@ -122,7 +155,9 @@ class IndividualViewSet(AuditedViewSet):
     @extend_schema(
         summary="Find people by name and/or date of birth",
         description="A POST so that names and dates of birth never appear in a URL (and so in no access log). "
-        f"Answers at most {SEARCH_LIMIT} people you may see, by last name; `truncated` says whether there were more.",
+        "Finds a word that is part of a name, and also typos, nicknames, swapped first and last names and a "
+        "mistyped date of birth (cases.matching), best match first. "
+        f"Answers at most {SEARCH_LIMIT} people you may see; `truncated` says whether there were more.",
         request=PersonSearchInput,
         responses={200: PersonSearchResult, **READ_ERRORS},
         examples=[
@@ -134,11 +169,7 @@ class IndividualViewSet(AuditedViewSet):
     @action(detail=False, methods=["post"])
     def search(self, request):
         criteria = validated(PersonSearchInput, request)
-        found = list(
-            search_people(self.get_queryset(), **criteria).order_by("legal_last_name", "legal_first_name", "id")[
-                : SEARCH_LIMIT + 1
-            ]
-        )
+        found, _hidden = search_people(request.user, **criteria, limit=SEARCH_LIMIT + 1)
         people = found[:SEARCH_LIMIT]
         audit(request, people, action=Action.LIST)
         body = {"results": IndividualSerializer(people, many=True).data, "truncated": len(found) > SEARCH_LIMIT}
@@ -157,7 +188,9 @@ class EncounterViewSet(AuditedViewSet):
     @extend_schema(
         summary="A new 911 call from the CAD system",
         description="Matches the person by CAD person id, else by name and date of birth when exactly one person "
-        "matches (Individual.objects.possible_duplicates); creates them otherwise; then creates the encounter. "
+        "you may see is a strong match (same date of birth; names equal, a nickname, a typo or swapped: "
+        "cases.matching) and no one else is likely; creates them otherwise, listing the likely duplicates in "
+        "`possible_duplicates`; then creates the encounter. "
         "Posting the same incident number again returns the encounter already made (200 instead of 201).",
         request=IntakeInput,
         parameters=[IDEMPOTENCY_KEY],
@@ -202,6 +235,7 @@ class EncounterViewSet(AuditedViewSet):
             "individual_id": result.individual.pk if result.individual else None,
             "created_individual": result.created_individual,
             "created_encounter": result.created_encounter,
+            "possible_duplicates": list(result.possible_duplicates),
         }
         code = status.HTTP_201_CREATED if result.created_encounter else status.HTTP_200_OK
         return Response(IntakeResultSerializer(body).data, status=code)

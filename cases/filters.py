@@ -18,17 +18,6 @@ class IndividualFilter(django_filters.FilterSet):
         fields = ["updated_since"]
 
 
-def search_people(queryset, *, q: str = "", date_of_birth=None):
-    """People matching part of a legal or preferred name and/or a date of birth."""
-    if q:
-        queryset = queryset.filter(
-            Q(legal_first_name__icontains=q) | Q(legal_last_name__icontains=q) | Q(preferred_name__icontains=q)
-        )
-    if date_of_birth is not None:
-        queryset = queryset.filter(date_of_birth=date_of_birth)
-    return queryset
-
-
 class CaseFilter(django_filters.FilterSet):
     status = django_filters.MultipleChoiceFilter(choices=Case.Status.choices)
     individual = IdFilter(field_name="individual_id")

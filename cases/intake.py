@@ -1,11 +1,16 @@
 """Intake writes for the API: a new 911 call from the CAD system, and consents.
 
 `intake_call` is what the CAD integration posts: it finds the person (by the CAD person id, else by
-`Individual.objects.possible_duplicates` when exactly one person matches name and date of birth),
-creates them when nobody matches, and creates the encounter. The same CAD incident number posted
-twice returns the encounter already made (the CAD system retries), never a second one.
+cases.matching's rule when exactly one person the caller may see is a *strong* match and no one
+else is even likely), creates them otherwise, and creates the encounter. A person created while
+likely duplicates exist is returned with their ids (`possible_duplicates`), for a person to look at
+and a supervisor to merge. A CAD id of a merged-away record leads to the record it was merged into.
+The same CAD incident number posted twice returns the encounter already made (the CAD system
+retries), never a second one.
 
-`record_consent` records a consent given by a person the actor can see.
+`record_consent` records a consent given by a person the actor can see: to share with an
+organisation or a need domain's partners, or to contact someone of their support network.
+`revoke_consent` ends one.
 
 Errors are Django ValidationErrors with a code ("not_found", "forbidden", "invalid"), and nothing
 is written when one is raised.
@@ -20,7 +25,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from accounts.roles import STAFF_ROLES, roles_of
-from cases.models import Consent, Encounter, Individual
+from cases.models import Consent, Encounter, Individual, SupportContact
 from cases.validators import EARLIEST_CALL
 from providers.models import NeedDomain, Organization
 
@@ -33,6 +38,7 @@ class Intake:
     individual: Individual | None
     created_individual: bool
     created_encounter: bool
+    possible_duplicates: tuple[int, ...] = ()
 
 
 def _staff(by) -> User:
@@ -49,25 +55,29 @@ def _aware(value, field: str) -> datetime | None:
     return value
 
 
-def _match(by: User, person: dict) -> tuple[Individual | None, bool]:
-    """The person of the call: matched, created, or None when the call names nobody."""
+def _match(by: User, person: dict) -> tuple[Individual | None, bool, tuple[int, ...]]:
+    """The person of the call: matched, created (with the likely duplicates the caller may see), or
+    None when the call names nobody."""
+    from cases import matching
+    from cases.people import find_duplicates
+
     first = (person.get("legal_first_name") or "").strip()
     last = (person.get("legal_last_name") or "").strip()
     born: date | None = person.get("date_of_birth")
     cad_id = (person.get("cad_person_id") or "").strip()
     visible = Individual.objects.visible_to(by)
     if cad_id:
-        found = visible.filter(cad_person_id=cad_id).order_by("pk").first()
+        found = visible.filter(cad_person_id=cad_id).order_by("merged_into", "pk").first()
+        while found is not None and found.merged_into_id is not None:
+            found = visible.filter(pk=found.merged_into_id).first()
         if found is not None:
-            return found, False
+            return found, False, ()
     if not (first and last):
-        return None, False
-    if born is not None:
-        candidates = list(
-            visible.possible_duplicates(first_name=first, last_name=last, date_of_birth=born).order_by("pk")[:2]
-        )
-        if len(candidates) == 1:
-            return candidates[0], False
+        return None, False, ()
+    duplicates = find_duplicates(by, matching.Person(first[:100], last[:100], born))
+    strong = [found for found, match in duplicates.visible if match.is_strong]
+    if len(duplicates.visible) == 1 and len(strong) == 1 and not duplicates.hidden:
+        return strong[0], False, ()
     if not by.has_perm("cases.add_individual"):
         raise ValidationError("Your role cannot add people.", code="forbidden")
     individual = Individual.objects.create(
@@ -78,7 +88,7 @@ def _match(by: User, person: dict) -> tuple[Individual | None, bool]:
         phone=(person.get("phone") or "")[:40],
         cad_person_id=cad_id[:50],
     )
-    return individual, True
+    return individual, True, tuple(found.pk for found, _ in duplicates.visible)
 
 
 @transaction.atomic
@@ -116,7 +126,7 @@ def intake_call(
     existing = Encounter.objects.filter(program_id=by.program_id, cad_incident_number=number).first()
     if existing is not None:  # the CAD system retried
         return Intake(existing, existing.individual, created_individual=False, created_encounter=False)
-    individual, created = _match(by, person or {})
+    individual, created, possible = _match(by, person or {})
     try:
         with transaction.atomic():
             encounter = Encounter.objects.create(
@@ -135,7 +145,9 @@ def intake_call(
             )
     except IntegrityError:
         raise ValidationError("This incident was recorded by another request just now.", code="conflict") from None
-    return Intake(encounter, individual, created_individual=created, created_encounter=True)
+    return Intake(
+        encounter, individual, created_individual=created, created_encounter=True, possible_duplicates=possible
+    )
 
 
 @transaction.atomic
@@ -148,28 +160,48 @@ def record_consent(
     purpose: str = Consent.Purpose.REFERRAL,
     recipient_organization: Organization | None = None,
     recipient_category: str = "",
+    recipient_support_contact: SupportContact | None = None,
     covers_part2: bool = False,
     witness_name: str = "",
     expires_at: datetime | None = None,
 ) -> Consent:
-    """Record a consent of someone `by` can see. One recipient: an organisation or a need domain."""
+    """Record a consent of someone `by` can see. One recipient: an organisation, a need domain, or a
+    person of their support network (purpose: contacting them, or sharing with family)."""
     by = _staff(by)
     if not by.has_perm("cases.add_consent"):
         raise ValidationError("Your role cannot record consents.", code="forbidden")
     person = Individual.objects.visible_to(by).filter(pk=individual.pk).first()
     if person is None:
         raise ValidationError("Person not found.", code="not_found")
+    if person.merged_into_id is not None:
+        raise ValidationError("This record was merged into another; record it there.", code="invalid_transition")
+    if recipient_support_contact is not None:
+        if not isinstance(recipient_support_contact, SupportContact) or (
+            recipient_support_contact.individual_id != person.pk
+        ):
+            raise ValidationError("That support contact is not in this person's network.", code="invalid")
+        if recipient_support_contact.ended_at is not None:
+            raise ValidationError("That support contact was ended.", code="invalid")
+        if purpose not in (Consent.Purpose.CONTACT, Consent.Purpose.FAMILY):
+            raise ValidationError(
+                "Consent for a support contact is to contact them or to share with family.", code="invalid"
+            )
+    elif purpose == Consent.Purpose.CONTACT:
+        raise ValidationError("Consent to contact names someone of the support network.", code="invalid")
     given_at = _aware(given_at, "time given")
     expires_at = _aware(expires_at, "expiry")
     if given_at > timezone.now() + CLOCK_SKEW:
         raise ValidationError("A consent cannot be given in the future.", code="invalid")
     if expires_at is not None and expires_at <= given_at:
         raise ValidationError("The expiry must be after the time given.", code="invalid")
-    if (recipient_organization is None) == (not recipient_category):
-        raise ValidationError("Name one recipient: an organisation or a need domain.", code="invalid")
+    recipients = [recipient_organization is not None, bool(recipient_category), recipient_support_contact is not None]
+    if sum(recipients) != 1:
+        raise ValidationError(
+            "Name one recipient: an organisation, a need domain or a support contact.", code="invalid"
+        )
     if recipient_category and recipient_category not in NeedDomain.values:
         raise ValidationError("Unknown need domain.", code="invalid")
-    if method not in Consent.Method.values or purpose not in Consent.Purpose.values:
+    if method not in dict(Consent.RECORDABLE_METHODS) or purpose not in Consent.Purpose.values:
         raise ValidationError("Unknown consent method or purpose.", code="invalid")
     if method == Consent.Method.VERBAL and not witness_name.strip():
         raise ValidationError("A verbal consent needs a witness.", code="invalid")
@@ -177,6 +209,7 @@ def record_consent(
         individual=person,
         recipient_organization=recipient_organization,
         recipient_category=recipient_category,
+        recipient_support_contact=recipient_support_contact,
         purpose=purpose,
         covers_part2=covers_part2,
         method=method,
@@ -185,3 +218,25 @@ def record_consent(
         expires_at=expires_at,
         recorded_by=by,
     )
+
+
+@transaction.atomic
+def revoke_consent(consent: Consent, *, by: User, at: datetime | None = None) -> Consent:
+    """The person withdrew this consent (or its recipient left their network): from `at` (now by
+    default) it covers nothing. Revoking one already revoked changes nothing."""
+    by = _staff(by)
+    if not isinstance(consent, Consent) or consent.pk is None:
+        raise ValidationError("Expected a consent.", code="invalid")
+    at = _aware(at, "time revoked") or timezone.now()
+    if at > timezone.now() + CLOCK_SKEW:
+        raise ValidationError("A consent cannot be revoked in the future.", code="invalid")
+    locked = Consent.objects.visible_to(by).select_for_update().filter(pk=consent.pk).first()
+    if locked is None:
+        raise ValidationError("Consent not found.", code="not_found")
+    if not by.has_perm("cases.add_consent"):
+        raise ValidationError("Your role cannot revoke consents.", code="forbidden")
+    if locked.revoked_at is not None:
+        return locked
+    locked.revoked_at = max(at, locked.given_at)
+    locked.save(update_fields=["revoked_at"])
+    return locked

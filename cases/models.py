@@ -84,11 +84,9 @@ class IndividualQuerySet(ScopedQuerySet):
     kind = Kind.PERSON
     individual_path = ""  # an individual is its own person
 
-    def possible_duplicates(self, *, first_name: str, last_name: str, date_of_birth):
-        """People who may be the same person: same date of birth and same names, ignoring case."""
-        return self.filter(
-            date_of_birth=date_of_birth, legal_last_name__iexact=last_name, legal_first_name__iexact=first_name
-        )
+    def active(self):
+        """People not merged into another record (cases.people.merge_people)."""
+        return self.filter(merged_into__isnull=True)
 
 
 class Individual(models.Model):
@@ -143,6 +141,14 @@ class Individual(models.Model):
     safe_contact_times = models.CharField(max_length=200, blank=True)
     responder_safety_notes = models.TextField(blank=True, help_text="Shown first to anyone going out to this person.")
     risk_level = models.CharField(max_length=10, choices=RiskLevel, default=RiskLevel.NONE)
+    merged_into = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="Set when this record was merged into another: its id then points there (PersonMerge).",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -179,15 +185,65 @@ class SupportContact(models.Model):
     relationship = models.CharField(max_length=100)
     phone = models.CharField(max_length=40, blank=True)
     email = models.EmailField(blank=True)
-    is_consented_to_contact = models.BooleanField(default=False)
     is_caregiver = models.BooleanField(default=False)
     notes = models.CharField(max_length=500, blank=True)
+    ended_at = models.DateTimeField(
+        null=True, blank=True, help_text="When they stopped being part of the support network."
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = SupportContactQuerySet.as_manager()
 
+    # Consent to contact them is a Consent naming this contact as recipient (cases.people).
+
     def __str__(self) -> str:
         return f"Support contact #{self.pk}"
+
+
+class PersonMergeQuerySet(ScopedQuerySet):
+    kind = Kind.PERSON
+    individual_path = "survivor"
+
+
+class PersonMerge(models.Model):
+    """Two records of one person made one: everything of `merged` moved to `survivor`.
+
+    `moved` lists the rows that moved ({"app_label.model": [ids]}) and `survivor_before` the
+    survivor's fields the merge filled in, as they were, so that undo_merge can put them back.
+    """
+
+    program = models.ForeignKey(Program, on_delete=models.PROTECT, related_name="+")
+    survivor = models.ForeignKey(Individual, on_delete=models.PROTECT, related_name="merges_kept")
+    merged = models.ForeignKey(Individual, on_delete=models.PROTECT, related_name="merges_away")
+    reason = models.CharField(max_length=500)
+    merged_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    merged_at = models.DateTimeField()
+    moved = models.JSONField(default=dict, blank=True)
+    survivor_before = models.JSONField(default=dict, blank=True)
+    undone_at = models.DateTimeField(null=True, blank=True)
+    undone_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    undo_reason = models.CharField(max_length=500, blank=True)
+
+    objects = PersonMergeQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-merged_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["merged"], condition=Q(undone_at__isnull=True), name="person_merge_one_in_force"
+            ),
+            models.CheckConstraint(name="person_merge_two_records", condition=~Q(survivor=F("merged"))),
+            models.CheckConstraint(
+                name="person_merge_undone_with_who",
+                condition=Q(undone_at__isnull=True, undone_by__isnull=True)
+                | Q(undone_at__isnull=False, undone_by__isnull=False),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Merge #{self.pk}"
 
 
 class EncounterQuerySet(ScopedQuerySet):
@@ -734,11 +790,18 @@ class Consent(models.Model):
         REFERRAL = "referral", "Referral and care coordination"
         TREATMENT = "treatment", "Treatment"
         FAMILY = "family", "Sharing with family or caregivers"
+        CONTACT = "contact", "Contacting them about the person"
 
     class Method(models.TextChoices):
         WRITTEN = "written", "Written, signed"
         VERBAL = "verbal", "Verbal, with a witness"
         ELECTRONIC = "electronic", "Electronic signature"
+        # Only on consents to contact a support contact carried over from the old yes/no flag
+        # (migration cases 0003); never recorded anew.
+        NOT_RECORDED = "not_recorded", "Not recorded (an earlier yes/no)"
+
+    # The ways a consent can be recorded now (forms and services offer only these).
+    RECORDABLE_METHODS = list(filter(lambda choice: choice[0] != "not_recorded", Method.choices))
 
     individual = models.ForeignKey(Individual, on_delete=models.PROTECT, related_name="consents")
     recipient_organization = models.ForeignKey(
@@ -747,6 +810,14 @@ class Consent(models.Model):
     recipient_category = models.CharField(
         max_length=20, choices=NeedDomain, blank=True, help_text="Any partner of this need domain."
     )
+    recipient_support_contact = models.ForeignKey(
+        SupportContact,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="consents",
+        help_text="A person of the support network (family, caregiver, friend).",
+    )
     purpose = models.CharField(max_length=20, choices=Purpose, default=Purpose.REFERRAL)
     covers_part2 = models.BooleanField("covers substance-use (42 CFR Part 2) records", default=False)
     method = models.CharField(max_length=12, choices=Method)
@@ -754,7 +825,14 @@ class Consent(models.Model):
     given_at = models.DateTimeField()
     expires_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
-    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="Empty only on consents carried over from the old yes/no flag (method: not recorded).",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = ConsentQuerySet.as_manager()
@@ -765,11 +843,28 @@ class Consent(models.Model):
         constraints = [
             models.CheckConstraint(
                 name="consent_one_recipient",
-                condition=(Q(recipient_organization__isnull=False) & Q(recipient_category=""))
-                | (Q(recipient_organization__isnull=True) & ~Q(recipient_category="")),
+                condition=(
+                    Q(recipient_organization__isnull=False)
+                    & Q(recipient_category="")
+                    & Q(recipient_support_contact__isnull=True)
+                )
+                | (
+                    Q(recipient_organization__isnull=True)
+                    & ~Q(recipient_category="")
+                    & Q(recipient_support_contact__isnull=True)
+                )
+                | (
+                    Q(recipient_organization__isnull=True)
+                    & Q(recipient_category="")
+                    & Q(recipient_support_contact__isnull=False)
+                ),
             ),
             models.CheckConstraint(
                 name="consent_verbal_has_witness", condition=~Q(method="verbal") | ~Q(witness_name="")
+            ),
+            models.CheckConstraint(
+                name="consent_recorded_by_someone",
+                condition=Q(recorded_by__isnull=False) | Q(method="not_recorded"),
             ),
             models.CheckConstraint(
                 name="consent_expires_after_given",

@@ -36,17 +36,23 @@ WHERE c.individual_id = %(person)s AND c.program_id = %(program)s AND c.status <
   AND f.done_at IS NULL AND f.dismissed_at IS NULL
 ORDER BY f.due_at, f.id
 """
+# "May contact": a consent to contact them in force now (Consent.is_active_at's rule).
 SUPPORT_SQL = """
-SELECT s.id, s.name, s.relationship, s.phone, s.is_consented_to_contact, s.is_caregiver
+SELECT s.id, s.name, s.relationship, s.phone, s.is_caregiver, s.ended_at,
+       EXISTS (SELECT 1 FROM cases_consent k
+               WHERE k.recipient_support_contact_id = s.id AND k.purpose = 'contact'
+                 AND k.given_at <= %(now)s AND k.revoked_at IS NULL
+                 AND (k.expires_at IS NULL OR k.expires_at > %(now)s))
 FROM cases_supportcontact s JOIN cases_individual i ON i.id = s.individual_id
 WHERE s.individual_id = %(person)s AND i.program_id = %(program)s
-ORDER BY s.name, s.id
+ORDER BY s.ended_at IS NOT NULL, s.name, s.id
 """
 CONSENTS_SQL = """
 SELECT k.id, k.purpose, o.name, k.recipient_category, k.covers_part2, k.method, k.given_at, k.expires_at,
-       k.revoked_at
+       k.revoked_at, s.name, k.witness_name
 FROM cases_consent k JOIN cases_individual i ON i.id = k.individual_id
 LEFT JOIN providers_organization o ON o.id = k.recipient_organization_id
+LEFT JOIN cases_supportcontact s ON s.id = k.recipient_support_contact_id
 WHERE k.individual_id = %(person)s AND i.program_id = %(program)s
 ORDER BY k.given_at DESC, k.id DESC
 """
@@ -86,22 +92,27 @@ class CaseLine:
 @dataclass(frozen=True)
 class SupportLine:
     obj: Seen
+    pk: int
     name: str
     relationship: str
     phone: str
     may_contact: bool
     is_caregiver: bool
+    ended_at: object
 
 
 @dataclass(frozen=True)
 class ConsentLine:
     obj: Seen
+    pk: int
     purpose: str
-    recipient: str  # an organisation's name, or "any housing partner"
+    recipient: str  # an organisation's name, a support contact's, or "any housing partner"
     covers_part2: bool
     method: str
+    witness_name: str
     given_at: object
     expires_at: object
+    revoked_at: object
     is_active: bool
 
 
@@ -119,7 +130,7 @@ class Panels:
 def panels_for(user, person: Individual, visible: frozenset[Kind], now) -> Panels:
     """The cases, support contacts and consents of `person` that `user` may see. `visible`: what
     kinds_visible_of_person said of this user and person."""
-    params = {"person": person.pk, "program": user.program_id}
+    params = {"person": person.pk, "program": user.program_id, "now": now}
     with connection.cursor() as cursor:
 
         def rows(sql: str, kind: Kind) -> list[tuple]:
@@ -174,27 +185,37 @@ def _with_follow_ups(cases: list[CaseLine], rows: list[tuple], person: Individua
 
 
 def _support(row: tuple, person: Individual, program_id: int) -> SupportLine:
-    pk, name, relationship, phone, may_contact, is_caregiver = row
+    pk, name, relationship, phone, is_caregiver, ended_at, may_contact = row
     return SupportLine(
         obj=Seen(SupportContact, pk, person.pk, program_id),
+        pk=pk,
         name=name,
         relationship=relationship,
         phone=phone,
-        may_contact=bool(may_contact),
+        may_contact=bool(may_contact) and ended_at is None,
         is_caregiver=bool(is_caregiver),
+        ended_at=aware(ended_at),
     )
 
 
 def _consent(row: tuple, person: Individual, program_id: int, now) -> ConsentLine:
-    pk, purpose, organization, category, covers_part2, method, given_at, expires_at, revoked_at = row
+    pk, purpose, organization, category, covers_part2, method, given_at, expires_at, revoked_at, *rest = row
+    support_name, witness_name = rest
     times = {"given_at": aware(given_at), "expires_at": aware(expires_at), "revoked_at": aware(revoked_at)}
+    if organization or support_name:
+        recipient = organization or support_name
+    else:
+        recipient = f"any {label(Consent, 'recipient_category', category).lower()} partner"
     return ConsentLine(
         obj=Seen(Consent, pk, person.pk, program_id),
+        pk=pk,
         purpose=label(Consent, "purpose", purpose),
-        recipient=organization or f"any {label(Consent, 'recipient_category', category).lower()} partner",
+        recipient=recipient,
         covers_part2=bool(covers_part2),
         method=label(Consent, "method", method),
+        witness_name=witness_name,
         given_at=times["given_at"],
         expires_at=times["expires_at"],
+        revoked_at=times["revoked_at"],
         is_active=Consent(**times).is_active_at(now),  # the model's own rule, on the values read
     )

@@ -71,6 +71,11 @@ class IntakeResultSerializer(serializers.Serializer):
     individual_id = serializers.IntegerField(allow_null=True)
     created_individual = serializers.BooleanField(help_text="False when the caller matched someone already known.")
     created_encounter = serializers.BooleanField(help_text="False when this incident number was already recorded.")
+    possible_duplicates = serializers.ListField(
+        child=serializers.IntegerField(),
+        help_text="When a person was created: ids of people you may see who are likely the same person "
+        "(cases.matching), for someone to look at and a supervisor to merge. Empty otherwise.",
+    )
 
 
 class CaseSerializer(serializers.ModelSerializer):
@@ -208,7 +213,7 @@ class ConsentInput(StrictSerializer):
     )
     purpose = serializers.ChoiceField(choices=Consent.Purpose.choices, default=Consent.Purpose.REFERRAL)
     covers_part2 = serializers.BooleanField(default=False)
-    method = serializers.ChoiceField(choices=Consent.Method.choices)
+    method = serializers.ChoiceField(choices=Consent.RECORDABLE_METHODS)
     witness_name = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
     given_at = serializers.DateTimeField(validators=[validate_happened])
     expires_at = serializers.DateTimeField(

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from cases import breakglass_views, encounter_views, views
+from cases import breakglass_views, encounter_views, people_views, views
 
 app_name = "cases"
 urlpatterns = [
@@ -8,6 +8,16 @@ urlpatterns = [
     path("people/", views.people, name="people"),
     path("people/<int:pk>/", views.person, name="person"),
     path("people/<int:pk>/emergency-access/", breakglass_views.break_glass, name="break_glass"),
+    path("people/new/", people_views.person_new, name="person_new"),
+    path("people/<int:pk>/pick/", people_views.person_pick, name="person_pick"),
+    path("people/<int:pk>/edit/", people_views.person_edit, name="person_edit"),
+    path("people/<int:pk>/merge/", people_views.person_merge, name="person_merge"),
+    path("merges/<int:pk>/", people_views.merge, name="merge"),
+    path("people/<int:person_pk>/support/new/", people_views.support_new, name="support_new"),
+    path("support/<int:pk>/edit/", people_views.support_edit, name="support_edit"),
+    path("support/<int:pk>/end/", people_views.support_end, name="support_end"),
+    path("support/<int:pk>/consent/", people_views.support_consent, name="support_consent"),
+    path("consents/<int:pk>/revoke/", people_views.consent_revoke, name="consent_revoke"),
     path("cases/<int:pk>/contact/", views.log_contact, name="log_contact"),
     path("cases/<int:pk>/safety-plan/", views.safety_plan_edit, name="safety_plan_edit"),
     path("cases/<int:pk>/safety-plan/v<int:version>/", views.safety_plan, name="safety_plan"),

@@ -22,7 +22,9 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import format_html
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_http_methods
 
 from accounts import breakglass
@@ -38,8 +40,18 @@ from cases.forms import (
     ReassignForm,
     SafetyPlanForm,
 )
-from cases.models import Case, Contact, FollowUp, Individual, RiskLevel, SafetyPlan, kinds_visible_of_person
+from cases.models import (
+    Case,
+    Contact,
+    FollowUp,
+    Individual,
+    PersonMerge,
+    RiskLevel,
+    SafetyPlan,
+    kinds_visible_of_person,
+)
 from cases.panels import panels_for
+from cases.people import resolve_person, search_people
 from cases.timeline import timeline_page_for
 from referrals.models import OPEN, Referral
 
@@ -216,44 +228,51 @@ def _querystring_without_page(request) -> str:
 @staff_page
 @audited
 def people(request):
-    """Find a person: by name words, or an exact date of birth. The search box posts, so names and dates
-    of birth stay out of URLs (DESIGN.md §8); a GET with ?q= still works."""
+    """Find a person: by name words and/or a date of birth, typos, nicknames, swapped names and mistyped
+    dates included (cases.people.search_people); people the user may not see are counted, never named.
+    The search box posts, so names and dates of birth stay out of URLs (DESIGN.md §8); a GET with ?q=
+    still works."""
     form = PeopleSearchForm(request.POST or request.GET or None)
-    found, beyond = [], []
+    found, beyond, hidden = [], [], 0
     if form.is_valid() and form.cleaned_data["q"]:
-        query = form.cleaned_data["q"]
-        found_qs = Individual.objects.visible_to(request.user)
-        try:
-            born = datetime.strptime(query, "%Y-%m-%d").date()  # noqa: DTZ007 (a date, no time)
-        except ValueError:
-            born = None
-        matching = Q(date_of_birth=born) if born is not None else Q()
-        for word in query.split() if born is None else []:
-            matching &= (
-                Q(legal_first_name__icontains=word)
-                | Q(legal_last_name__icontains=word)
-                | Q(preferred_name__icontains=word)
-            )
-        found = list(found_qs.filter(matching)[:PAGE_SIZE])
+        words, born = [], None
+        for word in form.cleaned_data["q"].split():  # name words and/or a date of birth
+            try:
+                born = datetime.strptime(word, "%Y-%m-%d").date()  # noqa: DTZ007 (a date, no time)
+            except ValueError:
+                words.append(word)
+        found, hidden_ids = search_people(request.user, q=" ".join(words), date_of_birth=born, limit=PAGE_SIZE)
+        hidden = len(hidden_ids)
         if breakglass.may_break_glass(request.user):
             # People of the user's program the search matches but their scope hides: each can be
             # opened with break-glass (cases.breakglass_views), reason given and supervisors told.
             # Only their record numbers are shown (no name, no date of birth), so nothing of them is read.
-            beyond = list(
-                Individual.objects.filter(program_id=request.user.program_id)
-                .filter(matching)
-                .exclude(pk__in=found_qs.values("pk"))
-                .values_list("pk", flat=True)[:PAGE_SIZE]
-            )
+            beyond = hidden_ids[:PAGE_SIZE]
     record_access(request, action=Action.LIST, objects=found)
-    return page(request, "cases/people.html", {"form": form, "found": found, "beyond": beyond})
+    context = {"form": form, "found": found, "beyond": beyond, "hidden": hidden}
+    return page(request, "cases/people.html", context)
 
 
 @staff_page
 @audited
 def person(request, pk: int):
     user = request.user
-    individual = get_object_or_404(Individual.objects.visible_to(user), pk=pk)
+    try:
+        individual, merged_away = resolve_person(user, pk)
+    except ValidationError:
+        raise Http404 from None
+    if merged_away is not None:  # an old link or bookmark: the record it was merged into
+        merge = PersonMerge.objects.filter(merged=merged_away, undone_at__isnull=True).first()
+        record_access(request, action=Action.VIEW, objects=[merged_away])
+        notice = f"Record #{pk} was merged into this one"
+        if merge is not None:
+            notice += format_html(
+                ' on {}: <a href="{}">see the merge</a>.',
+                timezone.localtime(merge.merged_at).strftime("%d %b %Y"),
+                reverse("cases:merge", args=[merge.pk]),
+            )
+        messages.info(request, mark_safe(notice))  # noqa: S308 (format_html escaped every value)
+        return redirect("cases:person", pk=individual.pk)
     try:
         timeline_page = max(1, int(request.GET.get("page", "1")))
     except ValueError:
@@ -276,6 +295,10 @@ def person(request, pk: int):
         "newer_page": timeline_page - 1 if timeline_page > 1 else None,
         "older_page": timeline_page + 1 if has_older else None,
         "can_refer": scope_for(user, Kind.REFERRAL) is not Scope.NONE and user.has_perm("referrals.add_referral"),
+        "can_edit": user.has_perm("cases.change_individual"),
+        "can_merge": Role.SUPERVISOR in roles_of(user),
+        "can_support": user.has_perm("cases.add_supportcontact"),
+        "can_consent": user.has_perm("cases.add_consent"),
         "can_contact": user.has_perm("cases.add_contact"),
         "can_plan": user.has_perm("cases.add_safetyplan"),
     }

@@ -38,7 +38,7 @@ class ReasonForm(forms.Form):
 class ConsentForm(forms.Form):
     """The person's consent to share this referral with the chosen partner, given now."""
 
-    method = forms.ChoiceField(label="How consent was given", choices=Consent.Method.choices)
+    method = forms.ChoiceField(label="How consent was given", choices=Consent.RECORDABLE_METHODS)
     witness_name = forms.CharField(label="Witness (for verbal consent)", required=False, max_length=200)
     covers_part2 = forms.BooleanField(label="Covers substance-use (42 CFR Part 2) records", required=False)
     expires_on = forms.DateField(

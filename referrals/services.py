@@ -574,3 +574,12 @@ def chase_step(
         referral.updated_at = now
         _record(referral, _Who(ReferralEvent.ActorKind.SYSTEM), from_status=referral.status, note=note)
     return True
+
+
+def move_referrals_to_person(referral_ids: list[int], individual: Individual, *, now: datetime) -> int:
+    """Point these referrals at another record of the same person (cases.people.merge_people and
+    undo_merge, inside their transaction). The version moves on, so partners' ETags and their
+    `_lastUpdated` syncs see the new subject."""
+    return Referral.objects.filter(pk__in=referral_ids).update(
+        individual=individual, version=F("version") + 1, updated_at=now
+    )

@@ -166,7 +166,6 @@ class SupportContactFactory(factory.django.DjangoModelFactory):
     name = factory.Faker("name")
     relationship = "sister"
     phone = "405-555-0101"
-    is_consented_to_contact = True
 
 
 class EncounterFactory(factory.django.DjangoModelFactory):

@@ -5,7 +5,7 @@ not read from accounts.roles.ACCESS, so that a wrong entry there makes these tes
 """
 
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.contrib.auth.models import AnonymousUser, Group, Permission
@@ -23,6 +23,7 @@ from cases.models import (
     Encounter,
     FollowUp,
     Individual,
+    PersonMerge,
     SafetyPlan,
     SupportContact,
 )
@@ -149,6 +150,7 @@ ALERTS = {  # one's own alerts; supervisors and admins the whole program's
 EXPECTED: dict[type[models.Model], dict[str, set[str]]] = {
     Individual: PERSON,
     SupportContact: PERSON,
+    PersonMerge: PERSON,
     Encounter: CLINICAL,
     Assessment: CLINICAL,
     SafetyPlan: SAFETY_PLANS,
@@ -242,6 +244,18 @@ def build_world() -> World:
     ]:
         person = world.add(label, f.IndividualFactory(program=program))
         world.add(label, f.SupportContactFactory(individual=person))
+        merged_away = world.add(label, f.IndividualFactory(program=program, merged_into=person))
+        world.add(
+            label,
+            PersonMerge.objects.create(
+                program=program,
+                survivor=person,
+                merged=merged_away,
+                reason="One person, two records.",
+                merged_by=case_navigator,
+                merged_at=T0,
+            ),
+        )
         encounter = world.add(label, f.EncounterFactory(program=program, individual=person))
         world.add(label, f.AssessmentFactory(encounter=encounter))
         case = world.add(
@@ -604,62 +618,6 @@ def test_partners_and_peers_hold_no_clinical_permissions(db):
     assert not _codes(Group.objects.get(name=Role.PARTNER.label))
     assert not _codes(Group.objects.get(name=Role.PEER.label)) & clinical
     assert clinical <= _codes(Group.objects.get(name=Role.PARAMEDIC.label))
-
-
-# --- possible duplicates: names ignoring case, same date of birth, within what the user sees ------
-
-
-def test_possible_duplicates_match_names_ignoring_case_and_the_same_birthday(program, navigator):
-    born = date(1988, 5, 17)
-    same = f.IndividualFactory(program=program, legal_first_name="María", legal_last_name="Ortiz", date_of_birth=born)
-    f.IndividualFactory(
-        program=program, legal_first_name="María", legal_last_name="Ortiz", date_of_birth=date(1988, 5, 18)
-    )
-    f.IndividualFactory(program=program, legal_first_name="Mario", legal_last_name="Ortiz", date_of_birth=born)
-    f.IndividualFactory(program=program, legal_first_name="María", legal_last_name="Ortega", date_of_birth=born)
-
-    found = Individual.objects.visible_to(navigator).possible_duplicates(
-        first_name="MARíA", last_name="ortiz", date_of_birth=born
-    )
-    assert list(found) == [same]
-
-
-@pytest.mark.postgres
-def test_possible_duplicates_fold_accented_capitals(program, navigator):
-    # SQLite folds only ASCII letters, so this one holds on PostgreSQL alone (see the report).
-    born = date(1988, 5, 17)
-    same = f.IndividualFactory(program=program, legal_first_name="José", legal_last_name="Núñez", date_of_birth=born)
-    found = Individual.objects.visible_to(navigator).possible_duplicates(
-        first_name="JOSÉ", last_name="NÚÑEZ", date_of_birth=born
-    )
-    assert list(found) == [same]
-
-
-def test_possible_duplicates_never_reveal_another_programs_person(program, other_program, navigator):
-    born = date(1975, 1, 2)
-    f.IndividualFactory(program=other_program, legal_first_name="Dee", legal_last_name="Lane", date_of_birth=born)
-    ours = f.IndividualFactory(program=program, legal_first_name="Dee", legal_last_name="Lane", date_of_birth=born)
-    found = Individual.objects.visible_to(navigator).possible_duplicates(
-        first_name="dee", last_name="LANE", date_of_birth=born
-    )
-    assert list(found) == [ours]
-
-
-def test_possible_duplicates_for_a_peer_are_limited_to_their_caseload(program, peer):
-    born = date(1990, 7, 4)
-    mine = f.CaseFactory(
-        program=program,
-        peer=peer,
-        individual=f.IndividualFactory(
-            program=program, legal_first_name="Sam", legal_last_name="Reed", date_of_birth=born
-        ),
-    )
-    f.IndividualFactory(program=program, legal_first_name="Sam", legal_last_name="Reed", date_of_birth=born)
-    found = Individual.objects.visible_to(peer).possible_duplicates(
-        first_name="sam", last_name="reed", date_of_birth=born
-    )
-    assert list(found) == [mine.individual]
-    assert Individual.objects.possible_duplicates(first_name="sam", last_name="reed", date_of_birth=born).count() == 2
 
 
 # --- the user's one constraint -------------------------------------------------------------------

@@ -14,7 +14,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, models, transaction
 from django.test import override_settings
 
-from cases.models import Case, Consent, Encounter, FollowUpRule
+from cases.models import Case, Consent, Encounter, FollowUpRule, PersonMerge
 from tests import factories as f
 
 T0 = datetime(2026, 3, 1, 2, 0, tzinfo=UTC)
@@ -172,15 +172,44 @@ def second_safety_plan(*, version: int, is_current: bool, same_case: bool = True
     return safety_plan(first.case if same_case else None, version=version, is_current=is_current)
 
 
-def consent(*, to_organization: bool = True, **fields) -> Consent:
+def consent(*, to_organization: bool = True, to_support_contact: bool = False, **fields) -> Consent:
     individual = f.IndividualFactory()
     fields.setdefault("given_at", T0)
     fields.setdefault("expires_at", None)
+    if "recorded_by" not in fields:
+        fields["recorded_by"] = f.UserFactory(program=individual.program)
+    if to_support_contact:
+        fields["recipient_support_contact"] = f.SupportContactFactory(individual=individual)
+        fields.setdefault("purpose", Consent.Purpose.CONTACT)
     return f.ConsentFactory.build(
         individual=individual,
         recipient_organization=f.OrganizationFactory() if to_organization else None,
-        recorded_by=f.UserFactory(program=individual.program),
         **fields,
+    )
+
+
+def merge(*, same_record: bool = False, **fields) -> PersonMerge:
+    survivor = f.IndividualFactory()
+    merged = survivor if same_record else f.IndividualFactory(program=survivor.program)
+    fields.setdefault("merged_by", f.UserFactory(program=survivor.program))
+    return PersonMerge(
+        program=survivor.program, survivor=survivor, merged=merged, reason="Same person.", merged_at=T0, **fields
+    )
+
+
+def merge_again(*, first_undone: bool) -> PersonMerge:
+    first = merge()
+    if first_undone:
+        first.undone_at, first.undone_by = T0 + MINUTE, first.merged_by
+    first.save()
+    survivor = f.IndividualFactory(program=first.program)
+    return PersonMerge(
+        program=first.program,
+        survivor=survivor,
+        merged=first.merged,
+        reason="Same person.",
+        merged_at=T0 + MINUTE,
+        merged_by=first.merged_by,
     )
 
 
@@ -280,6 +309,15 @@ REJECTED = [
     rejects("consent_expires_after_given", "expires-when-given", lambda: consent(expires_at=T0)),
     rejects("consent_expires_after_given", "expires-before-given", lambda: consent(expires_at=T0 - MINUTE)),
     rejects("consent_revoked_after_given", "revoked-before-given", lambda: consent(revoked_at=T0 - MINUTE)),
+    rejects(
+        "consent_one_recipient",
+        "organisation-and-support-contact",
+        lambda: consent(to_support_contact=True),
+    ),
+    rejects("consent_recorded_by_someone", "written-by-no-one", lambda: consent(recorded_by=None)),
+    rejects("person_merge_two_records", "one-record-twice", lambda: merge(same_record=True)),
+    rejects("person_merge_one_in_force", "merged-twice", lambda: merge_again(first_undone=False)),
+    rejects("person_merge_undone_with_who", "undone-by-no-one", lambda: merge(undone_at=T0 + MINUTE)),
 ]
 
 ACCEPTED = [
@@ -368,6 +406,19 @@ ACCEPTED = [
     accepts("consent_verbal_has_witness", "written-no-witness", lambda: consent(method=Consent.Method.WRITTEN)),
     accepts("consent_expires_after_given", "expires-later", lambda: consent(expires_at=T0 + MINUTE)),
     accepts("consent_revoked_after_given", "revoked-at-once", lambda: consent(revoked_at=T0)),
+    accepts(
+        "consent_one_recipient",
+        "support-contact-only",
+        lambda: consent(to_organization=False, to_support_contact=True),
+    ),
+    accepts(
+        "consent_recorded_by_someone",
+        "carried-over-flag",
+        lambda: consent(to_organization=False, to_support_contact=True, recorded_by=None, method="not_recorded"),
+    ),
+    accepts("person_merge_two_records", "two-records", lambda: merge()),
+    accepts("person_merge_one_in_force", "merged-again-after-undo", lambda: merge_again(first_undone=True)),
+    accepts("person_merge_undone_with_who", "in-force", lambda: merge()),
 ]
 
 

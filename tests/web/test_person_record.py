@@ -187,18 +187,21 @@ def test_the_panels_say_what_the_models_say(client, navigator, peer, case, partn
         closed_at=timezone.now(),
         risk_level="high",
     )
-    f.SupportContactFactory(
-        individual=person, name="Maria Reyes", relationship="sister", phone="555-0101", is_consented_to_contact=False
-    )
-    f.SupportContactFactory(
-        individual=person,
-        name="Luis Reyes",
-        relationship="father",
-        phone="",
-        is_consented_to_contact=True,
-        is_caregiver=True,
+    f.SupportContactFactory(individual=person, name="Maria Reyes", relationship="sister", phone="555-0101")
+    father = f.SupportContactFactory(
+        individual=person, name="Luis Reyes", relationship="father", phone="", is_caregiver=True
     )
     given = timezone.now() - timedelta(days=3)
+    f.ConsentFactory(
+        individual=person,
+        recorded_by=navigator,
+        recipient_organization=None,
+        recipient_support_contact=father,
+        purpose="contact",
+        method="verbal",
+        witness_name="Nina Navigator",
+        given_at=given,
+    )
     f.ConsentFactory(
         individual=person,
         recorded_by=navigator,
@@ -224,12 +227,17 @@ def test_the_panels_say_what_the_models_say(client, navigator, peer, case, partn
     assert 'risk <span class="badge high">High</span>, navigator none' in text
     assert text.count("Log contact") == 1  # the closed case offers no actions
     assert 'Maria Reyes (sister) — <span class="phone"><span class="number">555-0101</span>' in text
+    assert "not agreed to be contacted.</span></span> · caregiver" not in text
     assert 'not agreed to be contacted.</span></span> <span class="badge high">no consent to contact</span>' in text
-    assert 'Luis Reyes (father) <span class="badge ok">may contact</span> · caregiver' in text
+    assert 'Luis Reyes (father) · caregiver <span class="badge ok">may contact</span>' in text
+    assert (
+        f"Contacting them about the person — Luis Reyes; verbal, with a witness (witness Nina Navigator), "
+        f"given {given:%Y-%m-%d}" in text
+    )
     assert (
         f"Referral and care coordination — {partner_org.name}, covers Part 2; written, signed, given {given:%Y-%m-%d}"
         in text
     )
     assert "Referral and care coordination — any housing partner; written, signed" in text
-    assert text.count('<span class="badge ok">active</span>') == 1
+    assert text.count('<span class="badge ok">active</span>') == 2
     assert text.count('<span class="badge">not active</span>') == 1

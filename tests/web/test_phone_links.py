@@ -63,8 +63,15 @@ def test_the_tag_renders_links_or_the_reason_in_words():
 def test_person_page_links_the_persons_phone_and_consenting_support_contacts(client, navigator, case, person):
     person.phone = "405-555-0101"
     person.save()
-    f.SupportContactFactory(individual=person, name="Rosa", phone="405-555-0102", is_consented_to_contact=True)
-    f.SupportContactFactory(individual=person, name="Tom", phone="405-555-0103", is_consented_to_contact=False)
+    rosa = f.SupportContactFactory(individual=person, name="Rosa", phone="405-555-0102")
+    f.ConsentFactory(  # consent to contact a support contact is a Consent naming them (cases.people)
+        individual=person,
+        recipient_organization=None,
+        recipient_support_contact=rosa,
+        purpose="contact",
+        recorded_by=navigator,
+    )
+    f.SupportContactFactory(individual=person, name="Tom", phone="405-555-0103")
     body = signed_in(client, navigator).get(reverse("cases:person", args=[person.pk])).content.decode()
     assert 'href="tel:4055550101"' in body
     assert 'href="tel:4055550102"' in body

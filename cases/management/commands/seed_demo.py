@@ -442,11 +442,21 @@ class Person:
                 name=f"{r.choice(d.FIRST_NAMES)} {self.last_name}",
                 relationship=relationship,
                 phone=f"405-555-01{r.randint(50, 99)}",
-                is_consented_to_contact=r.random() < 0.7,
                 is_caregiver=relationship in ("mother", "grandmother", "partner") and r.random() < 0.5,
                 notes=r.choice(["", "Call after 18:00", "Speaks Spanish", "Has a spare key"]),
             )
             _backdate(contact, created_at=self.individual.created_at)
+            if r.random() < 0.7:  # the person agreed that we contact them, in front of a colleague
+                consent = Consent.objects.create(
+                    individual=self.individual,
+                    recipient_support_contact=contact,
+                    purpose=Consent.Purpose.CONTACT,
+                    method=Consent.Method.VERBAL,
+                    witness_name=self.navigator.get_full_name() or self.navigator.username,
+                    given_at=self.individual.created_at,
+                    recorded_by=self.navigator,
+                )
+                _backdate(consent, created_at=self.individual.created_at)
 
     # -- what happened ---
 
