@@ -18,6 +18,7 @@ from django.core.cache import cache
 from django.utils import timezone
 
 from audit.models import AccessLog
+from cases.models import PersonMerge
 from tests import factories as f
 
 
@@ -114,6 +115,15 @@ def build_side(*, program, partner_org, navigator, peer=None, born: dt.date) -> 
     )
     event = f.ReferralEventFactory(referral=referral, actor_user=navigator)
     delivery = f.DeliveryFactory(referral=referral)
+    merged_away = f.IndividualFactory(program=program, merged_into=person)
+    merge = PersonMerge.objects.create(
+        program=program,
+        survivor=person,
+        merged=merged_away,
+        reason="One person, two records.",
+        merged_by=navigator,
+        merged_at=timezone.now(),
+    )
     return Side(
         born=born,
         texts=texts,
@@ -136,6 +146,7 @@ def build_side(*, program, partner_org, navigator, peer=None, born: dt.date) -> 
             "referral": referral,
             "event": event,
             "delivery": delivery,
+            "merge": merge,
         },
     )
 

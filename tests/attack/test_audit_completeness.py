@@ -41,6 +41,16 @@ SHOWS = {
             s.plan,
         ],
     ),
+    "cases:person_new": None,  # a blank form: no one yet
+    "cases:person_pick": None,  # POST only: redirects
+    "cases:person_edit": ("navigator", lambda s: {"pk": s.person.pk}, "", lambda s: [s.person]),
+    "cases:person_merge": ("supervisor", lambda s: {"pk": s.person.pk}, "", lambda s: [s.person]),
+    "cases:merge": ("navigator", lambda s: {"pk": s.merge.pk}, "", lambda s: [s.merge]),
+    "cases:support_new": ("navigator", lambda s: {"person_pk": s.person.pk}, "", lambda s: [s.person]),
+    "cases:support_edit": ("navigator", lambda s: {"pk": s.support.pk}, "", lambda s: [s.support]),
+    "cases:support_consent": ("navigator", lambda s: {"pk": s.support.pk}, "", lambda s: [s.support]),
+    "cases:support_end": None,  # POST only: redirects
+    "cases:consent_revoke": None,  # POST only: redirects
     "cases:log_contact": ("navigator", lambda s: {"pk": s.case.pk}, "", lambda s: [s.case]),
     "cases:safety_plan_edit": ("navigator", lambda s: {"pk": s.case.pk}, "", lambda s: [s.case, s.plan]),
     "cases:safety_plan": ("paramedic", lambda s: {"pk": s.case.pk, "version": s.plan.version}, "", lambda s: [s.plan]),

@@ -59,6 +59,47 @@ ROUTES: dict[str, Route] = {
         ("GET", "POST"), role_refusals=(403,), kwargs=lambda s: {"pk": s.encounter.pk}, body=lambda s: {}
     ),
     "cases:person": Route(kwargs=lambda s: {"pk": s.person.pk}),
+    "cases:person_new": Route(query=lambda s: f"encounter={s.encounter.pk}"),
+    "cases:person_pick": Route(("POST",), kwargs=lambda s: {"pk": s.person.pk}, body=lambda s: {}),
+    "cases:person_edit": Route(
+        ("GET", "POST"),
+        role_refusals=(403,),
+        kwargs=lambda s: {"pk": s.person.pk},
+        body=lambda s: {"legal_first_name": "attack", "legal_last_name": "attack", "housing_status": "unknown"},
+    ),
+    "cases:person_merge": Route(
+        ("GET", "POST"),
+        role_refusals=(403,),
+        kwargs=lambda s: {"pk": s.person.pk},
+        body=lambda s: {"other": s.merge.merged_id, "keep": "this", "reason": "attack", "confirmed": "True"},
+    ),
+    "cases:merge": Route(
+        ("GET", "POST"), role_refusals=(403,), kwargs=lambda s: {"pk": s.merge.pk}, body=lambda s: {"reason": "x"}
+    ),
+    "cases:support_new": Route(
+        ("GET", "POST"),
+        role_refusals=(403,),
+        kwargs=lambda s: {"person_pk": s.person.pk},
+        body=lambda s: {"name": "attack", "relationship": "attack"},
+    ),
+    "cases:support_edit": Route(
+        ("GET", "POST"),
+        role_refusals=(403,),
+        kwargs=lambda s: {"pk": s.support.pk},
+        body=lambda s: {"name": "attack", "relationship": "attack"},
+    ),
+    "cases:support_end": Route(
+        ("POST",), role_refusals=(403,), kwargs=lambda s: {"pk": s.support.pk}, body=lambda s: {}
+    ),
+    "cases:support_consent": Route(
+        ("GET", "POST"),
+        role_refusals=(403,),
+        kwargs=lambda s: {"pk": s.support.pk},
+        body=lambda s: {"purpose": "contact", "method": "written", "given_at": _now()},
+    ),
+    "cases:consent_revoke": Route(
+        ("POST",), role_refusals=(403,), kwargs=lambda s: {"pk": s.consent.pk}, body=lambda s: {}
+    ),
     "cases:log_contact": Route(
         ("GET", "POST"),
         kwargs=lambda s: {"pk": s.case.pk},
@@ -150,6 +191,11 @@ def _snapshot(side) -> dict:
         "plans": SafetyPlan.objects.filter(case=side.case).count(),
         "consents": Consent.objects.filter(individual=side.person).count(),
         "referrals": Referral.objects.filter(individual=side.person).count(),
+        "person": type(side.person).objects.filter(pk=side.person.pk).values().get(),
+        "support": type(side.support).objects.filter(pk=side.support.pk).values().get(),
+        "revoked": Consent.objects.filter(individual=side.person, revoked_at__isnull=False).count(),
+        "merge": type(side.merge).objects.filter(pk=side.merge.pk).values("undone_at").get(),
+        "merged_away": type(side.person).objects.filter(pk=side.merge.merged_id).values("merged_into").get(),
     }
 
 
