@@ -259,9 +259,12 @@ def _program_people(
 def resolve_person(user, pk: int) -> tuple[Individual, Individual | None]:
     """The person `pk` names as `user` may see them: (person, None), or (survivor, merged-away record)
     when `pk` was merged into another record (followed to the last survivor). not_found otherwise."""
-    start = Individual.objects.filter(pk=pk, program_id=getattr(user, "program_id", None)).first()
+    found = Individual.objects.visible_to(user).filter(pk=pk).first()
+    if found is not None and found.merged_into_id is None:
+        return found, None  # the usual case: one query
+    # A merged-away record: its survivor decides (a peer may see the survivor through their caseload).
+    current = found or Individual.objects.filter(pk=pk, program_id=getattr(user, "program_id", None)).first()
     merged_away = None
-    current = start
     for _ in range(20):  # a chain of merges; a loop is impossible (undo needs the later merge undone first)
         if current is None or current.merged_into_id is None:
             break

@@ -269,7 +269,8 @@ def test_a_navigator_adds_a_caregiver_records_verbal_consent_and_ends_them(clien
     assert page.post(consent_url, {**given, "witness_name": "Pete Peer"}).status_code == 302
 
     body = " ".join(page.get(reverse("cases:person", args=[dana.pk])).content.decode().split())
-    assert 'Luis Reyes (father) — 405-555-0177 · caregiver <span class="badge ok">may contact</span>' in body
+    assert "Luis Reyes (father) — " in body and 'href="tel:4055550177"' in body  # consent: tap to call
+    assert '· caregiver <span class="badge ok">may contact</span>' in body
     assert "Contacting them about the person — Luis Reyes; verbal, with a witness (witness Pete Peer)" in body
 
     consent = Consent.objects.get(recipient_support_contact=luis)
