@@ -797,7 +797,7 @@ class Consent(models.Model):
         VERBAL = "verbal", "Verbal, with a witness"
         ELECTRONIC = "electronic", "Electronic signature"
         # Only on consents to contact a support contact carried over from the old yes/no flag
-        # (migration cases 0003); never recorded anew.
+        # (migration cases 0005); never recorded anew.
         NOT_RECORDED = "not_recorded", "Not recorded (an earlier yes/no)"
 
     # The ways a consent can be recorded now (forms and services offer only these).

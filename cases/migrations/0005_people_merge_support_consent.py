@@ -43,7 +43,7 @@ def drop_sqlite_audit_triggers(apps, schema_editor):
 class Migration(migrations.Migration):
     dependencies = [
         ("accounts", "0006_user_break_glass_until"),
-        ("cases", "0002_encounter_times_after_call_and_q6_recency"),
+        ("cases", "0004_default_follow_up_rules"),
         ("providers", "0002_idempotency_records"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
