@@ -18,6 +18,7 @@ from cases.models import (
     FollowUp,
     FollowUpRule,
     Individual,
+    PersonMerge,
     SafetyPlan,
     SupportContact,
 )
@@ -466,3 +467,14 @@ class FollowUpRuleAdmin(CRTModelAdmin):
 
     def get_changeform_initial_data(self, request):
         return {"program": request.user.program_id, **super().get_changeform_initial_data(request)}
+
+
+@admin.register(PersonMerge)
+class PersonMergeAdmin(ReadOnlyAdminMixin, ScopedAdmin):
+    """Merges are made and undone by supervisors on the person pages (cases.people), so the admin only
+    shows them."""
+
+    list_display = ("id", person_column("survivor"), "merged", "merged_by", "merged_at", "undone_at")
+    list_select_related = ("survivor", "merged", "merged_by")
+    search_fields = ("=survivor__id", "=merged__id")
+    date_hierarchy = "merged_at"

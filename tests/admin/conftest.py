@@ -20,6 +20,7 @@ from cases.models import (
     FollowUp,
     FollowUpRule,
     Individual,
+    PersonMerge,
     SafetyPlan,
     SupportContact,
 )
@@ -83,6 +84,14 @@ MAKERS: dict[type, Callable] = {
     Contact: lambda program: f.ContactFactory(case__program=program),
     SafetyPlan: lambda program: f.SafetyPlanFactory(case__program=program),
     Consent: lambda program: f.ConsentFactory(individual__program=program),
+    PersonMerge: lambda program: PersonMerge.objects.create(
+        program=program,
+        survivor=f.IndividualFactory(program=program),
+        merged=f.IndividualFactory(program=program),
+        reason="Same person.",
+        merged_by=_user(program),
+        merged_at=timezone.now(),
+    ),
     Referral: lambda program: f.ReferralFactory(program=program),
     ReferralEvent: lambda program: f.ReferralEventFactory(referral__program=program),
     Delivery: lambda program: f.DeliveryFactory(referral__program=program),

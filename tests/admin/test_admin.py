@@ -30,6 +30,7 @@ from cases.models import (
     EncounterResponder,
     FollowUp,
     Individual,
+    PersonMerge,
     SafetyPlan,
     SupportContact,
 )
@@ -47,6 +48,7 @@ SCOPED_MODELS = [
 ]
 PERSON_DATA = (
     Individual,
+    PersonMerge,
     SupportContact,
     Encounter,
     EncounterResponder,
@@ -64,7 +66,7 @@ PERSON_DATA = (
 )
 # Made elsewhere: referrals and the outbox by referrals.services, safety-plan versions by the plan
 # editor, history and alerts by the services and sweeps; programs by a superuser.
-NOT_ADDED_HERE = {Referral, ReferralEvent, Delivery, DeliveryAttempt, Alert, SafetyPlan, Program}
+NOT_ADDED_HERE = {Referral, ReferralEvent, Delivery, DeliveryAttempt, Alert, SafetyPlan, Program, PersonMerge}
 # Sign-in security rows are made by accounts.twofactor, accounts.lockout and accounts.breakglass.
 NOT_ADDED_HERE |= {TwoFactorDevice, RecoveryCode, LoginFailure, BreakGlassGrant, AccessLog, IdempotencyRecord}
 # What the makers make is view-only for the staff admin: the above (a sent referral, another program).
