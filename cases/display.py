@@ -93,3 +93,86 @@ def phone_links(number: str, *, person=None, consented: bool | None = None, can_
         text_href=f"sms:{target}" if may_text else "",
         why_not=why_not,
     )
+
+
+# --- safety plans -------------------------------------------------------------------------------
+
+STEP_STATUS_LABELS = {"to_do": "To do", "in_progress": "In progress", "done": "Done"}
+PARTICIPANT_ROLE_LABELS = {"individual": "The person", "family": "Family", "caregiver": "Caregiver", "staff": "Staff"}
+# printed once on every copy of a plan: (who, number, whether a text reaches them)
+CRISIS_LINES = (
+    ("988 Suicide & Crisis Lifeline, call or text", "988", True),
+    ("Emergency: police, fire, ambulance", "911", False),
+)
+
+
+@dataclass(frozen=True)
+class PlanEntry:
+    """One row of a plan as people read it: what (name, sign, step), a few details, maybe a phone."""
+
+    text: str
+    details: tuple[str, ...] = ()
+    phone: str = ""
+
+    @property
+    def line(self) -> str:
+        return " · ".join(part for part in (self.text, *self.details, self.phone) if part)
+
+
+@dataclass(frozen=True)
+class PlanSectionRows:
+    title: str
+    entries: tuple[PlanEntry, ...]
+
+
+def _is_crisis_line(phone: str) -> bool:
+    return dial_string(phone) in {number for _label, number, _text in CRISIS_LINES}
+
+
+def plan_sections(plan, *, for_person: bool = False) -> list[PlanSectionRows]:
+    """The six sections of a plan as entries. `for_person` (print, PDF, the person's copy) leaves out a
+    988 or 911 entry: those are printed once, in the crisis box."""
+
+    def texts(values):
+        return tuple(PlanEntry(text=value) for value in values)
+
+    def people(values, *detail_keys):
+        return tuple(
+            PlanEntry(
+                text=value.get("name", ""),
+                details=tuple(value[key] for key in detail_keys if value.get(key)),
+                phone=value.get("phone", ""),
+            )
+            for value in values
+            if not (for_person and _is_crisis_line(value.get("phone", "")))
+        )
+
+    steps = tuple(
+        PlanEntry(
+            text=f"{value.get('method', '')}: {value.get('step', '')}",
+            details=tuple(
+                part
+                for part in (
+                    f"who: {value['who']}" if value.get("who") else "",
+                    STEP_STATUS_LABELS.get(value.get("status", "to_do"), value.get("status", "")),
+                )
+                if part
+            ),
+        )
+        for value in plan.environment_steps
+    )
+    return [
+        PlanSectionRows("Signs that a crisis may be starting", texts(plan.warning_signs)),
+        PlanSectionRows("Things I can do on my own to take my mind off it", texts(plan.coping_strategies)),
+        PlanSectionRows("People and places that help me feel better", people(plan.distractions, "place")),
+        PlanSectionRows("People I can ask for help", people(plan.help_contacts, "relationship")),
+        PlanSectionRows("Professionals and services I can call", people(plan.professional_contacts, "note")),
+        PlanSectionRows("Making my surroundings safer", steps),
+    ]
+
+
+def plan_participants(plan) -> str:
+    return ", ".join(
+        f"{value.get('name', '')} ({PARTICIPANT_ROLE_LABELS.get(value.get('role', ''), value.get('role', ''))})"
+        for value in plan.participants
+    )

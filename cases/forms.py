@@ -1,12 +1,14 @@
 """Forms of the staff pages. They validate and shape input only; the views hand it to cases.services."""
 
+from dataclasses import dataclass
 from datetime import timedelta
 
 from django import forms
 from django.utils import timezone
 
+from cases.display import PARTICIPANT_ROLE_LABELS, STEP_STATUS_LABELS
 from cases.models import Contact, RiskLevel
-from cases.services import ENVIRONMENT_STEP_STATUSES, PARTICIPANT_ROLES
+from cases.services import ITEM_MAX_LENGTH, MAX_ITEMS
 from cases.validators import validate_planned, validate_since_2000
 from providers.models import NeedDomain
 
@@ -74,90 +76,179 @@ class ContactForm(forms.Form):
         return value
 
 
-def _lines(text: str) -> list[str]:
-    return [line.strip() for line in text.splitlines() if line.strip()]
+# --- the safety-plan editor: each section a list of rows ------------------------------------------
 
 
-def _rows(text: str, keys: tuple[str, ...], *, required: int, field: str) -> list[dict]:
-    """Lines of "a | b | c" as dicts of `keys`; the first `required` parts must be present."""
-    rows = []
-    for number, line in enumerate(_lines(text), start=1):
-        parts = [part.strip() for part in line.split("|")]
-        if len(parts) > len(keys) or sum(1 for part in parts[:required] if part) < required:
-            raise forms.ValidationError(
-                f"Line {number}: write {' | '.join(keys)} ({', '.join(keys[:required])} required).",
-                code="invalid",
+def _entry_form(name: str, fields: dict, required: tuple[str, ...]):
+    """A form for one row of a section. Every field is optional to the browser; a row left empty is
+    dropped, a row partly filled must have its `required` fields."""
+
+    def clean(self):
+        data = super(form_class, self).clean()
+        filled = {key: value.strip() for key, value in data.items() if isinstance(value, str) and value.strip()}
+        texts = [key for key, field in self.fields.items() if not isinstance(field, forms.ChoiceField)]
+        if not any(key in filled for key in texts):
+            return {}
+        missing = [str(self.fields[key].label).lower() for key in required if key not in filled]
+        if missing:
+            raise forms.ValidationError(f"Fill in the {' and the '.join(missing)}, or remove this row.")
+        return filled
+
+    form_class = type(name, (forms.Form,), {**fields, "clean": clean, "REQUIRED": required})
+    return form_class
+
+
+def _text(label: str, *, hint: str = "", autocomplete: str = "off", **kwargs) -> forms.CharField:
+    attrs = {"autocomplete": autocomplete}
+    if hint:
+        attrs["placeholder"] = hint
+    return forms.CharField(
+        label=label, required=False, max_length=ITEM_MAX_LENGTH, widget=forms.TextInput(attrs), **kwargs
+    )
+
+
+def _phone_field() -> forms.CharField:
+    return forms.CharField(
+        label="Phone",
+        required=False,
+        max_length=40,
+        widget=forms.TextInput({"type": "tel", "autocomplete": "off", "inputmode": "tel"}),
+    )
+
+
+def _choice(label: str, choices) -> forms.ChoiceField:
+    return forms.ChoiceField(label=label, required=False, choices=list(choices))
+
+
+class PlanRows(forms.BaseFormSet):
+    """One section's rows. Rows are kept in the order they come; an empty row is no entry."""
+
+    def entries(self) -> list:
+        rows = [form.cleaned_data for form in self.forms if form.cleaned_data]
+        if list(self.form.base_fields) == ["text"]:
+            return [row["text"] for row in rows]
+        return rows
+
+
+def _rows(form_class):
+    return forms.formset_factory(
+        form_class, formset=PlanRows, extra=0, max_num=MAX_ITEMS, validate_max=True, absolute_max=MAX_ITEMS + 10
+    )
+
+
+def _text_rows(label: str, hint: str = ""):
+    return _rows(_entry_form("TextRow", {"text": _text(label, hint=hint)}, ("text",)))
+
+
+@dataclass(frozen=True)
+class PlanSection:
+    name: str
+    title: str
+    hint: str
+    rows: type
+    add_label: str
+
+
+STEP_STATUS_CHOICES = list(STEP_STATUS_LABELS.items())
+PLAN_SECTIONS = (
+    PlanSection(
+        "warning_signs",
+        "1. Signs that a crisis may be starting",
+        "Thoughts, moods, situations the person notices first.",
+        _text_rows("Sign", "not sleeping…"),
+        "Add a sign",
+    ),
+    PlanSection(
+        "coping_strategies",
+        "2. Things I can do on my own to take my mind off it",
+        "",
+        _text_rows("Something to do", "walk the dog…"),
+        "Add something to do",
+    ),
+    PlanSection(
+        "distractions",
+        "3. People and places that help me feel better",
+        "",
+        _rows(
+            _entry_form(
+                "DistractionRow",
+                {"name": _text("Person or place"), "place": _text("Where"), "phone": _phone_field()},
+                ("name",),
             )
-        rows.append({key: part for key, part in zip(keys, parts, strict=False) if part})
-    if len(rows) > 50:
-        raise forms.ValidationError(f"At most 50 lines in {field}.")
-    return rows
-
-
-def _unlines(items) -> str:
-    return "\n".join(items)
-
-
-def _unrows(rows, keys) -> str:
-    return "\n".join(" | ".join(row.get(key, "") for key in keys).rstrip(" |") for row in rows)
+        ),
+        "Add a person or place",
+    ),
+    PlanSection(
+        "help_contacts",
+        "4. People I can ask for help",
+        "",
+        _rows(
+            _entry_form(
+                "HelpRow",
+                {
+                    "name": _text("Name"),
+                    "phone": _phone_field(),
+                    "relationship": _text("Relationship", hint="sister, friend…"),
+                },
+                ("name",),
+            )
+        ),
+        "Add a person",
+    ),
+    PlanSection(
+        "professional_contacts",
+        "5. Professionals and services I can call",
+        "988 and 911 are always printed on the plan; no need to add them.",
+        _rows(
+            _entry_form(
+                "ProfessionalRow",
+                {"name": _text("Name or service"), "phone": _phone_field(), "note": _text("Note", hint="when to call")},
+                ("name",),
+            )
+        ),
+        "Add a professional or service",
+    ),
+    PlanSection(
+        "environment_steps",
+        "6. Making my surroundings safer",
+        "For each means of harm: what will be done, by whom.",
+        _rows(
+            _entry_form(
+                "StepRow",
+                {
+                    "method": _text("Means", hint="medication, firearm…"),
+                    "step": _text("Step", hint="sister keeps the pills"),
+                    "who": _text("Who does it"),
+                    "status": _choice("Status", STEP_STATUS_CHOICES),
+                },
+                ("method", "step"),
+            )
+        ),
+        "Add a step",
+    ),
+    PlanSection(
+        "participants",
+        "Who took part",
+        "",
+        _rows(
+            _entry_form(
+                "ParticipantRow",
+                {"name": _text("Name"), "role": _choice("Role", [("", "Choose…"), *PARTICIPANT_ROLE_LABELS.items()])},
+                ("name", "role"),
+            )
+        ),
+        "Add a participant",
+    ),
+)
+SIX_SECTIONS = tuple(section.name for section in PLAN_SECTIONS[:6])
+ROW_MOVES = ("add", "remove", "up", "down")
 
 
 class SafetyPlanForm(forms.Form):
-    """The six sections, one entry per line; structured entries as "name | phone"."""
+    """The plan's single fields; the sections' rows are formsets (SafetyPlanEditor)."""
 
-    LAYOUT = {
-        "distractions": ("name", "place", "phone"),
-        "help_contacts": ("name", "phone", "relationship"),
-        "professional_contacts": ("name", "phone", "note"),
-        "environment_steps": ("method", "step", "who", "status"),
-        "participants": ("name", "role"),
-    }
-    REQUIRED = {"distractions": 1, "help_contacts": 1, "professional_contacts": 1, "environment_steps": 2}
-
-    warning_signs = forms.CharField(
-        label="1. Signs that a crisis may be starting",
-        required=False,
-        widget=forms.Textarea(attrs={"rows": 3}),
-        help_text="One per line.",
-    )
-    coping_strategies = forms.CharField(
-        label="2. Things I can do on my own to take my mind off it",
-        required=False,
-        widget=forms.Textarea(attrs={"rows": 3}),
-        help_text="One per line.",
-    )
-    distractions = forms.CharField(
-        label="3. People and places that help me feel better",
-        required=False,
-        widget=forms.Textarea(attrs={"rows": 3}),
-        help_text="One per line: name | place | phone.",
-    )
-    help_contacts = forms.CharField(
-        label="4. People I can ask for help",
-        required=False,
-        widget=forms.Textarea(attrs={"rows": 3}),
-        help_text="One per line: name | phone | relationship.",
-    )
-    professional_contacts = forms.CharField(
-        label="5. Professionals and services I can call (988 and 911 are always printed)",
-        required=False,
-        widget=forms.Textarea(attrs={"rows": 3}),
-        help_text="One per line: name | phone | note.",
-    )
-    environment_steps = forms.CharField(
-        label="6. Making my surroundings safer",
-        required=False,
-        widget=forms.Textarea(attrs={"rows": 3}),
-        help_text=f"One per line: method | step | who | status ({', '.join(ENVIRONMENT_STEP_STATUSES)}).",
-    )
     most_important = forms.CharField(
         label="What matters most to me", required=False, max_length=5000, widget=forms.Textarea(attrs={"rows": 2})
-    )
-    participants = forms.CharField(
-        label="Who took part",
-        required=False,
-        widget=forms.Textarea(attrs={"rows": 2}),
-        help_text=f"One per line: name | role ({', '.join(PARTICIPANT_ROLES)}).",
     )
     copy_kept_at = forms.CharField(label="Where the copy is kept", required=False, max_length=200)
     review_on = forms.DateField(
@@ -167,54 +258,103 @@ class SafetyPlanForm(forms.Form):
         validators=[validate_planned],
     )
 
-    def clean_warning_signs(self):
-        return _lines(self.cleaned_data["warning_signs"])
 
-    def clean_coping_strategies(self):
-        return _lines(self.cleaned_data["coping_strategies"])
+class SafetyPlanEditor:
+    """The whole editor: the single fields (`form`) and one formset of rows per section.
 
-    def _clean_rows(self, name):
-        keys = self.LAYOUT[name]
-        rows = _rows(self.cleaned_data[name], keys, required=self.REQUIRED.get(name, len(keys)), field=name)
-        if name == "environment_steps":
-            for row in rows:
-                if row.get("status", "to_do") not in ENVIRONMENT_STEP_STATUSES:
-                    raise forms.ValidationError(f"A step's status is one of {', '.join(ENVIRONMENT_STEP_STATUSES)}.")
-        if name == "participants":
-            for row in rows:
-                if row["role"] not in PARTICIPANT_ROLES:
-                    raise forms.ValidationError(f"A participant's role is one of {', '.join(PARTICIPANT_ROLES)}.")
-        return rows
+    Works without JavaScript: the add / remove / move buttons post the form with `row=MOVE:SECTION[:INDEX]`
+    and the page comes back rearranged, nothing saved (`rearranged`). assets/crt/plan-editor.js does the
+    same moves in the page when scripts run."""
 
-    def clean_distractions(self):
-        return self._clean_rows("distractions")
-
-    def clean_help_contacts(self):
-        return self._clean_rows("help_contacts")
-
-    def clean_professional_contacts(self):
-        return self._clean_rows("professional_contacts")
-
-    def clean_environment_steps(self):
-        return self._clean_rows("environment_steps")
-
-    def clean_participants(self):
-        return self._clean_rows("participants")
+    def __init__(self, data=None, *, initial: dict | None = None):
+        initial = initial or {}
+        self.form = SafetyPlanForm(
+            data, initial={k: initial.get(k) for k in ("most_important", "copy_kept_at", "review_on")}
+        )
+        self.sections = []
+        for section in PLAN_SECTIONS:
+            rows = initial.get(section.name, [])
+            if data is None:
+                rows = [_as_row(section, value) for value in rows] + [{}]  # a blank row to fill in
+            formset = section.rows(data, initial=rows if data is None else None, prefix=section.name)
+            self.sections.append((section, formset))
 
     @classmethod
-    def initial_from(cls, plan) -> dict:
+    def for_plan(cls, plan) -> "SafetyPlanEditor":
         if plan is None:
-            return {}
+            return cls()
         initial = {
-            "warning_signs": _unlines(plan.warning_signs),
-            "coping_strategies": _unlines(plan.coping_strategies),
             "most_important": plan.most_important,
             "copy_kept_at": plan.copy_kept_at,
             "review_on": plan.review_on,
         }
-        for name, keys in cls.LAYOUT.items():
-            initial[name] = _unrows(getattr(plan, name), keys)
-        return initial
+        for section in PLAN_SECTIONS:
+            initial[section.name] = getattr(plan, section.name)
+        return cls(initial=initial)
+
+    def is_valid(self) -> bool:
+        valid = self.form.is_valid()
+        for _section, formset in self.sections:
+            valid = formset.is_valid() and valid
+        return valid
+
+    @property
+    def cleaned_data(self) -> dict:
+        data = dict(self.form.cleaned_data)
+        for section, formset in self.sections:
+            data[section.name] = formset.entries()
+        return data
+
+    @property
+    def has_errors(self) -> bool:
+        return bool(self.form.errors) or any(
+            formset.non_form_errors() or any(formset.errors) for _s, formset in self.sections if formset.is_bound
+        )
+
+    def rearranged(self, move: str) -> "SafetyPlanEditor | None":
+        """The editor as posted, one row added, removed or moved; None when `move` is not one of ours."""
+        parts = move.split(":")
+        names = [section.name for section in PLAN_SECTIONS]
+        if len(parts) not in (2, 3) or parts[0] not in ROW_MOVES or parts[1] not in names:
+            return None
+        verb, name = parts[0], parts[1]
+        initial = {key: self.form.data.get(key, "") for key in ("most_important", "copy_kept_at", "review_on")}
+        for section, formset in self.sections:
+            initial[section.name] = _posted_rows(formset)
+        rows = initial[name]
+        try:
+            index = int(parts[2]) if len(parts) == 3 else len(rows)
+        except ValueError:
+            return None
+        if verb == "add" and len(rows) < MAX_ITEMS:
+            rows.append({})
+        elif verb == "remove" and 0 <= index < len(rows):
+            rows.pop(index)
+        elif verb == "up" and 0 < index < len(rows):
+            rows[index - 1], rows[index] = rows[index], rows[index - 1]
+        elif verb == "down" and 0 <= index < len(rows) - 1:
+            rows[index], rows[index + 1] = rows[index + 1], rows[index]
+        editor = SafetyPlanEditor(initial={})
+        editor.form = SafetyPlanForm(initial=initial)
+        editor.sections = [
+            (section, section.rows(initial=initial[section.name] or [{}], prefix=section.name))
+            for section in PLAN_SECTIONS
+        ]
+        return editor
+
+
+def _as_row(section: PlanSection, value) -> dict:
+    return {"text": value} if isinstance(value, str) else dict(value)
+
+
+def _posted_rows(formset) -> list[dict]:
+    """The rows as typed (valid or not), in order: what a rearranged page shows again."""
+    try:
+        total = min(int(formset.data.get(f"{formset.prefix}-TOTAL_FORMS", 0)), MAX_ITEMS + 10)
+    except (TypeError, ValueError):
+        total = 0
+    names = list(formset.form.base_fields)
+    return [{key: formset.data.get(f"{formset.prefix}-{i}-{key}", "") for key in names} for i in range(max(total, 0))]
 
 
 class DismissFollowUpForm(forms.Form):

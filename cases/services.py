@@ -590,6 +590,8 @@ SECTIONS: dict[str, tuple[frozenset[str], frozenset[str]] | None] = {
     "environment_steps": (frozenset({"method", "step"}), frozenset({"who", "status"})),
     "participants": (frozenset({"name", "role"}), frozenset()),
 }
+# the six sections of the plan proper (participants are who made it, not part of it)
+PLAN_SECTIONS = tuple(section for section in SECTIONS if section != "participants")
 TEXT_SECTIONS = {"most_important": 5000, "copy_kept_at": 200}
 _ALL_SECTIONS = (*SECTIONS, *TEXT_SECTIONS, "review_on")
 
@@ -637,7 +639,8 @@ def save_safety_plan(case: Case, *, by: User, **sections) -> SafetyPlan:
     """Save a new version of the case's safety plan and make it current.
 
     Sections not given are carried over from the current version (pass an empty list to clear
-    one). Saving exactly what the current version holds returns it and makes no new version.
+    one). Saving exactly what the current version holds returns it and makes no new version. A plan
+    whose six sections would all be empty is refused (code "empty_plan"): the current version stays.
     """
     by = _staff(by)
     unknown = set(sections) - set(_ALL_SECTIONS)
@@ -654,6 +657,8 @@ def save_safety_plan(case: Case, *, by: User, **sections) -> SafetyPlan:
     else:
         content = {section: getattr(current, section) for section in _ALL_SECTIONS}
     content.update(cleaned)
+    if not any(content[section] for section in PLAN_SECTIONS):
+        raise _error("An empty safety plan cannot be saved: fill in at least one of the six sections.", "empty_plan")
     if current is not None and all(getattr(current, section) == content[section] for section in _ALL_SECTIONS):
         return current
     if current is not None:

@@ -21,6 +21,12 @@ urlpatterns = [
     path("cases/<int:pk>/contact/", views.log_contact, name="log_contact"),
     path("cases/<int:pk>/safety-plan/", views.safety_plan_edit, name="safety_plan_edit"),
     path("cases/<int:pk>/safety-plan/v<int:version>/", views.safety_plan, name="safety_plan"),
+    path(
+        "cases/<int:pk>/safety-plan/v<int:version>/copy/",
+        views.safety_plan,
+        {"print_view": True},
+        name="safety_plan_copy",
+    ),
     path("cases/<int:pk>/safety-plan/v<int:version>.pdf", views.safety_plan_pdf, name="safety_plan_pdf"),
     path("cases/<int:pk>/reassign/", views.reassign, name="reassign"),
     path("follow-ups/<int:pk>/dismiss/", views.dismiss_follow_up, name="dismiss_follow_up"),

@@ -8,7 +8,6 @@ person page, once the person is found through visible_to, reads the rest with ha
 docs/decisions/006.
 """
 
-import textwrap
 from datetime import datetime, time, timedelta
 from functools import wraps
 
@@ -31,14 +30,15 @@ from accounts import breakglass
 from accounts.models import User
 from accounts.roles import Kind, Role, Scope, roles_of, scope_for
 from audit.access import Action, audited, record_access
-from cases import encounters, services
+from cases import encounters, plan_pdf, services
+from cases.display import CRISIS_LINES, plan_participants, plan_sections
 from cases.forms import (
     CaseloadFilterForm,
     ContactForm,
     DismissFollowUpForm,
     PeopleSearchForm,
     ReassignForm,
-    SafetyPlanForm,
+    SafetyPlanEditor,
 )
 from cases.models import (
     Case,
@@ -398,46 +398,39 @@ def _plans(request, case: Case):
 def safety_plan_edit(request, pk: int):
     case = _visible_case(request, pk)
     current = _plans(request, case).filter(is_current=True).first()
-    form = SafetyPlanForm(request.POST or None, initial=SafetyPlanForm.initial_from(current))
-    if request.method == "POST" and form.is_valid():
-        try:
-            plan = services.save_safety_plan(case, by=request.user, **form.cleaned_data)
-        except ValidationError as error:
-            if getattr(error, "code", None) == "not_found":
-                raise Http404 from None
-            form_errors(form, error)
-        else:
-            record_access(request, action=Action.CREATE, objects=[plan])
-            messages.success(request, f"Safety plan saved as version {plan.version}.")
-            return redirect("cases:safety_plan", pk=case.pk, version=plan.version)
+    editor = SafetyPlanEditor(request.POST) if request.method == "POST" else SafetyPlanEditor.for_plan(current)
+    status = 200
+    if request.method == "POST" and "row" in request.POST:
+        # add / remove / move a row without JavaScript: the page comes back rearranged, nothing saved
+        editor = editor.rearranged(request.POST["row"]) or editor
+    elif request.method == "POST":
+        if editor.is_valid():
+            try:
+                plan = services.save_safety_plan(case, by=request.user, **editor.cleaned_data)
+            except ValidationError as error:
+                if getattr(error, "code", None) == "not_found":
+                    raise Http404 from None
+                form_errors(editor.form, error)
+            else:
+                record_access(request, action=Action.CREATE, objects=[plan])
+                if current is not None and plan.pk == current.pk:
+                    messages.info(request, f"Nothing changed: version {plan.version} stays the current one.")
+                else:
+                    messages.success(request, f"Safety plan saved as version {plan.version}.")
+                return redirect("cases:safety_plan", pk=case.pk, version=plan.version)
+        status = 400
     record_access(request, action=Action.VIEW, objects=[case, *([current] if current else [])])
-    status = 400 if form.is_bound else 200
-    return page(request, "cases/safety_plan_edit.html", {"case": case, "form": form, "current": current}, status)
+    context = {"case": case, "form": editor.form, "editor": editor, "current": current}
+    return page(request, "cases/safety_plan_edit.html", context, status)
 
 
 def _section_rows(plan: SafetyPlan) -> list[tuple[str, list[str]]]:
-    """The plan as (section title, lines of text): what the view, the print and the diff show."""
-
-    def rows(values, keys):
-        return [" · ".join(value.get(key, "") for key in keys if value.get(key)) for value in values]
-
-    layout = SafetyPlanForm.LAYOUT
+    """The plan as (title, lines of text): what the diff between two versions compares."""
+    rows = [(section.title, [entry.line for entry in section.entries]) for section in plan_sections(plan)]
     return [
-        ("Signs that a crisis may be starting", list(plan.warning_signs)),
-        ("Things I can do on my own", list(plan.coping_strategies)),
-        ("People and places that help me feel better", rows(plan.distractions, layout["distractions"])),
-        ("People I can ask for help", rows(plan.help_contacts, layout["help_contacts"])),
-        (
-            "Professionals and services I can call",
-            [
-                *rows(plan.professional_contacts, layout["professional_contacts"]),
-                "988 Suicide & Crisis Lifeline",
-                "911",
-            ],
-        ),
-        ("Making my surroundings safer", rows(plan.environment_steps, layout["environment_steps"])),
+        *rows,
         ("What matters most to me", [plan.most_important] if plan.most_important else []),
-        ("Who took part", rows(plan.participants, layout["participants"])),
+        ("Who took part", [plan_participants(plan)] if plan.participants else []),
         ("Where the copy is kept", [plan.copy_kept_at] if plan.copy_kept_at else []),
     ]
 
@@ -456,7 +449,9 @@ def _diff(old: SafetyPlan | None, new: SafetyPlan) -> list[dict]:
 
 @staff_page
 @audited
-def safety_plan(request, pk: int, version: int):
+def safety_plan(request, pk: int, version: int, print_view: bool = False):
+    """A version of the plan with what changed since the one before; `print_view` (or ?print=1): the
+    person's own copy, phone-sized on screen and one or two pages on paper."""
     # Read through the plans' own scope: responders may read a plan without the rest of the case.
     mine = SafetyPlan.objects.visible_to(request.user).filter(case_id=pk)
     found = mine.filter(version__in=[version, version - 1]).select_related("created_by", "case__individual")
@@ -468,77 +463,23 @@ def safety_plan(request, pk: int, version: int):
     previous = plans.get(version - 1)
     versions = list(mine.values_list("version", flat=True).order_by("-version"))
     record_access(request, action=Action.VIEW, objects=[plan, *([previous] if previous else [])])
+    print_view = print_view or request.GET.get("print") == "1"
     context = {
         "case": case,
         "plan": plan,
-        "sections": _section_rows(plan),
+        "sections": plan_sections(plan, for_person=print_view),
+        "participants": plan_participants(plan),
+        "crisis_lines": CRISIS_LINES,
         "changes": _diff(previous, plan),
         "previous": previous,
         "versions": versions,
-        "print": request.GET.get("print") == "1",
+        "print": print_view,
         "can_edit": plan.is_current
         and request.user.has_perm("cases.add_safetyplan")
         and Case.objects.visible_to(request.user).filter(pk=case.pk).exists(),
     }
     template = "cases/safety_plan_print.html" if context["print"] else "cases/safety_plan.html"
     return page(request, template, context)
-
-
-def _pdf_text(value: str) -> str:
-    text = value.encode("latin-1", errors="replace").decode("latin-1")
-    return text.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)")
-
-
-def plan_pdf(title: str, lines: list[tuple[str, bool]]) -> bytes:
-    """A plain text PDF (Helvetica, A4), written by hand: no library, nothing fetched.
-
-    `lines` are (text, is_heading); long lines are wrapped, pages added as needed."""
-    rows: list[tuple[str, bool]] = []
-    for text, heading in lines:
-        for part in textwrap.wrap(text, 80 if heading else 95) or [""]:
-            rows.append((part, heading))
-    per_page = 46
-    chunks = [rows[i : i + per_page] for i in range(0, len(rows), per_page)] or [[]]
-    objects: list[bytes] = [
-        b"",
-        b"",
-        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>",
-    ]
-    objects.append(b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica-Bold /Encoding /WinAnsiEncoding >>")
-    page_ids = []
-    for chunk in chunks:
-        ops = ["BT", "50 790 Td", "16 TL"]
-        for text, heading in chunk:
-            ops.append(f"/{'F2' if heading else 'F1'} {13 if heading else 11} Tf ({_pdf_text(text)}) '")
-        ops.append("ET")
-        stream = "\n".join(ops).encode("latin-1")
-        objects.append(b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"\nendstream")
-        content_id = len(objects)
-        objects.append(
-            b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] "
-            b"/Resources << /Font << /F1 3 0 R /F2 4 0 R >> >> /Contents %d 0 R >>" % content_id
-        )
-        page_ids.append(len(objects))
-    objects[0] = b"<< /Type /Catalog /Pages 2 0 R /ViewerPreferences << /DisplayDocTitle true >> >>"
-    kids = " ".join(f"{n} 0 R" for n in page_ids).encode()
-    objects[1] = b"<< /Type /Pages /Kids [" + kids + b"] /Count %d >>" % len(page_ids)
-    info = b"<< /Title (" + _pdf_text(title).encode("latin-1") + b") >>"
-    objects.append(info)
-    out = bytearray(b"%PDF-1.4\n")
-    offsets = []
-    for number, body in enumerate(objects, start=1):
-        offsets.append(len(out))
-        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
-    xref = len(out)
-    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
-    for offset in offsets:
-        out += b"%010d 00000 n \n" % offset
-    out += b"trailer\n<< /Size %d /Root 1 0 R /Info %d 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (
-        len(objects) + 1,
-        len(objects),
-        xref,
-    )
-    return bytes(out)
 
 
 @staff_page
@@ -548,17 +489,7 @@ def safety_plan_pdf(request, pk: int, version: int):
         SafetyPlan.objects.visible_to(request.user).select_related("case__individual"), case_id=pk, version=version
     )
     record_access(request, action=Action.EXPORT, objects=[plan])
-    person = plan.case.individual
-    lines = [
-        (f"My safety plan - {person.display_name}", True),
-        (f"Version {plan.version}, {plan.created_at:%d %b %Y}", False),
-    ]
-    for number, (title, entries) in enumerate(_section_rows(plan), start=1):
-        lines.append(("", False))
-        lines.append((f"{number}. {title}", True))
-        lines.extend((f"- {entry}", False) for entry in entries or ["(not filled in)"])
-    lines += [("", False), ("In a crisis: call or text 988. In an emergency: call 911.", True)]
-    response = HttpResponse(plan_pdf("My safety plan", lines), content_type="application/pdf")
+    response = HttpResponse(plan_pdf.safety_plan_pdf(plan), content_type="application/pdf")
     response["Content-Disposition"] = f'inline; filename="safety-plan-v{plan.version}.pdf"'
     return response
 

@@ -54,6 +54,12 @@ SHOWS = {
     "cases:log_contact": ("navigator", lambda s: {"pk": s.case.pk}, "", lambda s: [s.case]),
     "cases:safety_plan_edit": ("navigator", lambda s: {"pk": s.case.pk}, "", lambda s: [s.case, s.plan]),
     "cases:safety_plan": ("paramedic", lambda s: {"pk": s.case.pk, "version": s.plan.version}, "", lambda s: [s.plan]),
+    "cases:safety_plan_copy": (
+        "paramedic",
+        lambda s: {"pk": s.case.pk, "version": s.plan.version},
+        "",
+        lambda s: [s.plan],
+    ),
     "cases:safety_plan_pdf": (
         "navigator",
         lambda s: {"pk": s.case.pk, "version": s.plan.version},

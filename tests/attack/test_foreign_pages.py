@@ -14,6 +14,7 @@ from cases.models import Consent, Contact, SafetyPlan
 from providers.models import ServiceCapacity
 from referrals.models import Referral
 from tests.attack.conftest import access_rows_since, build_side, last_access_id, leaked
+from tests.plans import plan_post
 
 pytestmark = pytest.mark.django_db
 
@@ -106,9 +107,10 @@ ROUTES: dict[str, Route] = {
         body=lambda s: {"outcome": "reached", "method": "phone", "occurred_at": _now(), "note": "attack"},
     ),
     "cases:safety_plan_edit": Route(
-        ("GET", "POST"), kwargs=lambda s: {"pk": s.case.pk}, body=lambda s: {"warning_signs": "attack"}
+        ("GET", "POST"), kwargs=lambda s: {"pk": s.case.pk}, body=lambda s: plan_post(warning_signs=["attack"])
     ),
     "cases:safety_plan": Route(kwargs=lambda s: {"pk": s.case.pk, "version": s.plan.version}),
+    "cases:safety_plan_copy": Route(kwargs=lambda s: {"pk": s.case.pk, "version": s.plan.version}),
     "cases:safety_plan_pdf": Route(kwargs=lambda s: {"pk": s.case.pk, "version": s.plan.version}),
     "cases:reassign": Route(("GET", "POST"), kwargs=lambda s: {"pk": s.case.pk}, body=lambda s: {"navigator": ""}),
     "cases:dismiss_follow_up": Route(

@@ -15,6 +15,7 @@ from providers.models import Organization, PartnerCredential, Service, ServiceCa
 from referrals.models import Referral
 from tests import factories as f
 from tests.api.conftest import credential_for
+from tests.plans import plan_post
 
 pytestmark = pytest.mark.django_db
 
@@ -203,7 +204,7 @@ def test_page_writes_change_only_what_they_are_for(client, navigator, supervisor
     attempt(
         navigator,
         reverse("cases:safety_plan_edit", args=[ours.case.pk]),
-        {"warning_signs": "new sign"},
+        plan_post(warning_signs=["new sign"]),
         plan_check,
     )
 

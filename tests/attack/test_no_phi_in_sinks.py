@@ -42,6 +42,7 @@ from tests import factories as f
 from tests.api.conftest import credential_for
 from tests.attack.conftest import Side, leaked, token
 from tests.delivery.receiver import Receiver
+from tests.plans import plan_post
 
 pytestmark = pytest.mark.django_db
 DOB = "1952-10-29"  # a distinctive date of birth, checked in ISO, US and compact spellings
@@ -221,11 +222,11 @@ def test_a_referrals_whole_life_leaves_no_personal_data_in_any_sink(
         client.force_login(navigator)
         page = client.post(
             reverse("cases:safety_plan_edit", args=[case.pk]),
-            {
-                "warning_signs": t["plan"],
-                "coping_strategies": t["coping"],
-                "help_contacts": f"{t['help']} | 405-555-0199",
-            },
+            plan_post(
+                warning_signs=[t["plan"]],
+                coping_strategies=[t["coping"]],
+                help_contacts=[{"name": t["help"], "phone": "405-555-0199"}],
+            ),
             follow=True,
         )
         assert page.status_code == 200 and case.safety_plans.count() == 1

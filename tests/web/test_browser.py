@@ -129,9 +129,12 @@ def test_navigator_logs_a_contact_plans_and_refers_and_the_partner_accepts(
 
     # Edit the safety plan.
     page.click("text=Edit safety plan")
-    page.fill("textarea[name=warning_signs]", "not sleeping\npulling away")
-    page.fill("textarea[name=help_contacts]", "Aunt Rosa | 405-555-0102")
-    page.click("text=Save new version")
+    page.fill("input[name=warning_signs-0-text]", "not sleeping")
+    page.click("text=Add a sign")  # a new row, added in the page (assets/crt/plan-editor.js)
+    page.fill("input[name=warning_signs-1-text]", "pulling away")
+    page.fill("input[name=help_contacts-0-name]", "Aunt Rosa")
+    page.fill("input[name=help_contacts-0-phone]", "405-555-0102")
+    page.click("button.save")
     assert "Safety plan saved as version 1" in page.locator(".messages").inner_text()
     _shot(page, "safety-plan-phone")
 

@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from cases.models import Assessment, Consent, Contact, Encounter, FollowUp, SafetyPlan
 from tests import factories as f
+from tests.plans import plan_post
 from tests.web.conftest import signed_in
 
 pytestmark = pytest.mark.django_db
@@ -139,7 +140,7 @@ def test_a_contact_an_hour_ago_still_saves(client, navigator, case):
 
 
 def _plan(review_on: str) -> dict:
-    return {"warning_signs": "not sleeping", "review_on": review_on}
+    return plan_post(warning_signs=["not sleeping"], review_on=review_on)
 
 
 @pytest.mark.parametrize(
