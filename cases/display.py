@@ -1,8 +1,9 @@
 """Saying what a raw row holds as the models would say it: for the person page, which reads with
 hand-written SQL (cases.timeline, cases.panels) and so has no model instances to ask."""
 
+import re
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from functools import cache
 
 from django.utils.dateparse import parse_datetime
@@ -176,3 +177,125 @@ def plan_participants(plan) -> str:
         f"{value.get('name', '')} ({PARTICIPANT_ROLE_LABELS.get(value.get('role', ''), value.get('role', ''))})"
         for value in plan.participants
     )
+
+
+# --- human words: follow-ups, durations, languages, referral events -------------------------------
+
+_SCHEDULED = re.compile(r"(\d+)\s*([hd])")
+_APPOINTMENT = re.compile(r"appt-(\d+)")
+
+
+def follow_up_name(label_text: str) -> str:
+    """A follow-up's label as people say it: "24h" → "24-hour follow-up", "appt-18" → "Ask how the
+    referral appointment went"; any other label (a short reason typed by staff) as it is."""
+    text = (label_text or "").strip()
+    if match := _SCHEDULED.fullmatch(text):
+        number, unit = match.groups()
+        return f"{number}-{'hour' if unit == 'h' else 'day'} follow-up"
+    if _APPOINTMENT.fullmatch(text):
+        return "Ask how the referral appointment went"
+    return text
+
+
+def duration(delta: timedelta) -> str:
+    """A length of time the way a person would say it, to one unit: "5 min", "2 h", "3 days", "2 weeks",
+    "4 months", "1 year". Under a minute: "less than a minute"."""
+    seconds = abs(delta.total_seconds())
+    minutes, hours, days = seconds / 60, seconds / 3600, seconds / 86400
+    if minutes < 1:
+        return "less than a minute"
+    if hours < 1:
+        return f"{int(minutes)} min"
+    if days < 1:
+        return f"{int(hours)} h"
+    if days < 14:
+        return _plural(int(days), "day")
+    if days < 60:
+        return _plural(int(days // 7), "week")
+    if days < 730:
+        return _plural(int(days // 30), "month")
+    return _plural(int(days // 365), "year")
+
+
+def _plural(number: int, unit: str) -> str:
+    return f"{number} {unit}{'' if number == 1 else 's'}"
+
+
+def due_phrase(due_at: datetime, now: datetime) -> str:
+    """ "due in 3 h", "due now", "overdue by 2 days"."""
+    delta = due_at - now
+    if abs(delta) < timedelta(minutes=1):
+        return "due now"
+    return f"due in {duration(delta)}" if delta > timedelta(0) else f"overdue by {duration(delta)}"
+
+
+def ago(at: datetime, now: datetime) -> str:
+    """ "3 days ago", "just now"."""
+    delta = now - at
+    return "just now" if delta < timedelta(minutes=1) else f"{duration(delta)} ago"
+
+
+def language_names(codes: str) -> str:
+    """ "en/ar" or "en, es" → "English, Arabic"; a code Django does not know is shown as it was typed."""
+    from django.conf.locale import LANG_INFO
+
+    names = []
+    for code in re.split(r"[\s,/;]+", codes or ""):
+        if code:
+            info = LANG_INFO.get(code.lower()) or LANG_INFO.get(code.lower().split("-")[0]) or {}
+            names.append(info.get("name", code))
+    return ", ".join(names)
+
+
+# referrals/outbox.py's event types, as the message to the partner said it
+_DELIVERY_EVENTS = {
+    "referral.requested": "New referral sent",
+    "referral.cancelled": "Referral cancelled",
+    "referral.entered": "Referral entered in error",
+    "referral.outcome_requested": "Asked how it went",
+    "referral.reminder": "Reminder to answer",
+}
+
+
+def delivery_event_name(event_type: str) -> str:
+    return _DELIVERY_EVENTS.get(event_type, event_type.removeprefix("referral.").replace("_", " ").capitalize())
+
+
+_EVENT_VERBS = {
+    "draft": "drafted the referral",
+    "requested": "sent the referral to the partner",
+    "accepted": "accepted the referral",
+    "rejected": "declined the referral",
+    "cancelled": "cancelled the referral",
+    "in-progress": "started working with the person",
+    "on-hold": "put the referral on hold",
+    "completed": "marked the referral completed",
+    "failed": "said they could not help",
+    "entered-in-error": "marked the referral entered in error",
+}
+
+
+def referral_event_sentence(event) -> str:
+    """One history line of a referral as a sentence: "Safe Harbor Housing accepted the referral."; a
+    change that keeps the status ("Accepted → Accepted") says what did change."""
+    who = _event_actor(event)
+    if event.from_status == event.to_status:
+        if event.business_status:
+            what = f"updated the referral: {event.get_business_status_display().lower()}"
+        else:
+            what = "added a note" if event.note else "updated the referral"
+    elif event.from_status == "on-hold" and event.to_status == "in-progress":
+        what = "resumed work with the person"
+    else:
+        what = _EVENT_VERBS.get(event.to_status, f"moved the referral to {event.get_to_status_display().lower()}")
+        if event.business_status and event.to_status != "requested":
+            what += f" ({event.get_business_status_display().lower()})"
+    return f"{who} {what}."
+
+
+def _event_actor(event) -> str:
+    if event.actor_user_id:
+        return str(event.actor_user)
+    if event.actor_credential_id:
+        return event.actor_credential.name
+    return "The system"

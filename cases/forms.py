@@ -6,7 +6,7 @@ from datetime import timedelta
 from django import forms
 from django.utils import timezone
 
-from cases.display import PARTICIPANT_ROLE_LABELS, STEP_STATUS_LABELS
+from cases.display import PARTICIPANT_ROLE_LABELS, STEP_STATUS_LABELS, follow_up_name
 from cases.models import Contact, RiskLevel
 from cases.services import ITEM_MAX_LENGTH, MAX_ITEMS
 from cases.validators import validate_planned, validate_since_2000
@@ -64,7 +64,7 @@ class ContactForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["follow_up"].queryset = follow_ups
         self.fields["follow_up"].label_from_instance = lambda fu: (
-            f"{fu.label} — {'missed, was ' if fu.is_missed else ''}due {timezone.localtime(fu.due_at):%a %d %b %H:%M}"
+            f"{follow_up_name(fu.label)} — {'missed, was ' if fu.is_missed else ''}due {timezone.localtime(fu.due_at):%a %d %b %H:%M}"
         )
         if not self.is_bound:
             self.initial.setdefault("occurred_at", timezone.localtime().replace(second=0, microsecond=0))

@@ -31,7 +31,7 @@ from accounts.models import User
 from accounts.roles import Kind, Role, Scope, roles_of, scope_for
 from audit.access import Action, audited, record_access
 from cases import encounters, plan_pdf, services
-from cases.display import CRISIS_LINES, plan_participants, plan_sections
+from cases.display import CRISIS_LINES, follow_up_name, plan_participants, plan_sections
 from cases.forms import (
     CaseloadFilterForm,
     ContactForm,
@@ -340,7 +340,7 @@ def log_contact(request, pk: int):
             form_errors(form, error)
         else:
             record_access(request, action=Action.CREATE, objects=[contact])
-            done = f" It completed the {contact.follow_up.label} follow-up." if contact.follow_up_id else ""
+            done = f" It completed the {follow_up_name(contact.follow_up.label)}." if contact.follow_up_id else ""
             messages.success(request, f"Contact saved.{done}")
             return redirect(_safe_next(request) or reverse("cases:caseload"))
     record_access(request, action=Action.VIEW, objects=[case])

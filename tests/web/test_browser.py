@@ -125,7 +125,7 @@ def test_navigator_logs_a_contact_plans_and_refers_and_the_partner_accepts(
     assert page.locator("input[name=outcome]:checked").count() == 0
     page.check("input[name=outcome][value=reached]")
     page.click("button.save")
-    assert "completed the 24h follow-up" in page.locator(".messages").inner_text()
+    assert "completed the 24-hour follow-up" in page.locator(".messages").inner_text()
 
     # Edit the safety plan.
     page.click("text=Edit safety plan")

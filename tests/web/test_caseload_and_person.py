@@ -41,7 +41,7 @@ def test_caseload_shows_risk_overdue_follow_up_and_referral_waiting_on_a_partner
     assert response.status_code == 200
     assert "Dana Reyes" in body
     assert "Moderate" in body  # the case's risk level
-    assert "24h overdue since" in body
+    assert "24-hour follow-up, overdue by 2 h" in body
     assert "Safe Harbor Housing" in body  # referral waiting on the partner
     assert reverse("cases:log_contact", args=[case.pk]) in body
 

@@ -34,7 +34,7 @@ def test_reached_contact_completes_the_overdue_follow_up_it_answers(client, peer
     assert contact.made_by == peer
     assert contact.follow_up.label == "24h"
     assert FollowUp.objects.get(case=case, label="24h").done_at is not None
-    assert "completed the 24h follow-up" in client.get(response["Location"]).content.decode()
+    assert "completed the 24-hour follow-up" in client.get(response["Location"]).content.decode()
 
 
 def test_attempted_contact_completes_no_follow_up(client, navigator, case):
@@ -193,7 +193,8 @@ def test_sending_a_referral_requests_it_and_shows_its_page(client, navigator, ca
         "urgent",
     )
     body = c.get(response["Location"]).content.decode()
-    assert "Requested" in body and "Awaiting partner" in body and "Draft" in body
+    assert "Requested" in body and "Awaiting partner" in body
+    assert "drafted the referral." in body and "sent the referral to the partner." in body
 
 
 def test_referral_without_consent_is_refused_and_no_draft_is_left(client, navigator, case, service):
@@ -354,7 +355,7 @@ def test_staff_get_not_found_on_the_partner_page(client, navigator, supervisor, 
 def test_supervisor_sees_overdue_work_across_the_team_and_reassigns_a_case(client, supervisor, navigator, case):
     c = signed_in(client, supervisor)
     body = c.get(reverse("cases:team")).content.decode()
-    assert "Dana Reyes" in body and "24h" in body
+    assert "Dana Reyes" in body and "24-hour follow-up" in body and "overdue by 2 h" in body
     other = f.UserFactory(program=case.program, roles=["navigator"])
     response = c.post(reverse("cases:reassign", args=[case.pk]), {"navigator": other.pk})
     assert response.status_code == 302
