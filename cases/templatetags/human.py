@@ -21,3 +21,9 @@ def due_phrase(due_at, now):
 @register.filter
 def ago(at, now):
     return display.ago(at, now) if at and now else ""
+
+
+@register.filter
+def since(at, now):
+    """How long since `at`, to one unit: "3 days" (under a column that says what it is)."""
+    return display.duration(now - at) if at and now else ""

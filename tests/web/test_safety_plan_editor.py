@@ -62,6 +62,7 @@ def test_a_half_filled_row_is_refused_with_what_is_missing_and_nothing_saved(cli
     )
     assert response.status_code == 400
     assert "Fill in the name, or remove this row." in response.content.decode()
+    assert "Nothing was saved: the rows marked below need fixing." in response.content.decode()
     assert not SafetyPlan.objects.exists()
 
 
