@@ -64,7 +64,8 @@ class ContactForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["follow_up"].queryset = follow_ups
         self.fields["follow_up"].label_from_instance = lambda fu: (
-            f"{follow_up_name(fu.label)} — {'missed, was ' if fu.is_missed else ''}due {timezone.localtime(fu.due_at):%a %d %b %H:%M}"
+            f"{follow_up_name(fu.label)} — {'missed, was ' if fu.is_missed else ''}"
+            f"due {timezone.localtime(fu.due_at):%a %d %b %H:%M}"
         )
         if not self.is_bound:
             self.initial.setdefault("occurred_at", timezone.localtime().replace(second=0, microsecond=0))

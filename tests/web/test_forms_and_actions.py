@@ -355,7 +355,7 @@ def test_staff_get_not_found_on_the_partner_page(client, navigator, supervisor, 
 def test_supervisor_sees_overdue_work_across_the_team_and_reassigns_a_case(client, supervisor, navigator, case):
     c = signed_in(client, supervisor)
     body = c.get(reverse("cases:team")).content.decode()
-    assert "Dana Reyes" in body and "24-hour follow-up" in body and "<td>2 h</td>" in body
+    assert "Dana Reyes" in body and "24-hour follow-up" in body and ">2 h <span" in body
     other = f.UserFactory(program=case.program, roles=["navigator"])
     response = c.post(reverse("cases:reassign", args=[case.pk]), {"navigator": other.pk})
     assert response.status_code == 302

@@ -45,12 +45,12 @@ def test_the_caseload_shows_a_missed_follow_up_and_puts_the_high_risk_person_fir
 ):
     body = signed_in(client, navigator).get(reverse("cases:caseload")).content.decode()
     due = body.split('id="due-heading"')[1].split('id="waiting-heading"')[0]
-    assert "72h missed" in due and (navigator.get_full_name() or navigator.username) in due
+    assert "72-hour follow-up missed" in due and (navigator.get_full_name() or navigator.username) in due
     assert due.index("Missedone") < due.index("Dana Reyes")  # missed high risk before due today
     rows = caseload_rows(body)
     assert rows.index("Missedone") < rows.index("Dana Reyes")
     missed_row = rows[rows.index("Missedone") :].split("</tr>")[0]
-    assert "72h missed" in missed_row and ">none<" not in missed_row
+    assert "72-hour follow-up missed" in missed_row and ">none<" not in missed_row
     assert reverse("cases:dismiss_follow_up", args=[only_missed.follow_ups.get().pk]) in due
 
 
@@ -65,8 +65,8 @@ def test_a_dismissed_or_completed_missed_follow_up_leaves_the_lists(client, navi
         dismissed_at=timezone.now(), dismissed_by=navigator, dismissed_reason="Moved away."
     )
     body = signed_in(client, navigator).get(reverse("cases:caseload")).content.decode()
-    assert "72h missed" not in body
-    assert "72h" not in signed_in(client, supervisor).get(reverse("cases:team")).content.decode()
+    assert "72-hour follow-up missed" not in body
+    assert "72-hour" not in signed_in(client, supervisor).get(reverse("cases:team")).content.decode()
 
 
 def test_the_team_view_lists_missed_follow_ups_high_risk_first_with_their_owner(
@@ -83,13 +83,13 @@ def test_the_person_page_shows_the_missed_follow_up_and_never_none(client, navig
     url = reverse("cases:person", args=[only_missed.individual_id])
     for user in (navigator, peer):
         body = signed_in(client, user).get(url).content.decode()
-        assert "72h missed" in body and str(navigator) in body
+        assert "72-hour follow-up missed" in body and str(navigator) in body
         assert "Next follow-up: none" not in body
 
 
 def test_the_person_page_shows_the_next_follow_up(client, navigator, case):
     body = signed_in(client, navigator).get(reverse("cases:person", args=[case.individual_id])).content.decode()
-    assert "Next follow-up: 24h" in body
+    assert "Next follow-up: 24-hour follow-up" in body
 
 
 # --- dismissing -------------------------------------------------------------------------------
