@@ -1,6 +1,6 @@
 """The safety plan as a PDF a person keeps on the fridge: fpdf2 with DejaVu Sans embedded (subset), so every
 script the plan is written in prints (Vietnamese, Polish, Arabic shaped right to left through HarfBuzz).
-docs/decisions/011-safety-plan-pdf.md says why this library and where the fonts come from."""
+docs/decisions/012-safety-plan-pdf.md says why this library and where the fonts come from."""
 
 from pathlib import Path
 
