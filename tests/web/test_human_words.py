@@ -51,3 +51,8 @@ def test_caseload_says_answer_overdue_only_of_referrals_not_yet_answered(client,
     assert body.count("answer overdue by 3 days") == 1
     assert body.count("update overdue by 3 days") == 1
     assert "overdue since" not in body
+
+
+def test_new_referral_lists_a_services_languages_by_name(client, navigator, case, service):
+    body = signed_in(client, navigator).get(reverse("referrals:new", args=[case.pk])).content.decode()
+    assert "languages English, Spanish" in body
