@@ -14,15 +14,19 @@ QUESTIONS = {
     ("fail", "reason"): "Why could you not help?",
     ("fail", "outcome_note"): "What did you try? (optional)",
     ("appointment", "appointment_at"): "When is the appointment?",
-    ("business-status", "business_status"): "Where are things now?",
+    ("business-status", "business_status"): "Progress",
 }
 _NOTE = "A note for the referring team (optional)"
+# Progress as the partner says it.
+PROGRESS_WORDS = {Referral.BusinessStatus.TRYING_TO_REACH: "We are trying to reach them"}
 # Each move's page title and its button, in plain words (default: the move's label).
 TITLES = {
     "accept": ("Accept this referral?", "Yes, accept"),
     "reject": ("Decline this referral?", "Yes, decline"),
     "start": ("Working with them now?", "Yes, we are working with them"),
     "hold": ("Put this referral on hold?", "Put on hold"),
+    "appointment": ("Set the appointment", "Save appointment"),
+    "business-status": ("Where are things now?", "Save progress"),
     "complete": ("Mark this referral completed?", "Yes, mark completed"),
     "fail": ("Close it: could not help?", "Yes, we could not help"),
 }
@@ -37,7 +41,13 @@ def _field(move: Move, name: str, *, required: bool) -> forms.Field:
     if name == "appointment_at":
         return forms.DateTimeField(label=label, widget=DateTimeLocalInput())
     if name == "business_status":
-        return forms.ChoiceField(label=label, choices=Referral.BusinessStatus.choices)
+        # "Awaiting partner" is what the referral says until the partner answers, not an answer.
+        choices = [
+            (value, PROGRESS_WORDS.get(value, text))
+            for value, text in Referral.BusinessStatus.choices
+            if value != Referral.BusinessStatus.AWAITING_PARTNER
+        ]
+        return forms.ChoiceField(label=label, choices=choices, widget=forms.RadioSelect)
     max_length = 500 if name == "reason" else 1000
     return forms.CharField(
         label=label, required=required, max_length=max_length, widget=forms.Textarea(attrs={"rows": 3})

@@ -194,8 +194,8 @@ def partner_move(request, pk: int, move: str):
             form_errors(form, error)
         else:
             record_access(request, action=Action.UPDATE, objects=[referral])
-            words = PARTNER_WORDS.get(referral.status, referral.get_status_display())
-            messages.success(request, f"Referral #{referral.pk}: {words.lower()}.")
+            words = PARTNER_WORDS.get(referral.status, referral.get_status_display()).lower()
+            messages.success(request, f"Referral #{referral.pk}: {words if chosen.to_status else 'saved'}.")
             return redirect("providers:partner_home")
     if not form.is_bound and not chosen.can_start_from(referral.status):
         messages.error(request, f"Referral #{referral.pk} is {referral.get_status_display().lower()}: nothing to do.")

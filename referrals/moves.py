@@ -127,6 +127,7 @@ PARTNER_MOVES: tuple[Move, ...] = (
         services.set_appointment,
         ("appointment_at",),
         "Set the appointment time",
+        label="Set appointment",
         keeps_status_from=WORKING,
     ),
     Move(
@@ -134,6 +135,7 @@ PARTNER_MOVES: tuple[Move, ...] = (
         services.set_business_status,
         ("business_status", "note"),
         "Report progress in plain words (business status)",
+        label="Update progress",
         keeps_status_from=OPEN,
     ),
 )

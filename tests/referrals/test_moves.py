@@ -33,10 +33,10 @@ def test_the_partner_page_offers_each_status_its_moves():
     offered = {status: [m.verb for m in moves.offered(moves.PARTNER_MOVES, status)] for status in STATUSES}
     assert offered == {
         "draft": [],
-        "requested": ["accept", "reject"],
-        "accepted": ["start", "hold", "complete", "fail"],
-        "in-progress": ["hold", "complete", "fail"],
-        "on-hold": ["start", "complete", "fail"],
+        "requested": ["accept", "reject", "business-status"],
+        "accepted": ["start", "hold", "complete", "fail", "appointment", "business-status"],
+        "in-progress": ["hold", "complete", "fail", "appointment", "business-status"],
+        "on-hold": ["start", "complete", "fail", "appointment", "business-status"],
         **{status: [] for status in TERMINAL},
     }
 

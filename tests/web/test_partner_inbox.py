@@ -194,3 +194,39 @@ def test_the_partner_page_costs_the_same_queries_for_few_or_many_referrals(clien
     with CaptureQueriesContext(connection) as many:
         c.get(reverse("providers:partner_home"))
     assert len(many) == len(few)
+
+
+def test_a_reminder_about_a_passed_appointment_is_answered_with_progress(client, partner_user, make):
+    now = timezone.now()
+    referral = make("accepted", appointment_at=now - timedelta(hours=3), business_status="appointment_scheduled")
+    c = signed_in(client, partner_user)
+    assert f'id="referral-{referral.pk}"' in _section(
+        c.get(reverse("providers:partner_home")).content.decode(), "reminders"
+    )
+
+    url = reverse("providers:partner_move", args=[referral.pk, "business-status"])
+    page = c.get(url).content.decode()
+    assert "No-show" in page and "Awaiting partner" not in page
+    assert c.post(url, {"business_status": "no_show", "note": "Did not come; we will call again."}).status_code == 302
+
+    referral.refresh_from_db()
+    assert (referral.status, referral.business_status) == ("accepted", "no_show")
+    body = c.get(reverse("providers:partner_home")).content.decode()
+    assert f'id="referral-{referral.pk}"' in _section(body, "open")
+
+
+def test_partner_sets_an_appointment_from_the_referral_page(client, partner_user, make):
+    referral = make("in-progress")
+    c = signed_in(client, partner_user)
+    url = reverse("providers:partner_move", args=[referral.pk, "appointment"])
+    body = c.get(reverse("providers:partner_referral", args=[referral.pk])).content.decode()
+    assert f'href="{url}"' in body
+    assert 'type="datetime-local"' in c.get(url).content.decode()
+
+    when = timezone.localtime(timezone.now() + timedelta(days=2)).replace(second=0, microsecond=0)
+    assert c.post(url, {"appointment_at": when.strftime("%Y-%m-%dT%H:%M")}).status_code == 302
+    referral.refresh_from_db()
+    assert (referral.appointment_at, referral.business_status) == (when, "appointment_scheduled")
+
+    too_far = c.post(url, {"appointment_at": "2031-01-01T09:00"})
+    assert too_far.status_code == 400 and "too far ahead" in too_far.content.decode()
