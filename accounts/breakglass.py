@@ -5,9 +5,10 @@
                      ──► ends by itself at expires_at (checked whenever a query is built),
                           or earlier by end_break_glass
 
-Starting one needs a reason, writes an audit row (action "break_glass") and emails the program's
-supervisors after commit. The email carries no personal data: who, the record's id, until when and
-where to review; the reason (which may describe the person) stays in the database.
+Starting one needs a reason, writes an audit row (action "break_glass"), raises a "break-glass used"
+inbox item for the program's supervisors and emails them after commit. The email carries no
+personal data: who, the record's id, until when and where to review; the reason (which may describe
+the person) stays in the database.
 """
 
 import logging
@@ -59,6 +60,9 @@ def start_break_glass(user: User, individual, *, reason: str, minutes: int = 60,
         User.objects.filter(pk=user.pk).update(break_glass_until=until)
         user.break_glass_until = max(user.break_glass_until or grant.expires_at, grant.expires_at)
         record_access(request or user, action=Action.BREAK_GLASS, objects=[individual], detail=f"{minutes} minutes")
+        from inbox.services import break_glass_started  # here: the inbox's models load after accounts'
+
+        break_glass_started(grant, now=now)  # a "break-glass used" item for the supervisors
         transaction.on_commit(lambda: _alert_supervisors(grant))
     return grant
 

@@ -117,7 +117,7 @@ PERMISSIONS: dict[Role, list[str]] = {
 
 
 # The apps whose model permissions a staff admin's "*" grants (what sync_role_groups gives the group).
-OUR_APPS = ("accounts", "providers", "cases", "referrals")
+OUR_APPS = ("accounts", "providers", "cases", "referrals", "inbox")
 
 
 def permissions_of_roles(roles: frozenset[Role]) -> frozenset[str]:

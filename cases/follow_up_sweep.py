@@ -4,10 +4,10 @@ The beat-scheduled `cases.sweep_follow_ups` (cases.sweeps) calls sweep_due_follo
 what is due, through the partial index (`FollowUp.objects.due`) with the program's grace applied in
 SQL, in bounded batches ordered by due time, and moves each follow-up up its ladder. A step is
 claimed with one conditional UPDATE naming the state the sweep saw; only the process whose UPDATE
-changed exactly one row raises the step's alerts, in the same transaction. A second beat, a
-duplicated tick or a redelivered task finds nothing left to claim, and the Alert uniqueness
-constraints back that up. Who gets each alert, and how one is raised, is shared with the referral
-chase (referrals.chase: Recipients, raise_alert).
+changed exactly one row raises the step's inbox items, in the same transaction. A second beat, a
+duplicated tick or a redelivered task finds nothing left to claim, and the inbox's unique index
+over unresolved items of one cause backs that up (inbox.services.raise_item). Who gets each item,
+and how one is raised, is shared with the referral chase (referrals.chase: Recipients, raise_alert).
 
 Follow-up ladder (FollowUp.escalation_level; grace is the program's follow_up_grace):
 
@@ -15,8 +15,8 @@ Follow-up ladder (FollowUp.escalation_level; grace is the program's follow_up_gr
     2       at due_at + 2 x grace: FOLLOW_UP_OVERDUE level 2 for a supervisor.
     missed  at due_at + max(72 h, 3 x grace): is_missed and missed_at are set and the follow-up
             leaves the index. It stays on the staff lists as missed until a reached contact
-            completes it or someone dismisses it (cases.services). Its alerts stay open until
-            someone resolves them.
+            completes it or someone dismisses it (cases.services). Its inbox items resolve with
+            the contact or the dismissal.
 
 The levels count from due_at, not from the previous step, so one claim takes a follow-up to the
 level its clock says, raising each alert it skipped on the way (see escalate_follow_up).
@@ -32,8 +32,8 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from cases.models import FollowUp
+from inbox.models import Kind
 from referrals.chase import BATCH_SIZE, MAX_ITEMS_PER_PASS, Recipients, raise_alert
-from referrals.models import Alert
 
 logger = logging.getLogger(__name__)
 
@@ -132,7 +132,7 @@ def escalate_follow_up(follow_up: FollowUp, *, now: datetime, recipients: Recipi
             else:
                 recipient_id = recipients.supervisor_id(case.program_id)
             raise_alert(
-                kind=Alert.Kind.FOLLOW_UP_OVERDUE,
+                kind=Kind.FOLLOW_UP_OVERDUE,
                 level=new_level,
                 program_id=case.program_id,
                 recipient_id=recipient_id,

@@ -27,7 +27,7 @@ dismisses it with a reason (dismiss_follow_up).
 
 Closing a case closes out its schedule: follow-ups already due are marked missed (they were owed
 and not done, which the metrics must show) and, with the missed ones, dismissed with the closing
-reason; follow-ups not yet due are deleted (nothing was owed), and the open overdue alerts of its
+reason; follow-ups not yet due are deleted (nothing was owed), and the open overdue inbox items of its
 follow-ups are resolved. Open referrals must each be decided: left open or cancelled
 (referrals.services.cancel_referral). A case closed less than the program's case_reopen_window ago
 can be reopened (a fresh schedule from the rules, labelled "24h+1" and so on); an older one is
@@ -67,10 +67,11 @@ from cases.models import (
     RiskLevel,
     SafetyPlan,
 )
+from inbox import services as inbox
 from providers.models import NeedDomain
 from referrals import services as referral_services
 from referrals.models import OPEN as OPEN_REFERRALS
-from referrals.models import Alert, Referral
+from referrals.models import Referral
 from referrals.models import Status as ReferralStatus
 
 H = timedelta(hours=1)
@@ -300,6 +301,7 @@ def _complete(follow_up: FollowUp, at: datetime) -> None:
     follow_up.done_at = at
     follow_up.is_missed = False
     follow_up.save(update_fields=["done_at", "is_missed"])
+    inbox.follow_up_answered(follow_up)
 
 
 @transaction.atomic
@@ -356,6 +358,8 @@ def log_contact(
     )
     if follow_up is not None:
         _complete(follow_up, occurred_at)
+    if reached:
+        inbox.person_reached(case)
     if reached and case.status == Case.Status.OPEN:
         case.status = Case.Status.ACTIVE_FOLLOW_UP
         case.save(update_fields=["status", "updated_at"])
@@ -410,6 +414,7 @@ def dismiss_follow_up(follow_up: FollowUp, *, by: User, reason: str) -> FollowUp
     locked.dismissed_by = by
     locked.dismissed_reason = reason
     locked.save(update_fields=["dismissed_at", "dismissed_by", "dismissed_reason"])
+    inbox.follow_up_answered(locked, note="The follow-up was dismissed.")
     return locked
 
 
@@ -515,12 +520,10 @@ def close_case(case: Case, *, by: User, reason: str, referrals: dict[int, str] |
         referral_services.cancel_referral(referral, by=by, reason=note)
     open_follow_ups = FollowUp.objects.filter(case=case, done_at__isnull=True, is_missed=False)
     open_follow_ups.filter(due_at__lte=now).update(is_missed=True, missed_at=now)
-    open_follow_ups.filter(due_at__gt=now, alerts__isnull=True).delete()
-    open_follow_ups.filter(due_at__gt=now).update(is_missed=True, missed_at=now)  # any the sweeps alerted on
+    open_follow_ups.filter(due_at__gt=now, inbox_items__isnull=True).delete()
+    open_follow_ups.filter(due_at__gt=now).update(is_missed=True, missed_at=now)  # any the sweeps raised items on
     FollowUp.objects.filter(case=case).missed().update(dismissed_at=now, dismissed_by=by, dismissed_reason=note)
-    Alert.objects.filter(follow_up__case=case, kind=Alert.Kind.FOLLOW_UP_OVERDUE, resolved_at__isnull=True).update(
-        resolved_at=now
-    )
+    inbox.case_closed(case, now=now)
     case.status = Case.Status.CLOSED
     case.closed_reason = reason
     case.closed_at = now

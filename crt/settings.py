@@ -79,6 +79,7 @@ INSTALLED_APPS = [
     "providers",
     "cases",
     "referrals",
+    "inbox",
     "metrics",
     "audit",
 ]
@@ -113,6 +114,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "crt.layout.layout",
+                "inbox.context_processors.inbox",  # the count in the navigation (lazy: read when shown)
             ],
         },
     },
@@ -237,6 +239,35 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": env_int("SWEEP_IDEMPOTENCY_SECONDS", 3600),
     },
 }
+
+CELERY_BEAT_SCHEDULE.update(
+    {
+        # The inbox (inbox.tasks): emails in the outbox, the daily digest, housekeeping (inbox.housekeeping).
+        "inbox-send-notifications": {
+            "task": "inbox.send_notifications",
+            "schedule": env_int("SWEEP_NOTIFICATIONS_SECONDS", 60),
+        },
+        "inbox-queue-digests": {"task": "inbox.queue_digests", "schedule": env_int("SWEEP_DIGESTS_SECONDS", 600)},
+        "inbox-wake-snoozed": {"task": "inbox.wake_snoozed", "schedule": env_int("SWEEP_SNOOZED_SECONDS", 300)},
+        "inbox-check-consents": {"task": "inbox.check_consents", "schedule": env_int("SWEEP_CONSENTS_SECONDS", 3600)},
+        "inbox-high-risk-without-contact": {
+            "task": "inbox.high_risk_without_contact",
+            "schedule": env_int("SWEEP_HIGH_RISK_SECONDS", 3600),
+        },
+        "inbox-nudge-stale-capacity": {
+            "task": "inbox.nudge_stale_capacity",
+            "schedule": env_int("SWEEP_STALE_CAPACITY_SECONDS", 3600),
+        },
+        "inbox-purge": {"task": "inbox.purge", "schedule": env_int("SWEEP_INBOX_PURGE_SECONDS", 86400)},
+    }
+)
+# The daily digest goes out at this local time (TIME_ZONE), "HH:MM".
+INBOX_DIGEST_AT = env_str("INBOX_DIGEST_AT", "07:00")
+# A high-risk open case with no reached contact for this many days raises an item.
+INBOX_HIGH_RISK_NO_CONTACT_DAYS = env_int("INBOX_HIGH_RISK_NO_CONTACT_DAYS", 3)
+# Retention (docs/security.md): resolved items with their history, and sent emails' rows.
+INBOX_RESOLVED_KEEP_DAYS = env_int("INBOX_RESOLVED_KEEP_DAYS", 400)
+INBOX_NOTIFICATIONS_KEEP_DAYS = env_int("INBOX_NOTIFICATIONS_KEEP_DAYS", 30)
 
 # Security. Production-like (DEBUG off) defaults are the safe ones; a TLS proxy sets X-Forwarded-Proto.
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

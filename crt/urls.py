@@ -28,6 +28,7 @@ urlpatterns = [
     path("cases/", include("cases.urls")),
     path("referrals/", include("referrals.urls")),
     path("partner/", include("providers.urls")),
+    path("inbox/", include("inbox.urls")),
     path("", include("metrics.urls")),  # /metrics/, /metrics/<measure>.csv, /api/v1/metrics/
 ]
 

@@ -1,8 +1,8 @@
-"""Admin for referrals, their history, the outbox and alerts.
+"""Admin for referrals, their history and the outbox.
 
 The admin can never move a referral along its workflow: status and the chase clock are read-only,
 a sent referral is read-only as a whole, and referrals are created and moved by referrals.services
-(which write the event trail and the outbox). History, deliveries and alerts are only shown.
+(which write the event trail and the outbox). History and deliveries are only shown.
 """
 
 from django import forms
@@ -11,7 +11,7 @@ from django.db.models import F
 
 from accounts.admin import ReadOnlyAdminMixin, ReadOnlyInlineMixin, ScopedAdmin, ScopedInlineMixin
 from cases.admin import person_column
-from referrals.models import Alert, Delivery, DeliveryAttempt, Referral, ReferralEvent, Status
+from referrals.models import Delivery, DeliveryAttempt, Referral, ReferralEvent, Status
 
 WORKFLOW_FIELDS = (
     "status",
@@ -176,14 +176,3 @@ class DeliveryAttemptAdmin(ReadOnlyAdminMixin, ScopedAdmin):
 
     def scoped_queryset(self, request):
         return DeliveryAttempt.objects.filter(delivery__in=Delivery.objects.visible_to(request.user))
-
-
-@admin.register(Alert)
-class AlertAdmin(ReadOnlyAdminMixin, ScopedAdmin):
-    """Alerts are raised and resolved by the sweeps and the work they ask for."""
-
-    list_display = ("created_at", "kind", "level", "recipient", "referral", "follow_up", "delivery", "resolved_at")
-    list_select_related = ("recipient", "referral", "follow_up", "delivery__organization")
-    list_filter = ("kind", "level", ("resolved_at", admin.EmptyFieldListFilter))
-    search_fields = ("=referral__id", "recipient__username")
-    date_hierarchy = "created_at"

@@ -7,7 +7,8 @@ bounded batches ordered by due time, and moves each row one step up its ladder. 
 with one conditional UPDATE naming the state the sweep saw; only the process whose UPDATE changed
 exactly one row makes the step's effects, in the same transaction. The level stored on the row is
 the step's idempotency key: a second beat, a duplicated tick or a redelivered task finds nothing
-left to claim, and the Alert uniqueness constraints back that up.
+left to claim, and the inbox's unique index over unresolved items of one cause
+(inbox.services.raise_item) backs that up.
 
 Referral ladder (Referral.chase_level; the window is the program's referral_answer_window):
 
@@ -23,21 +24,23 @@ Referral ladder (Referral.chase_level; the window is the program's referral_answ
             referral until a transition (referrals.services) sets a new due time and level 0.
 
 Requested referrals and accepted / in-progress / on-hold ones that stall climb the same ladder with
-the same alert kind: an Alert has no message of its own, and the referral it links to shows which
+the same item kind: an inbox item has no message of its own, and the referral it links to shows which
 stage stalled. Every push counts from the moment of the step, not from the missed due time, so a
 sweep that was down for a day does not rush a referral up the ladder in consecutive ticks.
 
 Recipients: "the navigator" is the case's navigator, else the referral's creator, if active.
 "A supervisor" is the program's active supervisor with the lowest id: one named person owns each
-alert (the constraints allow one alert per subject, kind and level), and every supervisor of the
-program still sees it through Alert.objects.visible_to. With no such person the recipient is
-empty and the alert is seen by supervisors and staff admins only.
+item (one unresolved item per cause: subject, kind and level), and every supervisor of the
+program still sees it through inbox Item.objects.visible_to. With no such person the recipient is
+empty and the item is seen by supervisors and staff admins only.
 
 Each step is claimed through referrals.services.chase_step, which bumps Referral.version and
 updated_at and writes a system ReferralEvent, so the referral's history shows the chase.
 
 When the same step recurs for the same subject in a later cycle (a partner accepted, then stalled
-again), the existing alert is raised again: reopened, re-addressed and re-dated, not duplicated.
+again), its earlier item was resolved when the partner answered, and a new item is raised; while one
+is unresolved, raising it again does nothing. A follow-up missed by a high-risk case is urgent (an
+email at once, inbox.notifications).
 """
 
 import logging
@@ -50,9 +53,11 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.roles import Role
-from cases.models import FollowUp  # the follow-up an appointment with no outcome gives the navigator
+from cases.models import FollowUp, RiskLevel  # the follow-up an appointment with no outcome gives the navigator
+from inbox.models import Kind
+from inbox.services import raise_item
 from referrals import services
-from referrals.models import Alert, Referral, Status
+from referrals.models import Referral, Status
 from referrals.outbox import enqueue_event
 
 logger = logging.getLogger(__name__)
@@ -107,16 +112,32 @@ def raise_alert(
     referral: Referral | None = None,
     follow_up: FollowUp | None = None,
 ) -> None:
-    """Make sure the one alert of this kind and level for the subject is open: reopen it if it was
-    resolved, else create it; one that is already open is left as it is."""
-    subject = {"referral": referral} if referral is not None else {"follow_up": follow_up}
-    reopened = Alert.objects.filter(kind=kind, level=level, resolved_at__isnull=False, **subject).update(
-        resolved_at=None, recipient_id=recipient_id, created_at=now
-    )
-    if not reopened:
-        # ON CONFLICT DO NOTHING: the constraint, not a prior SELECT, says whether it exists.
-        alert = Alert(kind=kind, level=level, program_id=program_id, recipient_id=recipient_id, **subject)
-        Alert.objects.bulk_create([alert], ignore_conflicts=True)
+    """Make sure the one inbox item of this kind and level for the subject is open (inbox.services)."""
+    if referral is not None:
+        step = "no_outcome" if kind == Kind.APPOINTMENT_NO_OUTCOME else f"unanswered:{level}"
+        raise_item(
+            kind=kind,
+            level=level,
+            cause_key=f"referral:{referral.pk}:{step}",
+            program_id=program_id,
+            recipient_id=recipient_id,
+            now=now,
+            referral=referral,
+            individual_id=referral.individual_id,
+        )
+    else:
+        case = follow_up.case
+        raise_item(
+            kind=kind,
+            level=level,
+            cause_key=f"follow_up:{follow_up.pk}:overdue:{level}",
+            program_id=program_id,
+            recipient_id=recipient_id,
+            now=now,
+            is_urgent=case.risk_level == RiskLevel.HIGH,
+            follow_up=follow_up,
+            individual_id=case.individual_id,
+        )
 
 
 # --- referrals ------------------------------------------------------------------------------
@@ -247,7 +268,7 @@ def _make_referral_step(referral: Referral, step: str, *, now: datetime, recipie
             )
             FollowUp.objects.bulk_create([follow_up], ignore_conflicts=True)  # one per referral, ever
         raise_alert(
-            kind=Alert.Kind.APPOINTMENT_NO_OUTCOME,
+            kind=Kind.APPOINTMENT_NO_OUTCOME,
             level=1,
             program_id=referral.program_id,
             recipient_id=navigator_id,
@@ -256,7 +277,7 @@ def _make_referral_step(referral: Referral, step: str, *, now: datetime, recipie
         )
     elif step == "navigator_alerted":
         raise_alert(
-            kind=Alert.Kind.REFERRAL_UNANSWERED,
+            kind=Kind.REFERRAL_UNANSWERED,
             level=2,
             program_id=referral.program_id,
             recipient_id=_navigator_id(referral),
@@ -265,7 +286,7 @@ def _make_referral_step(referral: Referral, step: str, *, now: datetime, recipie
         )
     elif step == "supervisor_alerted":
         raise_alert(
-            kind=Alert.Kind.REFERRAL_UNANSWERED,
+            kind=Kind.REFERRAL_UNANSWERED,
             level=3,
             program_id=referral.program_id,
             recipient_id=recipients.supervisor_id(referral.program_id),

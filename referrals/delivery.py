@@ -3,7 +3,7 @@
 A delivery moves once, from pending to one of three final states:
 
     pending ──► delivered   the partner answered 2xx, or the email went out
-        │ ├───► dead        the last attempt failed: the navigator gets one DELIVERY_DEAD alert
+        │ ├───► dead        the last attempt failed: the navigator gets one DELIVERY_DEAD inbox item
         │ └───► cancelled   consent no longer allows it, or the endpoint is gone (410), disabled or
         │                   inactive (these last three alert the navigator too: the partner never heard)
         └─ retry: next_attempt_at moves forward; the delivery sweep picks it up when due
@@ -55,15 +55,17 @@ from enum import StrEnum
 import requests
 from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
-from django.db import IntegrityError, InterfaceError, OperationalError, connection, transaction
+from django.db import InterfaceError, OperationalError, connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 from standardwebhooks.webhooks import Webhook
 
+from inbox.models import Kind as ItemKind
+from inbox.services import navigator_id, raise_item
 from providers.models import Organization
 from referrals import netguard
 from referrals.consent import disclosure_allowed
-from referrals.models import Alert, Delivery, DeliveryAttempt
+from referrals.models import Delivery, DeliveryAttempt
 
 logger = logging.getLogger(__name__)
 
@@ -447,19 +449,14 @@ def _record(
 
 
 def _alert_navigator(delivery: Delivery) -> None:
-    """One DELIVERY_DEAD alert per delivery; the unique constraint makes a second one impossible."""
+    """One DELIVERY_DEAD inbox item per delivery; the inbox's unique index makes a second one impossible."""
     referral = delivery.referral
-    case = referral.case
-    recipient_id = case.navigator_id if case is not None and case.navigator_id else referral.created_by_id
-    try:
-        with transaction.atomic():  # a savepoint: a duplicate must not spoil the outer transaction
-            Alert.objects.create(
-                program_id=referral.program_id,
-                kind=Alert.Kind.DELIVERY_DEAD,
-                recipient_id=recipient_id,
-                referral=referral,
-                delivery=delivery,
-            )
-    except IntegrityError:
-        # Already raised for this delivery (alert_once_per_delivery): a repeated run is a no-op.
-        logger.info("delivery %s: alert already raised", delivery.pk)
+    raise_item(
+        kind=ItemKind.DELIVERY_DEAD,
+        cause_key=f"delivery:{delivery.pk}:dead",
+        program_id=referral.program_id,
+        recipient_id=navigator_id(referral),
+        referral=referral,
+        delivery=delivery,
+        individual_id=referral.individual_id,
+    )

@@ -9,7 +9,7 @@ from django.db import models
 from django.db.models import Q
 
 from accounts.models import Program
-from accounts.roles import STAFF_ROLES, Kind, Role, roles_of
+from accounts.roles import Kind, Role, roles_of
 from cases.models import Case, Consent, Individual, ScopedQuerySet
 from providers.models import NeedDomain, Organization, PartnerCredential, Service
 
@@ -291,78 +291,3 @@ class DeliveryAttempt(models.Model):
         if self.completed_at is None:
             return "sent; no answer recorded (the attempt was interrupted)"
         return "sent"
-
-
-class AlertQuerySet(models.QuerySet):
-    def visible_to(self, user):
-        """A person sees the alerts addressed to them; supervisors see their program's."""
-        roles = roles_of(user)  # empty for an anonymous or inactive user
-        if not roles & STAFF_ROLES:
-            return self.none()
-        if user.program_id is None:
-            return self.none()
-        if Role.SUPERVISOR in roles or Role.STAFF_ADMIN in roles:
-            return self.filter(program_id=user.program_id)
-        return self.filter(program_id=user.program_id, recipient=user)
-
-    def open(self):
-        return self.filter(resolved_at__isnull=True)
-
-
-class Alert(models.Model):
-    """Something a person must act on: a partner that does not answer, an overdue follow-up, a
-    delivery that gave up. Created by the background sweeps; the uniqueness constraints make a
-    duplicated beat tick or a second worker unable to raise the same alert twice."""
-
-    class Kind(models.TextChoices):
-        REFERRAL_UNANSWERED = "referral_unanswered", "Partner has not answered a referral"
-        APPOINTMENT_NO_OUTCOME = "appointment_no_outcome", "Appointment passed with no outcome"
-        FOLLOW_UP_OVERDUE = "follow_up_overdue", "Follow-up overdue"
-        DELIVERY_DEAD = "delivery_dead", "Referral could not be delivered"
-
-    program = models.ForeignKey(Program, on_delete=models.PROTECT, related_name="alerts")
-    kind = models.CharField(max_length=30, choices=Kind)
-    recipient = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="alerts"
-    )
-    referral = models.ForeignKey(Referral, null=True, blank=True, on_delete=models.PROTECT, related_name="alerts")
-    follow_up = models.ForeignKey(
-        "cases.FollowUp", null=True, blank=True, on_delete=models.PROTECT, related_name="alerts"
-    )
-    delivery = models.ForeignKey(Delivery, null=True, blank=True, on_delete=models.PROTECT, related_name="alerts")
-    level = models.PositiveSmallIntegerField(default=1, help_text="1 = re-notify, 2 = navigator, 3 = supervisor.")
-    created_at = models.DateTimeField(auto_now_add=True)
-    resolved_at = models.DateTimeField(null=True, blank=True)
-
-    objects = AlertQuerySet.as_manager()
-
-    class Meta:
-        ordering = ["-created_at"]
-        indexes = [
-            models.Index(
-                fields=["recipient", "created_at"], name="alert_recipient_open", condition=Q(resolved_at__isnull=True)
-            )
-        ]
-        constraints = [
-            models.UniqueConstraint(
-                fields=["kind", "referral", "level"],
-                # dead-delivery alerts are unique per delivery instead (below)
-                condition=Q(referral__isnull=False, delivery__isnull=True),
-                name="alert_once_per_referral_level",
-            ),
-            models.UniqueConstraint(
-                fields=["kind", "follow_up", "level"],
-                condition=Q(follow_up__isnull=False),
-                name="alert_once_per_follow_up_level",
-            ),
-            models.UniqueConstraint(
-                fields=["delivery"], condition=Q(delivery__isnull=False), name="alert_once_per_delivery"
-            ),
-            models.CheckConstraint(
-                name="alert_has_subject",
-                condition=Q(referral__isnull=False) | Q(follow_up__isnull=False) | Q(delivery__isnull=False),
-            ),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.get_kind_display()} (level {self.level})"

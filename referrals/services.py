@@ -58,6 +58,7 @@ from django.utils import timezone
 from accounts.models import User
 from accounts.roles import Kind, Role, Scope, roles_of, scope_for
 from cases.models import Case, Individual
+from inbox import services as inbox
 from providers.models import PartnerCredential, Service
 from referrals import outbox
 from referrals.consent import find_consent
@@ -307,6 +308,7 @@ def _transition(
     _record(locked, who, from_status=from_status, note=note or reason)
     if to_status in _ANNOUNCED and locked.requested_at is not None:
         outbox.enqueue_event(locked, _ANNOUNCED[to_status])
+    inbox.referral_status_changed(locked, from_status=from_status, now=now)
     return _refresh(referral, locked)
 
 
@@ -511,6 +513,7 @@ def set_appointment(referral: Referral, *, by: Actor, appointment_at: datetime) 
     fields = ["appointment_at", "business_status", *_set_next_action(locked, Referral.NextActionOwner.PARTNER, due)]
     _save(locked, fields)
     _record(locked, who, from_status=locked.status, note="Appointment scheduled.")
+    inbox.referral_outcome_given(locked)
     return _refresh(referral, locked)
 
 
@@ -525,7 +528,45 @@ def record_outcome_note(referral: Referral, *, by: Actor, note: str) -> Referral
     locked.outcome_note = note
     _save(locked, ["outcome_note"])
     _record(locked, who, from_status=locked.status, note=note)
+    inbox.referral_outcome_given(locked)
     return _refresh(referral, locked)
+
+
+# --- consent ended ------------------------------------------------------------------------------
+
+CONSENT_ENDED_NOTE = "Consent revoked or expired: the referral is no longer chased."
+
+
+def _consent_ended(consent, now: datetime) -> bool:
+    if consent is None:
+        return False
+    revoked = consent.revoked_at is not None and consent.revoked_at <= now
+    expired = consent.expires_at is not None and consent.expires_at <= now
+    return revoked or expired
+
+
+@transaction.atomic
+def stop_chase_consent_ended(referral: Referral, *, now: datetime | None = None) -> bool:
+    """The system's answer to a referral whose consent was revoked or has expired (issue 13 item 7):
+    the chase clock stops (the next action is the navigator's, with no due time, so the sweep never
+    reads it again), one system event says so, and the navigator gets a CONSENT_ENDED inbox item.
+    The partner sees only that it was withdrawn: every partner read checks consent
+    (referrals.consent.person_withheld) and the delivery worker cancels what is still queued.
+    Returns True when it stopped the clock; a second call finds nothing to do."""
+    now = now or timezone.now()
+    locked = Referral.objects.select_for_update().filter(pk=_referral_pk(referral)).first()
+    if locked is None or locked.status not in OPEN:
+        return False
+    if not _consent_ended(locked.consent, now):
+        return False
+    inbox.consent_ended(locked, now=now)
+    if locked.next_action_due_at is None and locked.next_action_owner == Referral.NextActionOwner.NAVIGATOR:
+        return False
+    fields = _set_next_action(locked, Referral.NextActionOwner.NAVIGATOR, None)
+    _save(locked, fields)
+    _record(locked, _Who(ReferralEvent.ActorKind.SYSTEM), from_status=locked.status, note=CONSENT_ENDED_NOTE)
+    inbox.resolve_caused(referral=locked, kinds=inbox.CHASE_KINDS, now=now, note=CONSENT_ENDED_NOTE)
+    return True
 
 
 # --- the chase clock ----------------------------------------------------------------------------

@@ -20,6 +20,8 @@ from cases.models import (
     SafetyPlan,
     SupportContact,
 )
+from inbox.models import Item
+from inbox.models import Kind as ItemKind
 from providers.models import (
     Location,
     NeedDomain,
@@ -30,7 +32,7 @@ from providers.models import (
     ServiceCapacity,
     hash_key,
 )
-from referrals.models import Alert, Delivery, DeliveryAttempt, Referral, ReferralEvent
+from referrals.models import Delivery, DeliveryAttempt, Referral, ReferralEvent
 
 
 class ProgramFactory(factory.django.DjangoModelFactory):
@@ -324,12 +326,15 @@ class DeliveryAttemptFactory(factory.django.DjangoModelFactory):
     completed_at = factory.SelfAttribute("attempted_at")
 
 
-class AlertFactory(factory.django.DjangoModelFactory):
+class ItemFactory(factory.django.DjangoModelFactory):
     class Meta:
-        model = Alert
+        model = Item
 
     program = factory.SubFactory(ProgramFactory)
-    kind = Alert.Kind.REFERRAL_UNANSWERED
+    kind = ItemKind.REFERRAL_UNANSWERED
     referral = factory.SubFactory(ReferralFactory, program=factory.SelfAttribute("..program"))
+    individual = factory.LazyAttribute(lambda item: item.referral.individual if item.referral else None)
     recipient = factory.SubFactory(UserFactory, program=factory.SelfAttribute("..program"))
     level = 2
+    cause_key = factory.Sequence(lambda n: f"test:{n}")
+    created_at = factory.LazyFunction(timezone.now)

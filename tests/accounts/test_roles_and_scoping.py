@@ -27,8 +27,9 @@ from cases.models import (
     SafetyPlan,
     SupportContact,
 )
+from inbox.models import Item
 from providers.models import PartnerCredential
-from referrals.models import Alert, Delivery, Referral, ReferralEvent
+from referrals.models import Delivery, Referral, ReferralEvent
 from tests import factories as f
 from tests.cases.test_constraints import (
     accepts,
@@ -161,7 +162,7 @@ EXPECTED: dict[type[models.Model], dict[str, set[str]]] = {
     Referral: REFERRALS,
     ReferralEvent: REFERRALS,
     Delivery: DELIVERIES,
-    Alert: ALERTS,
+    Item: ALERTS,
     # the peer's break-glass grant to B, long expired: listed for its holder and the reviewers, and
     # (see PERSON, CARE...) no longer showing the peer anything of B
     BreakGlassGrant: {"peer": {"B"}, "supervisor": {"B"}, "staff_admin": {"B"}},
@@ -298,7 +299,17 @@ def build_world() -> World:
     ]:
         kind = {"referral": "referral_unanswered", "follow_up": "follow_up_overdue", "delivery": "delivery_dead"}
         subject_kind = kind[next(key for key in subject if key in kind)]
-        world.add(label, Alert.objects.create(program=program, recipient=recipient, kind=subject_kind, **subject))
+        world.add(
+            label,
+            Item.objects.create(
+                program=program,
+                recipient=recipient,
+                kind=subject_kind,
+                cause_key=label,
+                created_at=timezone.now(),
+                **subject,
+            ),
+        )
     return world
 
 
@@ -478,10 +489,12 @@ def test_visible_to_chains_after_other_filters(program, navigator):
     assert list(Case.objects.visible_to(navigator).open()) == [mine]
 
 
-def test_alerts_addressed_to_a_user_without_a_role_stay_hidden_from_them(program):
+def test_inbox_items_addressed_to_a_user_without_a_role_stay_hidden_from_them(program):
     nobody = f.UserFactory(program=program)
-    Alert.objects.create(program=program, recipient=nobody, kind="follow_up_overdue", follow_up=f.FollowUpFactory())
-    assert not Alert.objects.visible_to(nobody).exists()
+    f.ItemFactory(
+        program=program, recipient=nobody, kind="follow_up_overdue", referral=None, follow_up=f.FollowUpFactory()
+    )
+    assert not Item.objects.visible_to(nobody).exists()
 
 
 # --- a constant number of queries ------------------------------------------------------------------
@@ -554,11 +567,11 @@ def test_partner_scope_costs_one_query_whatever_the_number_of_rows(
         assert len(rows) == expected
 
 
-def test_alert_scope_costs_one_query_whatever_the_number_of_rows(program, supervisor, django_assert_num_queries):
+def test_inbox_item_scope_costs_one_query_whatever_the_number_of_rows(program, supervisor, django_assert_num_queries):
     for expected in (1, 10):
-        while Alert.objects.visible_to(supervisor).count() < expected:
-            Alert.objects.create(program=program, kind="follow_up_overdue", follow_up=f.FollowUpFactory())
-        qs = Alert.objects.visible_to(supervisor)
+        while Item.objects.visible_to(supervisor).count() < expected:
+            f.ItemFactory(program=program, kind="follow_up_overdue", referral=None, follow_up=f.FollowUpFactory())
+        qs = Item.objects.visible_to(supervisor)
         with django_assert_num_queries(1):
             rows = list(qs)
         assert len(rows) == expected
@@ -582,10 +595,13 @@ def test_each_role_group_has_exactly_its_listed_permissions(db, role):
     assert _codes(Group.objects.get(name=role.label)) == set(PERMISSIONS[role])
 
 
-def test_the_staff_admin_group_has_every_permission_of_our_four_apps(db):
-    ours = Permission.objects.filter(content_type__app_label__in=["accounts", "providers", "cases", "referrals"])
+def test_the_staff_admin_group_has_every_permission_of_our_apps(db):
+    ours = Permission.objects.filter(
+        content_type__app_label__in=["accounts", "providers", "cases", "referrals", "inbox"]
+    )
     codes = {f"{p.content_type.app_label}.{p.codename}" for p in ours.select_related("content_type")}
-    assert "referrals.delete_delivery" in codes  # the four apps' permissions exist at all
+    assert {"referrals.delete_delivery", "inbox.view_item"} <= codes  # the apps' permissions exist at all
+    assert not {code for code in codes if code.endswith("_alert")}  # the model moved to the inbox
     assert _codes(Group.objects.get(name=Role.STAFF_ADMIN.label)) == codes
 
 

@@ -24,6 +24,7 @@ from cases.models import (
     SafetyPlan,
     SupportContact,
 )
+from inbox.models import Item
 from providers.models import (
     IdempotencyRecord,
     Location,
@@ -33,7 +34,7 @@ from providers.models import (
     ServiceAtLocation,
     ServiceCapacity,
 )
-from referrals.models import Alert, Delivery, DeliveryAttempt, Referral, ReferralEvent
+from referrals.models import Delivery, DeliveryAttempt, Referral, ReferralEvent
 from tests import factories as f
 
 
@@ -96,7 +97,7 @@ MAKERS: dict[type, Callable] = {
     ReferralEvent: lambda program: f.ReferralEventFactory(referral__program=program),
     Delivery: lambda program: f.DeliveryFactory(referral__program=program),
     DeliveryAttempt: lambda program: f.DeliveryAttemptFactory(delivery__referral__program=program),
-    Alert: lambda program: f.AlertFactory(program=program),
+    Item: lambda program: f.ItemFactory(program=program),
     TwoFactorDevice: lambda program: TwoFactorDevice.objects.create(
         user=_user(program), secret="JBSWY3DPEHPK3PXP", enrolled_at=timezone.now()
     ),

@@ -34,8 +34,9 @@ from cases.models import (
     SafetyPlan,
     SupportContact,
 )
+from inbox.models import Item
 from providers.models import IdempotencyRecord, Organization, PartnerCredential, Service, ServiceCapacity, hash_key
-from referrals.models import Alert, Delivery, DeliveryAttempt, Referral, ReferralEvent
+from referrals.models import Delivery, DeliveryAttempt, Referral, ReferralEvent
 from tests import factories as f
 
 OUR_APPS = ("accounts", "providers", "cases", "referrals")
@@ -62,11 +63,11 @@ PERSON_DATA = (
     ReferralEvent,
     Delivery,
     DeliveryAttempt,
-    Alert,
+    Item,
 )
 # Made elsewhere: referrals and the outbox by referrals.services, safety-plan versions by the plan
-# editor, history and alerts by the services and sweeps; programs by a superuser.
-NOT_ADDED_HERE = {Referral, ReferralEvent, Delivery, DeliveryAttempt, Alert, SafetyPlan, Program, PersonMerge}
+# editor, history and inbox items by the services and sweeps; programs by a superuser.
+NOT_ADDED_HERE = {Referral, ReferralEvent, Delivery, DeliveryAttempt, Item, SafetyPlan, Program, PersonMerge}
 # Sign-in security rows are made by accounts.twofactor, accounts.lockout and accounts.breakglass.
 NOT_ADDED_HERE |= {TwoFactorDevice, RecoveryCode, LoginFailure, BreakGlassGrant, AccessLog, IdempotencyRecord}
 # What the makers make is view-only for the staff admin: the above (a sent referral, another program).
@@ -433,7 +434,7 @@ def test_sent_referral_cannot_be_changed_in_admin(staff_client, program):
     assert referral.reason != "changed"
 
 
-@pytest.mark.parametrize("model", [ReferralEvent, DeliveryAttempt, Alert, Delivery], ids=lambda m: m._meta.label)
+@pytest.mark.parametrize("model", [ReferralEvent, DeliveryAttempt, Item, Delivery], ids=lambda m: m._meta.label)
 def test_history_outbox_and_alerts_cannot_be_added_changed_or_deleted(staff_client, make, model):
     obj = make(model)
     assert staff_client.post(admin_url(model, "add"), {}).status_code == 403

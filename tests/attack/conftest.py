@@ -124,6 +124,9 @@ def build_side(*, program, partner_org, navigator, peer=None, born: dt.date) -> 
         merged_by=navigator,
         merged_at=timezone.now(),
     )
+    item = f.ItemFactory(
+        program=program, referral=referral, individual=person, recipient=navigator, kind="referral_declined"
+    )
     return Side(
         born=born,
         texts=texts,
@@ -147,6 +150,7 @@ def build_side(*, program, partner_org, navigator, peer=None, born: dt.date) -> 
             "event": event,
             "delivery": delivery,
             "merge": merge,
+            "item": item,
         },
     )
 

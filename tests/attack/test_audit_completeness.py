@@ -95,6 +95,10 @@ SHOWS = {
     # Lists break-glass grants (none in these sides); its access rows: tests/web/test_break_glass_pages.py.
     "audit:break_glass_review": None,
     "audit:break_glass_end": None,  # POST only: redirects
+    "inbox:list": ("navigator", None, "", None),
+    "inbox:item": ("navigator", lambda s: {"pk": s.item.pk}, "", lambda s: [s.person]),
+    "inbox:team": ("supervisor", None, "", None),
+    "inbox:preferences": None,  # POST only, no personal data
     "audit:access_history": ("supervisor", lambda s: {"individual_id": s.person.pk}, "", lambda s: [s.person]),
     "audit:disclosures_csv": ("supervisor", lambda s: {"individual_id": s.person.pk}, "", lambda s: [s.person]),
 }

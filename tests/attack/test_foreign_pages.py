@@ -11,6 +11,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
 from cases.models import Consent, Contact, SafetyPlan
+from inbox.models import Item
 from providers.models import ServiceCapacity
 from referrals.models import Referral
 from tests.attack.conftest import access_rows_since, build_side, last_access_id, leaked
@@ -142,6 +143,12 @@ ROUTES: dict[str, Route] = {
     "cases:break_glass": Route(
         ("GET", "POST"), kwargs=lambda s: {"pk": s.person.pk}, body=lambda s: {}, own_program_offer=True
     ),
+    "inbox:list": Route(),
+    "inbox:team": Route(),
+    "inbox:item": Route(
+        ("GET", "POST"), kwargs=lambda s: {"pk": s.item.pk}, body=lambda s: {"action": "resolve", "resolve-note": "x"}
+    ),
+    "inbox:preferences": Route(("POST",), body=lambda s: {"daily_digest": "on"}),
     "audit:access_history": Route(kwargs=lambda s: {"individual_id": s.person.pk}),
     "audit:break_glass_review": Route(role_refusals=(403,)),
     # No grant exists in these sides: any grant id is another's or missing (ending another program's
@@ -198,6 +205,7 @@ def _snapshot(side) -> dict:
         "revoked": Consent.objects.filter(individual=side.person, revoked_at__isnull=False).count(),
         "merge": type(side.merge).objects.filter(pk=side.merge.pk).values("undone_at").get(),
         "merged_away": type(side.person).objects.filter(pk=side.merge.merged_id).values("merged_into").get(),
+        "item": Item.objects.filter(pk=side.item.pk).values("state", "recipient_id", "opened_at").get(),
     }
 
 

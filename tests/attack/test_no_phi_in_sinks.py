@@ -34,10 +34,11 @@ from audit.models import AccessLog
 from cases import follow_up_sweep
 from cases import services as case_services
 from cases.models import Individual
+from inbox.models import Item, ItemEvent, Notification
 from providers.models import Organization
 from referrals import chase, outbox
 from referrals import delivery as delivery_service
-from referrals.models import Alert, Delivery, DeliveryAttempt, Referral
+from referrals.models import Delivery, DeliveryAttempt, Referral
 from tests import factories as f
 from tests.api.conftest import credential_for
 from tests.attack.conftest import Side, leaked, token
@@ -359,7 +360,9 @@ def test_a_referrals_whole_life_leaves_no_personal_data_in_any_sink(
         # rows that are meant to hold ids and words only, never the values
         "access log rows": repr(list(AccessLog.objects.values("route", "detail", "purpose", "object_id"))),
         "outbox rows": repr(list(Delivery.objects.values())) + repr(list(DeliveryAttempt.objects.values())),
-        "alerts": repr(list(Alert.objects.values())),
+        "inbox items": repr(list(Item.objects.values()))
+        + repr(list(ItemEvent.objects.values()))
+        + repr(list(Notification.objects.values())),
         # what stays in the browser and the session store (flash messages included)
         "cookies and sessions": repr({name: morsel.value for name, morsel in client.cookies.items()})
         + repr([session.get_decoded() for session in Session.objects.all()])

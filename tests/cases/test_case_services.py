@@ -9,7 +9,7 @@ from django.core.exceptions import ValidationError
 
 from cases import services
 from cases.models import Case, Contact, Encounter, FollowUp, SafetyPlan
-from referrals.models import Alert
+from inbox.models import Kind as ItemKind
 from tests import factories as f
 
 NOW = datetime(2026, 3, 2, 15, 0, tzinfo=UTC)
@@ -293,8 +293,8 @@ def test_reassigning_checks_the_new_team(case, supervisor, peer, navigator_elsew
 def test_closing_a_case_closes_out_its_schedule_and_its_overdue_alerts(case, navigator, program, clock):
     clock.shift(30 * H)  # the 24h check is overdue, the rest are ahead
     overdue = FollowUp.objects.get(case=case, label="24h")
-    alert = f.AlertFactory(
-        program=program, kind=Alert.Kind.FOLLOW_UP_OVERDUE, referral=None, follow_up=overdue, recipient=navigator
+    alert = f.ItemFactory(
+        program=program, kind=ItemKind.FOLLOW_UP_OVERDUE, referral=None, follow_up=overdue, recipient=navigator
     )
     closed = services.close_case(case, by=navigator, reason=Case.ClosedReason.CONNECTED)
     assert (closed.status, closed.closed_reason, closed.closed_at) == ("closed", "connected", NOW + 30 * H)

@@ -13,9 +13,10 @@ from django.utils import timezone
 from accounts.roles import Role, sync_role_groups
 from cases import follow_up_sweep
 from cases.models import FollowUp
+from inbox.models import Item
 from providers.models import Organization
 from referrals import chase, outbox
-from referrals.models import Alert, Delivery, Referral, ReferralEvent
+from referrals.models import Delivery, Referral, ReferralEvent
 from tests import factories as f
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
@@ -105,9 +106,9 @@ def test_three_sweeps_at_once_make_each_referral_step_exactly_once(team, kicks):
         == ["referral.outcome_requested"] * 15 + ["referral.reminder"] * 15
     )
     assert sorted(kicks) == sorted(Delivery.objects.values_list("pk", flat=True))  # one kick each, after commit
-    assert Alert.objects.filter(kind="referral_unanswered", level=2).count() == 15
-    assert Alert.objects.filter(kind="referral_unanswered", level=3).count() == 15
-    assert Alert.objects.filter(kind="appointment_no_outcome", level=1).count() == 15
+    assert Item.objects.filter(kind="referral_unanswered", level=2).count() == 15
+    assert Item.objects.filter(kind="referral_unanswered", level=3).count() == 15
+    assert Item.objects.filter(kind="appointment_no_outcome", level=1).count() == 15
     assert FollowUp.objects.filter(label__startswith="appt-").count() == 15
     assert ReferralEvent.objects.filter(actor_kind="system").count() == 60
     # And a duplicated tick for the same instant, afterwards, finds nothing to do.
@@ -126,8 +127,8 @@ def test_three_sweeps_at_once_raise_each_follow_up_alert_exactly_once(team):
     results = at_once(lambda: follow_up_sweep.sweep_due_follow_ups(now), threads=3)
 
     assert step_totals(results) == {"owner_alerted": 15, "supervisor_alerted": 15, "missed": 15}
-    assert Alert.objects.filter(kind="follow_up_overdue", level=1).count() == 15
-    assert Alert.objects.filter(kind="follow_up_overdue", level=2).count() == 15
+    assert Item.objects.filter(kind="follow_up_overdue", level=1).count() == 15
+    assert Item.objects.filter(kind="follow_up_overdue", level=2).count() == 15
     assert FollowUp.objects.filter(is_missed=True).count() == 15
     assert follow_up_sweep.sweep_due_follow_ups(now) == {}
 

@@ -6,7 +6,7 @@ from datetime import timedelta
 from cases import follow_up_sweep
 from cases.models import FollowUp
 from cases.sweeps import sweep_follow_ups
-from referrals.models import Alert
+from inbox.models import Item
 from tests import factories as f
 from tests.chase.conftest import START
 
@@ -15,7 +15,7 @@ GRACE = timedelta(hours=4)  # the program's default follow_up_grace
 
 
 def alerts(follow_up):
-    return sorted(Alert.objects.filter(follow_up=follow_up).values_list("kind", "level", "recipient__username"))
+    return sorted(Item.objects.filter(follow_up=follow_up).values_list("kind", "level", "recipient__username"))
 
 
 def test_a_follow_up_inside_its_grace_raises_nothing(clock, case):
@@ -120,7 +120,7 @@ def test_sweeping_again_at_the_same_instant_changes_nothing(clock, case, supervi
     assert follow_up_sweep.sweep_due_follow_ups() == {"missed": 1, "owner_alerted": 1, "supervisor_alerted": 1}
     assert follow_up_sweep.sweep_due_follow_ups() == {}
 
-    assert Alert.objects.count() == 2
+    assert Item.objects.count() == 2
     levels = {fu.label: (fu.escalation_level, fu.is_missed) for fu in FollowUp.objects.all()}
     assert levels == {fresh.label: (1, False), alerted.label: (2, False), old.label: (2, True)}
 

@@ -7,9 +7,10 @@ import pytest
 
 from accounts.roles import Role
 from cases.models import FollowUp
+from inbox.models import Item
 from providers.models import Organization
 from referrals import chase, services
-from referrals.models import Alert, Delivery, Referral, ReferralEvent
+from referrals.models import Delivery, Referral, ReferralEvent
 from referrals.sweeps import chase_referrals
 from tests import factories as f
 from tests.chase.conftest import START, days
@@ -22,7 +23,7 @@ def reminders(referral):
 
 
 def alerts(referral):
-    return list(Alert.objects.filter(referral=referral).values_list("kind", "level", "recipient__username"))
+    return list(Item.objects.filter(referral=referral).values_list("kind", "level", "recipient__username"))
 
 
 def test_nothing_happens_before_the_answer_window_ends(clock, send_referral):
@@ -100,7 +101,7 @@ def test_sweeping_again_at_the_same_instant_changes_nothing(clock, send_referral
     assert first == {"reminded": 1, "navigator_alerted": 1, "supervisor_alerted": 1}
     assert second == {}
     assert Delivery.objects.count() == 1
-    assert Alert.objects.count() == 2
+    assert Item.objects.count() == 2
     assert [r.chase_level for r in Referral.objects.filter(pk__in=[r.pk for r in referrals]).order_by("pk")] == [
         1,
         2,
@@ -239,9 +240,9 @@ def test_with_no_supervisor_the_alert_is_still_raised_for_the_program(clock, sen
 
     chase.chase_due_referrals()
 
-    alert = Alert.objects.get(referral=referral)
+    alert = Item.objects.get(referral=referral)
     assert (alert.level, alert.recipient) == (3, None)
-    assert list(Alert.objects.visible_to(staff_admin)) == [alert]
+    assert list(Item.objects.visible_to(staff_admin)) == [alert]
 
 
 def test_a_stalled_accepted_referral_climbs_the_same_ladder(clock, send_referral, supervisor):
@@ -311,22 +312,33 @@ def test_an_appointment_still_ahead_gets_a_plain_reminder(clock, send_referral):
     assert reminders(referral) == ["referral.reminder"]
 
 
-def test_a_later_stall_raises_the_resolved_alert_again_instead_of_a_duplicate(clock, send_referral):
+def test_a_later_stall_raises_a_new_item_once_the_first_was_resolved(clock, send_referral):
     referral = send_referral(chase_level=1)
     clock.move_to(START + days(1))
     chase.chase_due_referrals()
-    first = Alert.objects.get(referral=referral)
-    Alert.objects.filter(pk=first.pk).update(resolved_at=START + days(1))
-    # The partner accepts; referrals.services restarts the clock at level 0.
-    Referral.objects.filter(pk=referral.pk).update(status="accepted", chase_level=0, next_action_due_at=START + days(8))
+    first = Item.objects.get(referral=referral)
+    # The partner accepts: referrals.services restarts the clock at level 0 and resolves the item.
+    referral.refresh_from_db()
+    services.accept_referral(referral, by=f.PartnerUserFactory(partner_organization=referral.organization))
+    first.refresh_from_db()
+    assert (first.state, first.resolved_at) == ("resolved", START + days(1))
+    Referral.objects.filter(pk=referral.pk).update(next_action_due_at=START + days(8))
 
     for day in (8, 9):
         clock.move_to(START + days(day))
         chase.chase_due_referrals()
 
-    again = Alert.objects.get(referral=referral)
-    assert again.pk == first.pk
-    assert (again.resolved_at, again.created_at, again.level) == (None, START + days(9), 2)
+    again = Item.objects.exclude(pk=first.pk).get(referral=referral)
+    assert (again.state, again.created_at, again.level, again.cause_key) == (
+        "open",
+        START + days(9),
+        2,
+        first.cause_key,
+    )
+    clock.move_to(START + days(10))
+    Referral.objects.filter(pk=referral.pk).update(chase_level=1, next_action_due_at=START + days(10))
+    chase.chase_due_referrals()  # the same step again while its item is open: nothing new
+    assert Item.objects.filter(referral=referral).count() == 2
 
 
 def test_a_hand_edited_referral_past_the_last_level_is_dropped_without_effects(clock, send_referral):

@@ -17,7 +17,8 @@ from django.utils import timezone
 
 from accounts.roles import Role, sync_role_groups
 from crt.celery import app
-from referrals.models import Alert, Referral
+from inbox.models import Item
+from referrals.models import Referral
 from referrals.sweeps import chase_referrals
 from tests import factories as f
 
@@ -67,12 +68,12 @@ def test_a_real_worker_runs_the_chase_and_alerts_the_navigator(worker):
     result = chase_referrals.delay()  # no arguments: nothing about the person crosses the broker
 
     deadline = time.monotonic() + 90
-    while not Alert.objects.filter(referral=referral).exists():
+    while not Item.objects.filter(referral=referral).exists():
         if process.poll() is not None or time.monotonic() > deadline:
             print(log.read_text()[-4000:])  # the worker's own words, for whoever reads the failure
             pytest.fail("the worker did not raise the alert")
         time.sleep(0.25)
-    alert = Alert.objects.get(referral=referral)
+    alert = Item.objects.get(referral=referral)
     assert (alert.kind, alert.level, alert.recipient_id) == ("referral_unanswered", 2, navigator.pk)
     assert Referral.objects.get(pk=referral.pk).chase_level == 2
     assert result.get(timeout=30) == {"navigator_alerted": 1}

@@ -18,8 +18,9 @@ from django.db.models import Count
 from kombu.exceptions import OperationalError
 from standardwebhooks.webhooks import Webhook
 
+from inbox.models import Item
 from referrals import outbox, tasks
-from referrals.models import Alert, Delivery, DeliveryAttempt
+from referrals.models import Delivery, DeliveryAttempt
 from tests import factories as f
 from tests.delivery.conftest import referral_to
 from tests.delivery.receiver import Receiver
@@ -103,7 +104,7 @@ def assert_every_delivery_arrived_once_or_more(receiver: Receiver, deliveries, p
     for request in receiver.requests:
         verifier.verify(request.body, request.headers)
     assert not Delivery.objects.exclude(state=Delivery.State.DELIVERED).exists()
-    assert not Alert.objects.exists()
+    assert not Item.objects.exists()
     return sum(seen.values()) - len(seen)
 
 

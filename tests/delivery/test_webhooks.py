@@ -8,9 +8,11 @@ import pytest
 from django.utils import timezone
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
+from inbox.models import Item
+from inbox.models import Kind as ItemKind
 from referrals import delivery as service
 from referrals import outbox
-from referrals.models import Alert, Delivery
+from referrals.models import Delivery
 from tests.delivery.conftest import new_webhook_secret
 from tests.delivery.helpers import attempt_when_due
 from tests.delivery.receiver import Reply
@@ -161,9 +163,9 @@ def test_a_410_disables_the_partners_webhook_cancels_and_tells_the_navigator(
     pending.refresh_from_db()
     assert pending.state == Delivery.State.CANCELLED
     assert pending.next_attempt_at is None
-    (alert,) = Alert.objects.all()
+    (alert,) = Item.objects.all()
     assert (alert.kind, alert.delivery_id, alert.referral_id, alert.recipient) == (
-        Alert.Kind.DELIVERY_DEAD,
+        ItemKind.DELIVERY_DEAD,
         pending.pk,
         referral.pk,
         navigator,
@@ -188,7 +190,7 @@ def test_an_inactive_partner_gets_nothing_and_the_navigator_is_told(receiver, we
     assert service.deliver(pending.pk) == Result.CANCELLED
 
     assert receiver.requests == []
-    assert Alert.objects.filter(delivery=pending, kind=Alert.Kind.DELIVERY_DEAD).count() == 1
+    assert Item.objects.filter(delivery=pending, kind=ItemKind.DELIVERY_DEAD).count() == 1
 
 
 def test_a_delivery_is_dead_after_the_last_attempt_with_exactly_one_alert(
@@ -205,9 +207,9 @@ def test_a_delivery_is_dead_after_the_last_attempt_with_exactly_one_alert(
     # Running the task again, or raising the alert again, changes nothing.
     assert service.deliver(pending.pk) == Result.SKIPPED
     service._alert_navigator(pending)
-    (alert,) = Alert.objects.all()
+    (alert,) = Item.objects.all()
     assert (alert.kind, alert.recipient, alert.referral, alert.program_id) == (
-        Alert.Kind.DELIVERY_DEAD,
+        ItemKind.DELIVERY_DEAD,
         navigator,
         referral,
         referral.program_id,
@@ -233,7 +235,7 @@ def test_a_client_error_other_than_410_or_429_is_dead_after_five_attempts(receiv
 
     assert results[-1] == Result.DEAD
     assert results[:-1] == [Result.RETRY] * (service.MAX_MISCONFIGURED_ATTEMPTS - 1)
-    assert Alert.objects.filter(delivery=pending).count() == 1
+    assert Item.objects.filter(delivery=pending).count() == 1
 
 
 def test_a_delivered_message_is_not_sent_again_when_the_task_runs_twice(receiver, pending):
@@ -269,5 +271,5 @@ def test_each_dead_delivery_of_a_referral_raises_its_own_alert(receiver, pending
         assert results[-1] == Result.DEAD
 
     # Dead-delivery alerts are unique per delivery, so each message that never arrived is told once.
-    alerts = Alert.objects.filter(referral=referral, kind=Alert.Kind.DELIVERY_DEAD)
+    alerts = Item.objects.filter(referral=referral, kind=ItemKind.DELIVERY_DEAD)
     assert sorted(alerts.values_list("delivery_id", flat=True)) == sorted([pending.pk, reminder.pk])

@@ -6,7 +6,7 @@ import pytest
 from django.db import IntegrityError, transaction
 from django.test import override_settings
 
-from referrals.models import REASON_REQUIRED, Alert, Delivery, Referral, ReferralEvent, Status
+from referrals.models import REASON_REQUIRED, Delivery, Referral, ReferralEvent, Status
 from tests import factories as f
 from tests.cases.test_constraints import (
     accepts,
@@ -56,26 +56,6 @@ def delivery(**fields) -> Delivery:
     return f.DeliveryFactory.build(referral=f.ReferralFactory(), **fields)
 
 
-def alert(**fields) -> Alert:
-    fields.setdefault("kind", Alert.Kind.REFERRAL_UNANSWERED)
-    subject = fields.get("referral") or fields.get("follow_up") or fields.get("delivery")
-    program = subject.program if hasattr(subject, "program") else f.ProgramFactory()
-    return Alert(program=program, **fields)
-
-
-def alert_again(subject: str, **changes) -> Alert:
-    """A second alert about the subject of a saved first one, with `changes` applied."""
-    target = {
-        "referral": f.ReferralFactory,
-        "follow_up": f.FollowUpFactory,
-        "delivery": f.DeliveryFactory,
-    }[subject]()
-    kind = Alert.Kind.DELIVERY_DEAD if subject == "delivery" else Alert.Kind.REFERRAL_UNANSWERED
-    alert(**{subject: target}, kind=kind, level=1).save()
-    fields = {subject: target, "kind": kind, "level": 1} | changes
-    return alert(**fields)
-
-
 REJECTED = [
     rejects("referral_status_valid", "unknown-code", lambda: referral(status="closed"), clean_error_on="status"),
     *[
@@ -109,14 +89,6 @@ REJECTED = [
         "delivered-no-time",
         lambda: delivery(state=Delivery.State.DELIVERED, next_attempt_at=None, delivered_at=None),
     ),
-    rejects("alert_once_per_referral_level", "same-level-twice", lambda: alert_again("referral")),
-    rejects(
-        "alert_once_per_follow_up_level",
-        "same-level-twice",
-        lambda: alert_again("follow_up", kind=Alert.Kind.REFERRAL_UNANSWERED),
-    ),
-    rejects("alert_once_per_delivery", "second-alert-any-level", lambda: alert_again("delivery", level=2)),
-    rejects("alert_has_subject", "about-nothing", lambda: alert()),
 ]
 
 ACCEPTED = [
@@ -159,19 +131,6 @@ ACCEPTED = [
         "delivered-with-time",
         lambda: delivery(state=Delivery.State.DELIVERED, next_attempt_at=None, delivered_at=T0),
     ),
-    accepts("alert_once_per_referral_level", "next-level", lambda: alert_again("referral", level=2)),
-    accepts(
-        "alert_once_per_referral_level",
-        "other-kind-same-level",
-        lambda: alert_again("referral", kind=Alert.Kind.APPOINTMENT_NO_OUTCOME),
-    ),
-    accepts("alert_once_per_follow_up_level", "next-level", lambda: alert_again("follow_up", level=2)),
-    accepts(
-        "alert_once_per_delivery",
-        "another-delivery",
-        lambda: alert(kind=Alert.Kind.DELIVERY_DEAD, delivery=f.DeliveryFactory()),
-    ),
-    accepts("alert_has_subject", "about-a-follow-up", lambda: alert(follow_up=f.FollowUpFactory())),
 ]
 
 

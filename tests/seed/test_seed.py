@@ -53,12 +53,12 @@ SEEDED_MODELS = [
     "referrals.ReferralEvent",
     "referrals.Delivery",
     "referrals.DeliveryAttempt",
-    "referrals.Alert",
+    "inbox.Item",
 ]
 
 
 def model_counts() -> dict[str, int]:
-    labels = ("auth", "accounts", "providers", "cases", "referrals")
+    labels = ("auth", "accounts", "providers", "cases", "referrals", "inbox")
     return {m._meta.label: m.objects.count() for label in labels for m in apps.get_app_config(label).get_models()}
 
 
@@ -114,7 +114,7 @@ class TestSeedDemo:
             assert set(delivery.payload["data"]) == {"referral_id", "status"}
             assert delivery.attempts == len(delivery.attempt_log.all())
             if delivery.state == Delivery.State.DEAD and delivery.event_type == "referral.requested":
-                assert delivery.alerts.get().recipient == delivery.referral.case.navigator
+                assert delivery.inbox_items.get().recipient == delivery.referral.case.navigator
         chased = Referral.objects.filter(chase_level=1).exclude(organization__channel=Organization.Channel.PULL)
         assert chased.exists()
         for referral in chased:

@@ -33,6 +33,9 @@ EXPECTED = {
     "referral": CARE,
     "team": {"supervisor": 200},
     "reassign": {"supervisor": 200},
+    "inbox": {**STAFF_ANYWHERE, "navigator_elsewhere": 200},  # each their own items
+    "inbox_item": {"navigator": 200, "supervisor": 200, "staff_admin": 200},  # addressed to the navigator
+    "inbox_team": {"supervisor": 200, "staff_admin": 200},
     "partner_home": {"partner_user": 200, "other_partner_user": 200},
     "partner_referral": {"partner_user": 200},
     "partner_move": {"partner_user": 200},  # a move's own page (accept, on a requested referral)
@@ -44,6 +47,7 @@ EXPECTED = {
 def world(case, service, navigator):
     plan = f.SafetyPlanFactory(case=case, created_by=navigator)
     referral = f.ReferralFactory(program=case.program, individual=case.individual, case=case, service=service)
+    item = f.ItemFactory(program=case.program, referral=referral, recipient=navigator)
     return {
         "caseload": reverse("cases:caseload"),
         "people": reverse("cases:people") + "?q=Reyes",
@@ -55,6 +59,9 @@ def world(case, service, navigator):
         "referral": reverse("referrals:detail", args=[referral.pk]),
         "team": reverse("cases:team"),
         "reassign": reverse("cases:reassign", args=[case.pk]),
+        "inbox": reverse("inbox:list"),
+        "inbox_item": reverse("inbox:item", args=[item.pk]),
+        "inbox_team": reverse("inbox:team"),
         "partner_home": reverse("providers:partner_home"),
         "partner_referral": reverse("providers:partner_referral", args=[referral.pk]),
         "partner_move": reverse("providers:partner_move", args=[referral.pk, "accept"]),

@@ -47,6 +47,8 @@ from cases.models import (
     SupportContact,
     derive_cssrs_risk,
 )
+from inbox.models import Kind
+from inbox.services import raise_item
 from providers.models import (
     Location,
     NeedDomain,
@@ -61,7 +63,6 @@ from referrals.models import (
     OPEN,
     PARTNER_SETS,
     REASON_REQUIRED,
-    Alert,
     Delivery,
     DeliveryAttempt,
     Referral,
@@ -907,18 +908,20 @@ class Person:
                 completed_at=at,
             )
         if state == Delivery.State.DEAD and event_type == "referral.requested":  # the navigator is told once
-            alert = Alert.objects.create(
-                program=self.b.program,
-                kind=Alert.Kind.DELIVERY_DEAD,
-                recipient=self.navigator,
+            raise_item(
+                kind=Kind.DELIVERY_DEAD,
+                cause_key=f"delivery:{delivery.pk}:dead",
+                program_id=self.b.program.pk,
+                recipient_id=self.navigator.pk,
+                now=last_at,
                 referral=referral,
                 delivery=delivery,
+                individual_id=referral.individual_id,
             )
-            _backdate(alert, created_at=last_at)
 
 
 def _model_counts() -> dict[str, int]:
-    labels = ("accounts", "providers", "cases", "referrals")
+    labels = ("accounts", "providers", "cases", "referrals", "inbox")
     return {
         model._meta.label: model.objects.count()
         for label in labels
