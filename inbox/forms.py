@@ -5,13 +5,12 @@ from inbox.services import MAX_SNOOZE_DAYS, NOTE_MAX_LENGTH
 
 
 class ResolveItemForm(forms.Form):
-    note = forms.CharField(
-        max_length=NOTE_MAX_LENGTH, widget=forms.Textarea(attrs={"rows": 2}), help_text="What was done."
-    )
+    note = forms.CharField(label="What was done", max_length=NOTE_MAX_LENGTH, widget=forms.Textarea(attrs={"rows": 2}))
 
 
 class SnoozeItemForm(forms.Form):
     until = forms.DateTimeField(
+        label="Snooze until",
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
         input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"],
         help_text=f"At most {MAX_SNOOZE_DAYS} days ahead.",

@@ -334,7 +334,7 @@ class TestVisibilityMatrix:
 
         scoped = {
             model
-            for label in ("accounts", "providers", "cases", "referrals")
+            for label in ("accounts", "providers", "cases", "referrals", "inbox")
             for model in apps.get_app_config(label).get_models()
             if hasattr(model.objects, "visible_to")
         }
