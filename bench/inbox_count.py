@@ -10,7 +10,7 @@ after months of use. The measured user has --mine active items among them. With 
 (the visibility map lets a count answer from the index alone) and analysed, it measures, turn about
 (the machine's drift then moves both the same way), the median of --runs calls of each:
 
-- count: inbox.services.count_for(user), exactly what the navigation calls (ORM, one query);
+- count: inbox.services.count_for(user), exactly what the navigation calls (one statement);
 - floor: an index-only count of the same index entries, a raw SELECT count(*) on one connection,
   with sequential and bitmap scans off: the least a count of those rows can cost.
 

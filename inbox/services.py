@@ -25,7 +25,7 @@ from datetime import datetime, timedelta
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from accounts.roles import Role, roles_of
@@ -368,8 +368,24 @@ def wake_snoozed(now: datetime | None = None) -> int:
 # --- reading ---------------------------------------------------------------------------------------------
 
 
+def _count_sql() -> str:
+    table = Item._meta.db_table
+    column = {field.name: field.column for field in Item._meta.concrete_fields}
+    states = ", ".join("%s" for _ in ACTIVE_STATES)
+    where = f'"{column["recipient"]}" = %s AND "{column["program"]}" = %s AND "{column["state"]}" IN ({states})'
+    return f'SELECT COUNT(*) FROM "{table}" WHERE {where}'  # noqa: S608 (our own names, values are parameters)
+
+
+_COUNT_SQL = _count_sql()
+
+
 def count_for(user) -> int:
-    """The navigation's count: one query, answered by the inbox_item_active index alone."""
+    """The navigation's count, on every staff page: one query, answered by the inbox_item_active index
+    alone (an index-only scan). The statement is made once, from the model, at import: building the
+    equal ORM query on every page cost more than running it (bench/inbox_count.py). It counts exactly
+    Item.objects.filter(recipient=user, program_id=user.program_id, state__in=ACTIVE_STATES)."""
     if getattr(user, "program_id", None) is None:
         return 0
-    return Item.objects.filter(recipient_id=user.pk, program_id=user.program_id, state__in=ACTIVE_STATES).count()
+    with connection.cursor() as cursor:
+        cursor.execute(_COUNT_SQL, [user.pk, user.program_id, *ACTIVE_STATES])
+        return cursor.fetchone()[0]

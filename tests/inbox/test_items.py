@@ -363,3 +363,16 @@ def test_follow_up_missed_sweep_still_answers_a_follow_up_only_once(case):
     assert chase.sweep_due_follow_ups() == {}
     assert first
     assert FollowUp.objects.get(pk=follow_up.pk).escalation_level >= 1
+
+
+def test_the_count_counts_what_the_orm_query_says(program, navigator, referral, peer):
+    f.ItemFactory(program=program, recipient=navigator, referral=referral)  # open
+    f.ItemFactory(program=program, recipient=navigator, referral=referral, state="acknowledged")
+    f.ItemFactory(
+        program=program, recipient=navigator, referral=referral, state="snoozed", snoozed_until=timezone.now()
+    )
+    f.ItemFactory(program=program, recipient=navigator, referral=referral, state="resolved", resolved_at=timezone.now())
+    f.ItemFactory(program=f.ProgramFactory(), recipient=navigator, referral=referral)  # another program's
+    f.ItemFactory(program=program, recipient=peer, referral=referral)
+    expected = Item.objects.filter(recipient=navigator, program_id=program.pk, state__in=["open", "acknowledged"])
+    assert inbox.count_for(navigator) == expected.count() == 2
