@@ -12,7 +12,7 @@ from datetime import timedelta
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Count
+from django.db.models import Count, Q
 from django.http import Http404
 from django.shortcuts import redirect
 from django.utils import timezone
@@ -33,6 +33,8 @@ SHOW = {
     "snoozed": ("Snoozed", (State.SNOOZED,)),
     "resolved": ("Resolved", (State.RESOLVED,)),
 }
+# What climbed a ladder to a supervisor: a referral's chase level 3, a follow-up's level 2 (referrals.chase).
+ESCALATED = Q(kind=Kind.REFERRAL_UNANSWERED, level__gte=3) | Q(kind=Kind.FOLLOW_UP_OVERDUE, level__gte=2)
 AGE_BUCKETS = (("under 1 day", timedelta(days=1)), ("1-3 days", timedelta(days=3)), ("3-7 days", timedelta(days=7)))
 
 
@@ -164,7 +166,7 @@ def team(request):
     for row in team_items.order_by().values("kind").annotate(**aggregates):
         table[row["kind"]] = [row[f"b{i}"] for i in range(len(AGE_BUCKETS) + 1)]
     by_kind = [(Kind(kind).label, counts, sum(counts)) for kind, counts in sorted(table.items())]
-    escalated = list(team_items.filter(recipient=user, level__gte=3).order_by("created_at", "pk")[:PAGE_SIZE])
+    escalated = list(team_items.filter(ESCALATED, recipient=user).order_by("created_at", "pk")[:PAGE_SIZE])
     oldest = list(team_items.select_related("recipient").order_by("created_at", "pk")[:PAGE_SIZE])
     shown = _decorate(user, [*escalated, *oldest])
     record_access(request, action=Action.LIST, objects=shown)
@@ -179,8 +181,6 @@ def team(request):
 
 
 def _age_filter(index: int, now):
-    from django.db.models import Q
-
     edges = [now] + [now - age for _, age in AGE_BUCKETS]
     if index == len(AGE_BUCKETS):
         return Q(created_at__lte=edges[-1])

@@ -126,12 +126,18 @@ def test_the_team_view_counts_open_items_by_kind_and_age_and_lists_escalations(
 ):
     Item.objects.filter(pk=item.pk).update(created_at=timezone.now() - timedelta(days=4))
     escalated = f.ItemFactory(program=program, referral=referral, recipient=supervisor, level=3)
+    follow_up = f.FollowUpFactory(case=referral.case)
+    missed = f.ItemFactory(
+        program=program, referral=None, follow_up=follow_up, kind="follow_up_overdue", recipient=supervisor, level=2
+    )
+    f.ItemFactory(program=program, referral=referral, recipient=supervisor, level=2)  # not yet the supervisor's
     f.ItemFactory(program=f.ProgramFactory(), recipient=f.UserFactory())  # another program's
     body = signed_in(client, supervisor).get(reverse("inbox:team")).content.decode()
     row = body.split('<th scope="row">Partner has not answered a referral</th>')[1].split("</tr>")[0]
-    assert [cell.split("</td>")[0] for cell in row.split("<td>")[1:]] == ["1", "0", "1", "0", "2"]
-    escalations = body.split("Escalated to you (1)")[1].split("</ul>")[0]
+    assert [cell.split("</td>")[0].split(">")[-1] for cell in row.split("<td")[1:]] == ["2", "0", "1", "0", "3"]
+    escalations = body.split("Escalated to you (2)")[1].split("</ul>")[0]
     assert reverse("inbox:item", args=[escalated.pk]) in escalations
+    assert reverse("inbox:item", args=[missed.pk]) in escalations
 
 
 def test_the_team_view_is_for_supervisors(client, navigator):
