@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from accounts.breakglass import start_break_glass
+from cases import follow_up_sweep
 from cases import services as case_services
 from cases.models import FollowUp
 from inbox import housekeeping, notifications
@@ -155,8 +156,8 @@ def _overdue_follow_up(case, **fields):
 
 def test_a_missed_follow_up_is_resolved_by_the_contact_that_answers_it(case, navigator):
     follow_up = _overdue_follow_up(case)
-    chase.sweep_due_follow_ups()
-    chase.sweep_due_follow_ups()  # a second beat: nothing more
+    follow_up_sweep.sweep_due_follow_ups()
+    follow_up_sweep.sweep_due_follow_ups()  # a second beat: nothing more
     assert items(follow_up=follow_up)[0] == ("follow_up_overdue", "open", navigator.username)
     count = Item.objects.filter(follow_up=follow_up).count()
     case_services.log_contact(
@@ -169,14 +170,14 @@ def test_a_missed_follow_up_of_a_high_risk_case_is_urgent(case, navigator):
     case.risk_level = "high"
     case.save()
     follow_up = _overdue_follow_up(case)
-    chase.sweep_due_follow_ups()
+    follow_up_sweep.sweep_due_follow_ups()
     assert Item.objects.filter(follow_up=follow_up, is_urgent=True).exists()
     assert Notification.objects.filter(kind="urgent", user=navigator).count() == 1
 
 
 def test_closing_the_case_resolves_its_follow_up_items(case, navigator):
     follow_up = _overdue_follow_up(case)
-    chase.sweep_due_follow_ups()
+    follow_up_sweep.sweep_due_follow_ups()
     case_services.close_case(case, by=navigator, reason="goals_met")
     assert {state for _, state, _ in items(follow_up=follow_up)} == {"resolved"}
 
@@ -359,8 +360,8 @@ def test_a_failed_email_is_retried_later_and_given_up_after_the_last_attempt(nav
 def test_follow_up_missed_sweep_still_answers_a_follow_up_only_once(case):
     # The sweep's claim stays the idempotency key of the escalation (referrals.chase).
     follow_up = _overdue_follow_up(case)
-    first = chase.sweep_due_follow_ups()
-    assert chase.sweep_due_follow_ups() == {}
+    first = follow_up_sweep.sweep_due_follow_ups()
+    assert follow_up_sweep.sweep_due_follow_ups() == {}
     assert first
     assert FollowUp.objects.get(pk=follow_up.pk).escalation_level >= 1
 
