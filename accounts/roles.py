@@ -104,7 +104,7 @@ PERMISSIONS: dict[Role, list[str]] = {
     + ["cases.add_case", "cases.change_case", "cases.view_encounter"]
     + ["cases.view_assessment", "cases.add_individual", "cases.change_individual"],
     Role.PEER: _PERSON_READ + _CARE_WRITE,
-    Role.CLINICIAN: _PERSON_READ + _FIELD_WRITE + _CARE_WRITE,
+    Role.CLINICIAN: _PERSON_READ + _FIELD_WRITE + _CARE_WRITE + ["cases.add_case"],  # from the encounter
     Role.PARAMEDIC: _PERSON_READ + _FIELD_WRITE,
     Role.SUPERVISOR: _PERSON_READ
     + _FIELD_WRITE

@@ -2,9 +2,10 @@
 
 /api/v1/individuals/       people (as the role's scope allows)
 /api/v1/encounters/        encounters; POST /api/v1/encounters/intake/ is the CAD system's new call
-/api/v1/cases/             cases on caseloads
+/api/v1/cases/             cases on caseloads; POST opens one (cases.services.open_case: the CAD
+                           integration opens it from the encounter), POST …/close/ and …/reopen/
 /api/v1/contacts/          logged contacts; POST logs one (cases.services.log_contact)
-/api/v1/follow-ups/        due follow-ups
+/api/v1/follow-ups/        due follow-ups; POST …/dismiss/ takes a missed one off the lists
 /api/v1/consents/          consents; POST records one (cases.intake.record_consent)
 
 Every list and detail records the access (audit.access.record_access) before answering; every write
@@ -17,27 +18,31 @@ from django.urls import reverse
 from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
 from rest_framework.response import Response
 
+from accounts.models import User
 from audit.models import Action
 from cases import intake
 from cases.filters import CaseFilter, ConsentFilter, ContactFilter, FollowUpFilter, IndividualFilter
 from cases.models import Case, Consent, Contact, Encounter, FollowUp, Individual
 from cases.people import resolve_person, search_people
 from cases.serializers import (
+    CaseCloseInput,
+    CaseOpenInput,
     CaseSerializer,
     ConsentInput,
     ConsentSerializer,
     ContactInput,
     ContactSerializer,
     EncounterSerializer,
+    FollowUpDismissInput,
     FollowUpSerializer,
     IndividualSerializer,
     IntakeInput,
     IntakeResultSerializer,
 )
-from cases.services import log_contact
+from cases.services import close_case, dismiss_follow_up, log_contact, open_case, reopen_case
 from crt.api import (
     IDEMPOTENCY_KEY,
     IsProgramStaff,
@@ -241,14 +246,88 @@ class EncounterViewSet(AuditedViewSet):
         return Response(IntakeResultSerializer(body).data, status=code)
 
 
+def _team_member(user, pk: int | None, field: str) -> User | None:
+    """A colleague named by id; the service checks role and program (someone else's id is a 400)."""
+    if pk is None:
+        return None
+    member = User.objects.filter(pk=pk, program_id=user.program_id).first()
+    if member is None:
+        raise ValidationError({field: ["Not a member of your program."]})
+    return member
+
+
 @_documented("Cases", CaseSerializer)
-class CaseViewSet(AuditedViewSet):
+class CaseViewSet(mixins.CreateModelMixin, AuditedViewSet):
     queryset = Case.objects.none()
     serializer_class = CaseSerializer
     filterset_class = CaseFilter
 
     def get_queryset(self):
         return Case.objects.visible_to(self.request.user)
+
+    def _may_change(self, case: Case) -> None:
+        if not self.request.user.has_perm("cases.change_case"):
+            raise PermissionDenied("Your role cannot close or reopen a case.")
+
+    @extend_schema(
+        summary="Open a case (with its follow-up schedule from the program's rules)",
+        description="From an encounter (the CAD integration after a call) or for a person. Opening the same "
+        "encounter's case again returns the case already opened (200 instead of 201).",
+        request=CaseOpenInput,
+        parameters=[IDEMPOTENCY_KEY],
+        responses={201: CaseSerializer, 200: CaseSerializer, **CREATE_ERRORS},
+    )
+    def create(self, request, *args, **kwargs):
+        data = validated(CaseOpenInput, request)
+        person = Individual.objects.visible_to(request.user).filter(pk=data["individual"]).first()
+        if person is None:
+            raise NotFound("Person not found.")
+        encounter = None
+        if data["encounter"] is not None:
+            encounter = Encounter.objects.visible_to(request.user).filter(pk=data["encounter"]).first()
+            if encounter is None:
+                raise NotFound("Encounter not found.")
+        navigator = _team_member(request.user, data["navigator"], "navigator")
+        peer = _team_member(request.user, data["peer"], "peer")
+        with transaction.atomic():
+            existed = encounter is not None and Case.objects.filter(encounter=encounter, individual=person).exists()
+            case = open_case(individual=person, by=request.user, encounter=encounter, navigator=navigator, peer=peer)
+            if existed:
+                audit(request, [case], action=Action.VIEW)
+                return Response(CaseSerializer(case).data, status=status.HTTP_200_OK)
+            return self.created(request, case)
+
+    @extend_schema(
+        summary="Close a case with a reason, deciding each open referral (keep or cancel)",
+        request=CaseCloseInput,
+        responses={200: CaseSerializer, **CREATE_ERRORS},
+    )
+    @action(detail=True, methods=["post"])
+    def close(self, request, pk=None):
+        case = self.get_object()
+        self._may_change(case)
+        data = validated(CaseCloseInput, request)
+        decisions = {row["referral"]: row["decision"] for row in data["referrals"]}
+        with transaction.atomic():
+            closed = close_case(case, by=request.user, reason=data["reason"], referrals=decisions)
+            audit(request, [closed], action=Action.UPDATE)
+        return Response(CaseSerializer(closed).data)
+
+    @extend_schema(
+        summary="Reopen a closed case (or, after the program's window, open a new case linked to it)",
+        request=None,
+        responses={200: CaseSerializer, 201: CaseSerializer, **CREATE_ERRORS},
+    )
+    @action(detail=True, methods=["post"])
+    def reopen(self, request, pk=None):
+        case = self.get_object()
+        self._may_change(case)
+        with transaction.atomic():
+            reopened = reopen_case(case, by=request.user)
+            if reopened.pk != case.pk:
+                return self.created(request, reopened)
+            audit(request, [reopened], action=Action.UPDATE)
+        return Response(CaseSerializer(reopened).data)
 
 
 @_documented("Contacts", ContactSerializer)
@@ -296,6 +375,20 @@ class FollowUpViewSet(AuditedViewSet):
 
     def get_queryset(self):
         return FollowUp.objects.visible_to(self.request.user)
+
+    @extend_schema(
+        summary="Dismiss a missed follow-up with a reason (it leaves the lists)",
+        request=FollowUpDismissInput,
+        responses={200: FollowUpSerializer, **CREATE_ERRORS},
+    )
+    @action(detail=True, methods=["post"])
+    def dismiss(self, request, pk=None):
+        follow_up = self.get_object()
+        data = validated(FollowUpDismissInput, request)
+        with transaction.atomic():
+            dismissed = dismiss_follow_up(follow_up, by=request.user, reason=data["reason"])
+            audit(request, [dismissed], action=Action.UPDATE)
+        return Response(FollowUpSerializer(dismissed).data)
 
 
 @_documented("Consents", ConsentSerializer)

@@ -22,7 +22,7 @@ from accounts.roles import STAFF_ROLES, Kind, Role, Scope, scope_for
 from audit.access import Action, audited, record_access
 from cases import encounters
 from cases.forms import DATETIME_LOCAL, DateTimeLocalInput
-from cases.models import Assessment, Encounter, EncounterResponder, Individual
+from cases.models import Assessment, Case, Encounter, EncounterResponder, Individual
 from cases.validators import validate_since_2000
 from cases.views import page, staff_page
 
@@ -293,10 +293,21 @@ def encounter(request, pk: int):
     assessments = list(
         Assessment.objects.visible_to(request.user).filter(encounter=found).select_related("performed_by")
     )
+    encounter_case = (
+        Case.objects.visible_to(request.user).filter(encounter=found).order_by("pk").first()
+        if found.individual_id
+        else None
+    )
     record_access(
         request,
         action=Action.VIEW,
-        objects=[found, *([found.individual] if found.individual else []), *responders, *assessments],
+        objects=[
+            found,
+            *([found.individual] if found.individual else []),
+            *([encounter_case] if encounter_case else []),
+            *responders,
+            *assessments,
+        ],
     )
     interventions = dict(Encounter.Intervention.choices)
     context = {
@@ -307,6 +318,7 @@ def encounter(request, pk: int):
         "interventions": [interventions.get(value, value) for value in found.interventions],
         "form": form,
         "can_write": can_write,
+        "encounter_case": encounter_case,
     }
     status = 400 if form is not None and form.is_bound else 200
     return page(request, "cases/encounter.html", context, status=status)

@@ -3,6 +3,7 @@
 from rest_framework import serializers
 
 from cases.models import Case, Consent, Contact, Encounter, FollowUp, Individual
+from cases.services import ReferralDecision
 from cases.validators import validate_consent_expiry, validate_date_of_birth, validate_happened
 from crt.api import StrictSerializer
 from providers.models import NeedDomain
@@ -83,6 +84,7 @@ class CaseSerializer(serializers.ModelSerializer):
     encounter_id = serializers.IntegerField(read_only=True, allow_null=True)
     navigator_id = serializers.IntegerField(read_only=True, allow_null=True)
     peer_id = serializers.IntegerField(read_only=True, allow_null=True)
+    previous_case_id = serializers.IntegerField(read_only=True, allow_null=True)
     closed_reason = serializers.ChoiceField(choices=Case.ClosedReason.choices, allow_blank=True, read_only=True)
 
     class Meta:
@@ -99,8 +101,44 @@ class CaseSerializer(serializers.ModelSerializer):
             "risk_level",
             "opened_at",
             "updated_at",
+            "times_reopened",
+            "previous_case_id",
         ]
         read_only_fields = fields
+
+
+class CaseOpenInput(StrictSerializer):
+    individual = serializers.IntegerField(min_value=1)
+    encounter = serializers.IntegerField(min_value=1, required=False, allow_null=True, default=None)
+    navigator = serializers.IntegerField(
+        min_value=1, required=False, allow_null=True, default=None, help_text="Defaults to you, if you are one."
+    )
+    peer = serializers.IntegerField(min_value=1, required=False, allow_null=True, default=None)
+
+
+class ReferralDecisionInput(StrictSerializer):
+    referral = serializers.IntegerField(min_value=1)
+    decision = serializers.ChoiceField(choices=ReferralDecision.choices)
+
+
+class CaseCloseInput(StrictSerializer):
+    reason = serializers.ChoiceField(choices=Case.ClosedReason.choices)
+    referrals = ReferralDecisionInput(
+        many=True,
+        required=False,
+        default=list,
+        help_text="One decision for each referral of the case that is still open (or a draft): keep or cancel.",
+    )
+
+    def validate_referrals(self, value):
+        ids = [row["referral"] for row in value]
+        if len(ids) != len(set(ids)):
+            raise serializers.ValidationError("One decision per referral.")
+        return value
+
+
+class FollowUpDismissInput(StrictSerializer):
+    reason = serializers.CharField(max_length=300)
 
 
 class ContactSerializer(serializers.ModelSerializer):
@@ -134,7 +172,19 @@ class FollowUpSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = FollowUp
-        fields = ["id", "case_id", "label", "owner_id", "due_at", "done_at", "is_missed", "escalation_level"]
+        fields = [
+            "id",
+            "case_id",
+            "label",
+            "owner_id",
+            "due_at",
+            "done_at",
+            "is_missed",
+            "missed_at",
+            "dismissed_at",
+            "dismissed_reason",
+            "escalation_level",
+        ]
         read_only_fields = fields
 
 

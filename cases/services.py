@@ -34,8 +34,9 @@ can be reopened (a fresh schedule from the rules, labelled "24h+1" and so on); a
 not reopened: a new case is opened that points back at it (previous_case).
 
 Who may do what (visibility is always `visible_to`; someone else's record is "not_found"):
-- open a case, close a case: staff with cases.add_case / cases.change_case (navigators,
-  supervisors, staff admins);
+- open a case: staff with cases.add_case (navigators, clinicians from the encounter, supervisors,
+  staff admins); close or reopen one: cases.change_case (navigators, supervisors, staff admins);
+- dismiss a missed follow-up: cases.change_case, or the follow-up's owner;
 - log a contact, complete a follow-up: staff with cases.add_contact who can see the case (a peer
   sees only their caseload);
 - reassign a case: supervisors only;
@@ -185,7 +186,7 @@ def _schedule_base(case: Case, encounter: Encounter | None) -> datetime:
     return encounter.cleared_at or encounter.on_scene_at or encounter.call_received_at
 
 
-def _encounter_risk(encounter: Encounter | None) -> str | None:
+def encounter_risk(encounter: Encounter | None) -> str | None:
     if encounter is None:
         return None
     levels = set(
@@ -255,7 +256,7 @@ def open_case(
         encounter=encounter,
         navigator=navigator,
         peer=peer,
-        risk_level=risk_level or _encounter_risk(encounter) or person.risk_level,
+        risk_level=risk_level or encounter_risk(encounter) or person.risk_level,
         opened_at=timezone.now(),
     )
     _create_schedule(case)

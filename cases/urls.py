@@ -1,6 +1,6 @@
 from django.urls import path
 
-from cases import breakglass_views, encounter_views, people_views, views
+from cases import breakglass_views, case_views, encounter_views, people_views, views
 
 app_name = "cases"
 urlpatterns = [
@@ -30,6 +30,10 @@ urlpatterns = [
     path("cases/<int:pk>/safety-plan/v<int:version>.pdf", views.safety_plan_pdf, name="safety_plan_pdf"),
     path("cases/<int:pk>/reassign/", views.reassign, name="reassign"),
     path("follow-ups/<int:pk>/dismiss/", views.dismiss_follow_up, name="dismiss_follow_up"),
+    path("cases/<int:pk>/close/", case_views.close_case, name="close_case"),
+    path("cases/<int:pk>/reopen/", case_views.reopen_case, name="reopen_case"),
+    path("people/<int:pk>/open-case/", case_views.open_case_for_person, name="open_case"),
+    path("encounters/<int:pk>/open-case/", case_views.open_case_from_encounter, name="open_case_from_encounter"),
     path("team/", views.team, name="team"),
     path("people/<int:person_pk>/encounters/new/", encounter_views.encounter_new, name="encounter_new"),
     path("encounters/new/", encounter_views.encounter_new, name="encounter_new_unknown"),

@@ -68,6 +68,10 @@ MATRIX: dict[tuple[str, str], dict] = {
     ("encounter-intake", "POST"): _staff_only(elsewhere=OK),
     ("case-list", "GET"): _staff_only(elsewhere=OK),
     ("case-detail", "GET"): _staff_only(),
+    ("case-list", "POST"): _staff_only(elsewhere=OK),  # an empty body is a 400 before anything is looked up
+    ("case-close", "POST"): {**_staff_only(peer=403), "integration": 403},  # closing: navigators, supervisors
+    ("case-reopen", "POST"): {**_staff_only(peer=403), "integration": 403},
+    ("follow-up-dismiss", "POST"): _staff_only(),
     ("contact-list", "GET"): _staff_only(elsewhere=OK),
     ("contact-list", "POST"): _staff_only(elsewhere=OK),
     ("contact-detail", "GET"): _staff_only(),

@@ -68,9 +68,18 @@ SHOWS = {
     ),
     "cases:reassign": ("supervisor", lambda s: {"pk": s.case.pk}, "", lambda s: [s.case]),
     "cases:dismiss_follow_up": ("navigator", lambda s: {"pk": s.missed.pk}, "", lambda s: [s.missed]),
+    "cases:close_case": ("navigator", lambda s: {"pk": s.case.pk}, "", lambda s: [s.case, s.referral]),
+    "cases:reopen_case": None,  # POST only: redirects
+    "cases:open_case": ("navigator", lambda s: {"pk": s.person.pk}, "", lambda s: [s.person, s.case]),
+    "cases:open_case_from_encounter": None,  # the side's encounter has its case: a redirect to the person page
     "cases:encounter_new_unknown": None,  # a blank call form: no one yet
     "cases:encounter_new": ("clinician", lambda s: {"person_pk": s.person.pk}, "", lambda s: [s.person]),
-    "cases:encounter": ("clinician", lambda s: {"pk": s.encounter.pk}, "", lambda s: [s.encounter, s.assessment]),
+    "cases:encounter": (
+        "clinician",
+        lambda s: {"pk": s.encounter.pk},
+        "",
+        lambda s: [s.encounter, s.case, s.assessment],
+    ),
     "cases:encounter_edit": ("clinician", lambda s: {"pk": s.encounter.pk}, "", lambda s: [s.encounter]),
     "referrals:new": ("navigator", lambda s: {"case_pk": s.case.pk}, "", lambda s: [s.case]),
     "referrals:record_consent": None,  # POST only: redirects back to the form

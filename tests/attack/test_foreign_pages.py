@@ -114,6 +114,19 @@ ROUTES: dict[str, Route] = {
     "cases:safety_plan_copy": Route(kwargs=lambda s: {"pk": s.case.pk, "version": s.plan.version}),
     "cases:safety_plan_pdf": Route(kwargs=lambda s: {"pk": s.case.pk, "version": s.plan.version}),
     "cases:reassign": Route(("GET", "POST"), kwargs=lambda s: {"pk": s.case.pk}, body=lambda s: {"navigator": ""}),
+    "cases:close_case": Route(
+        ("GET", "POST"), role_refusals=(403,), kwargs=lambda s: {"pk": s.case.pk}, body=lambda s: {"reason": "moved"}
+    ),
+    "cases:reopen_case": Route(("POST",), role_refusals=(403,), kwargs=lambda s: {"pk": s.case.pk}, body=lambda s: {}),
+    "cases:open_case": Route(
+        ("GET", "POST"), role_refusals=(403,), kwargs=lambda s: {"pk": s.person.pk}, body=lambda s: {"navigator": ""}
+    ),
+    "cases:open_case_from_encounter": Route(
+        ("GET", "POST"),
+        role_refusals=(403,),
+        kwargs=lambda s: {"pk": s.encounter.pk},
+        body=lambda s: {"navigator": ""},
+    ),
     "cases:dismiss_follow_up": Route(
         ("GET", "POST"), kwargs=lambda s: {"pk": s.missed.pk}, body=lambda s: {"reason": "attack"}
     ),
