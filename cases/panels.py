@@ -29,7 +29,7 @@ ORDER BY c.status, c.opened_at DESC, c.id
 """
 # What the person's open cases still owe: open follow-ups and missed ones not completed or dismissed.
 FOLLOW_UPS_SQL = """
-SELECT f.id, f.case_id, f.label, f.due_at, f.is_missed, u.first_name, u.last_name, u.username
+SELECT f.id, f.case_id, f.label, f.due_at, f.is_missed, f.owner_id, u.first_name, u.last_name, u.username
 FROM cases_followup f JOIN cases_case c ON c.id = f.case_id
 LEFT JOIN accounts_user u ON u.id = f.owner_id
 WHERE c.individual_id = %(person)s AND c.program_id = %(program)s AND c.status <> 'closed'
@@ -65,6 +65,7 @@ class FollowUpLine:
     label: str
     due_at: object
     is_missed: bool
+    owner_id: int | None
     owner: str
 
 
@@ -165,13 +166,14 @@ def _case(row: tuple, person: Individual, program_id: int) -> CaseLine:
 
 def _with_follow_ups(cases: list[CaseLine], rows: list[tuple], person: Individual, program_id: int) -> list[CaseLine]:
     by_case: dict[int, list[FollowUpLine]] = {}
-    for pk, case_id, label_, due_at, is_missed, *names in rows:
+    for pk, case_id, label_, due_at, is_missed, owner_id, *names in rows:
         line = FollowUpLine(
             obj=Seen(FollowUp, pk, person.pk, program_id),
             pk=pk,
             label=label_,
             due_at=aware(due_at),
             is_missed=bool(is_missed),
+            owner_id=owner_id,
             owner=user_name(*names),
         )
         by_case.setdefault(case_id, []).append(line)

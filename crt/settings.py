@@ -351,6 +351,7 @@ SPECTACULAR_SETTINGS = {
         "ContactMethodEnum": "cases.models.Contact.Method",
         "ConsentMethodEnum": "cases.models.Consent.Method",
         "NeedDomainEnum": "providers.models.NeedDomain",
+        "CaseClosedReasonEnum": "cases.models.Case.ClosedReason",
     },
 }
 
