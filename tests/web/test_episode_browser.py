@@ -16,8 +16,8 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
 from accounts import twofactor
+from cases.follow_up_sweep import sweep_due_follow_ups
 from cases.models import Case, FollowUp, Individual
-from referrals.chase import sweep_due_follow_ups
 from tests import factories as f
 from tests.web import test_browser
 from tests.web.test_browser import PHONE, _problem, _shot, _sign_in
