@@ -12,7 +12,6 @@ from datetime import timedelta
 
 import pyotp
 import pytest
-from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
 from accounts import twofactor
@@ -26,15 +25,6 @@ pytestmark = [pytest.mark.skipif(_problem is not None, reason=_problem or "")]
 browser = test_browser.browser  # the fixtures of tests/web/test_browser.py
 web_settings = test_browser.web_settings
 H = timedelta(hours=1)
-
-
-def _people_pages() -> bool:
-    try:
-        reverse("cases:person_new")
-        reverse("cases:person_merge", args=[1])
-    except NoReverseMatch:
-        return False
-    return True
 
 
 def _phone(chromium, base, user, lands_on):
@@ -64,23 +54,17 @@ def test_the_whole_episode_on_a_phone(
 
     # 1. The clinician adds the person met on the call: a likely duplicate is offered and declined.
     page = _phone(browser, base, clinician, "/cases/people/")
-    if _people_pages():
-        page.click("text=Add a person")
-        page.fill("#id_legal_first_name", "Dana")
-        page.fill("#id_legal_last_name", "Reyez")
-        page.fill("#id_date_of_birth", "1990-04-02")
-        page.click("button:has-text('Add person')")
-        page.wait_for_selector("text=This person may already have a record")
-        assert page.is_visible(f"a[href='/cases/people/{existing.pk}/']")
-        _fits(page)
-        page.click("button:has-text('None of these: add a new person') >> nth=0")
-        page.wait_for_selector("text=Dana Reyez added.")
-        person = Individual.objects.get(legal_last_name="Reyez")
-    else:  # the add-person page is not on main yet: the record the clinician would have added
-        person = f.IndividualFactory(
-            program=program, legal_first_name="Dana", legal_last_name="Reyez", date_of_birth="1990-04-02"
-        )
-        page.goto(f"{base}/cases/people/{person.pk}/")
+    page.click("text=Add a person")
+    page.fill("#id_legal_first_name", "Dana")
+    page.fill("#id_legal_last_name", "Reyez")
+    page.fill("#id_date_of_birth", "1990-04-02")
+    page.click("button:has-text('Add person')")
+    page.wait_for_selector("text=This person may already have a record")
+    assert page.is_visible(f"a[href='/cases/people/{existing.pk}/']")
+    _fits(page)
+    page.click("button:has-text('None of these: add a new person') >> nth=0")
+    page.wait_for_selector("text=Dana Reyez added.")
+    person = Individual.objects.get(legal_last_name="Reyez")
 
     # 2. The encounter, then "Open a case" on the encounter page: navigator and peer, the schedule shown.
     page.click("text=New encounter")
@@ -142,20 +126,18 @@ def test_the_whole_episode_on_a_phone(
     _shot(supervisor_page, "episode-missed-on-team")
 
     # 6. The supervisor merges the duplicate: the new record into the one that was already there.
-    survivor = person
-    if _people_pages():
-        supervisor_page.goto(f"{base}/cases/people/{person.pk}/")
-        supervisor_page.click("text=Merge with a duplicate")
-        supervisor_page.click(f"a[href='?other={existing.pk}']")
-        supervisor_page.check("input[name=keep][value=other]")
-        supervisor_page.fill("#id_reason", "Same person: last name mistyped on scene.")
-        supervisor_page.click("button:has-text('Check these records')")
-        supervisor_page.wait_for_selector("text=Check before merging")
-        supervisor_page.click("button:has-text('Merge these records')")
-        supervisor_page.wait_for_selector("text=Records merged")
-        survivor = existing
-        case.refresh_from_db()
-        assert case.individual == survivor
+    supervisor_page.goto(f"{base}/cases/people/{person.pk}/")
+    supervisor_page.click("text=Merge with a duplicate")
+    supervisor_page.click(f"a[href='?other={existing.pk}']")
+    supervisor_page.check("input[name=keep][value=other]")
+    supervisor_page.fill("#id_reason", "Same person: last name mistyped on scene.")
+    supervisor_page.click("button:has-text('Check these records')")
+    supervisor_page.wait_for_selector("text=Check before merging")
+    supervisor_page.click("button:has-text('Merge these records')")
+    supervisor_page.wait_for_selector("text=Records merged")
+    survivor = existing
+    case.refresh_from_db()
+    assert case.individual == survivor
 
     # 7. The navigator closes the case with a reason; the missed follow-up closes with it.
     page.goto(f"{base}/cases/people/{survivor.pk}/")
