@@ -83,12 +83,12 @@ def test_the_whole_episode_on_a_phone(
     page.wait_for_selector("text=Follow-ups: 24h, 72h, 7d, 30d.")
     case = Case.objects.get(individual=person)
     assert (case.navigator, case.peer, case.encounter.cad_incident_number) == (navigator, peer, "CAD-2026-004711")
-    assert page.is_visible("text=Next follow-up: 24h")
+    assert page.is_visible("text=Next follow-up: 24-hour follow-up")
 
     # 3. The schedule on the navigator's caseload.
     page = _phone(browser, base, navigator, "/cases/")
     row = page.locator("table.caseload tr", has_text="Dana Reyez")
-    assert "24h:" in row.inner_text()
+    assert "24-hour follow-up:" in row.inner_text()
     _fits(page)
     _shot(page, "episode-caseload")
 
@@ -96,13 +96,13 @@ def test_the_whole_episode_on_a_phone(
     time_machine.move_to(start + 24 * H + 10 * timedelta(minutes=1), tick=True)
     page = _phone(browser, base, peer, "/cases/")
     due = page.locator("#due-heading + ul").inner_text()
-    assert "Dana Reyez" in due and "24h" in due
+    assert "Dana Reyez" in due and "24-hour follow-up" in due
     page.click("#due-heading + ul >> text=Log contact")
     assert page.locator("input[name=outcome]:checked").count() == 0
     page.check("input[name=outcome][value=reached]")
     _fits(page)
     page.click("button.save")
-    assert "completed the 24h follow-up" in _message(page)
+    assert "completed the 24-hour follow-up" in _message(page)
     assert FollowUp.objects.get(case=case, label="24h").done_at is not None
 
     # 5. Nobody reaches her around 72 h; days later the sweep gives up on that follow-up.
@@ -110,18 +110,18 @@ def test_the_whole_episode_on_a_phone(
     sweep_due_follow_ups()
     assert FollowUp.objects.get(case=case, label="72h").is_missed
     page = _phone(browser, base, navigator, "/cases/")
-    assert "72h missed" in page.locator("#due-heading + ul").inner_text()
+    assert "72-hour follow-up missed" in page.locator("#due-heading + ul").inner_text()
     row = page.locator("table.caseload tr", has_text="Dana Reyez").inner_text()
-    assert "72h missed" in row and "none" not in row
+    assert "72-hour follow-up missed" in row and "none" not in row
     _shot(page, "episode-missed-on-caseload")
     page.click("table.caseload >> text=Dana Reyez")
-    assert page.is_visible("text=72h missed")
+    assert page.is_visible("text=72-hour follow-up missed")
     assert not page.is_visible("text=Next follow-up: none")
     _fits(page)
 
     supervisor_page = _phone(browser, base, supervisor, "/cases/team/")
     team = supervisor_page.locator("table", has_text="Dana Reyez").inner_text()
-    assert "72h" in team and "missed" in team
+    assert "72-hour follow-up" in team and "missed" in team
     _fits(supervisor_page)
     _shot(supervisor_page, "episode-missed-on-team")
 
