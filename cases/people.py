@@ -332,6 +332,7 @@ MOVED_RELATIONS = {
     "cases.consent": "individual",
     "cases.supportcontact": "individual",
     "referrals.referral": "individual",
+    "inbox.item": "individual",  # an open item should lead to the record the work now happens on
 }
 KEPT_RELATIONS = {
     "accounts.breakglassgrant": "a grant was for the record it named; it opens nothing else",

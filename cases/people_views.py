@@ -362,6 +362,7 @@ def merge(request, pk: int):
         "cases.consent": "consents",
         "cases.supportcontact": "support contacts",
         "referrals.referral": "referrals",
+        "inbox.item": "inbox items",
     }
     moved = [(labels.get(label, label), len(ids)) for label, ids in found.moved.items()]
     context = {"merge": found, "moved": moved, "form": form}
