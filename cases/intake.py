@@ -28,6 +28,9 @@ from accounts.roles import STAFF_ROLES, roles_of
 from cases.models import Consent, Encounter, Individual, SupportContact
 from cases.validators import EARLIEST_CALL
 from providers.models import NeedDomain, Organization
+from referrals import services as referral_services
+from referrals.models import OPEN as OPEN_REFERRALS
+from referrals.models import Referral
 
 CLOCK_SKEW = timedelta(minutes=5)
 
@@ -239,4 +242,8 @@ def revoke_consent(consent: Consent, *, by: User, at: datetime | None = None) ->
         return locked
     locked.revoked_at = max(at, locked.given_at)
     locked.save(update_fields=["revoked_at"])
+    # The closed loop at once, not at the next housekeeping run: each open referral sent under this
+    # consent stops being chased and its navigator is told (the hourly job is the safety net).
+    for referral in Referral.objects.filter(consent=locked, status__in=OPEN_REFERRALS).order_by("pk"):
+        referral_services.stop_chase_consent_ended(referral, now=max(locked.revoked_at, timezone.now()))
     return locked

@@ -6,7 +6,9 @@
 |                          | chased (referrals.services.stop_chase_consent_ended) and its navigator   |
 |                          | gets CONSENT_ENDED; one whose consent expires within 14 days gets        |
 |                          | CONSENT_EXPIRING. The partner sees the referral as withdrawn (its page   |
-|                          | and the API check consent at every read).                                |
+|                          | and the API check consent at every read). A revocation made in the app   |
+|                          | (cases.intake.revoke_consent) does the same at once; this job catches    |
+|                          | expiries and anything it missed.                                         |
 | high-risk, no contact    | an open high-risk case with no reached contact for                       |
 |                          | INBOX_HIGH_RISK_NO_CONTACT_DAYS days: HIGH_RISK_NO_CONTACT for its       |
 |                          | navigator, once per last contact                                         |

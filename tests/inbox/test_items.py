@@ -8,7 +8,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from accounts.breakglass import start_break_glass
-from cases import follow_up_sweep
+from cases import follow_up_sweep, intake
 from cases import services as case_services
 from cases.models import FollowUp
 from inbox import housekeeping, notifications
@@ -377,3 +377,11 @@ def test_the_count_counts_what_the_orm_query_says(program, navigator, referral, 
     f.ItemFactory(program=program, recipient=peer, referral=referral)
     expected = Item.objects.filter(recipient=navigator, program_id=program.pk, state__in=["open", "acknowledged"])
     assert inbox.count_for(navigator) == expected.count() == 2
+
+
+def test_revoking_a_consent_in_the_app_stops_the_chase_and_tells_the_navigator_at_once(referral, consent, navigator):
+    intake.revoke_consent(consent, by=navigator)
+    referral.refresh_from_db()
+    assert (referral.next_action_due_at, referral.next_action_owner) == (None, "navigator")
+    assert items(referral=referral) == [("consent_ended", "open", navigator.username)]
+    assert housekeeping.consents() == {"stopped": 0, "expiring": 0}  # nothing left for the hourly job
