@@ -17,12 +17,12 @@ from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.models import Group
 from django.db import models
-from django.db.models import Q
 from django.http import Http404
 from django.utils import timezone
 
 from accounts import breakglass, tokens, twofactor
 from accounts.models import BreakGlassGrant, LoginFailure, Program, RecoveryCode, StaffToken, TwoFactorDevice, User
+from accounts.roles import is_network_admin
 from audit.admin import AuditedAdminMixin
 from cases.validators import validate_planned
 
@@ -184,7 +184,8 @@ class UserCreationForm(StaffOrPartnerFormMixin, DjangoUserAdmin.add_form):
 
 @admin.register(User)
 class UserAdmin(CRTModelAdmin, DjangoUserAdmin):
-    """Staff of the admin's own program, and partner users (the partner directory is shared)."""
+    """Staff of the admin's own program. Partner users serve every program, so only a network admin
+    (accounts.roles.is_network_admin, docs/decisions/007) sees, adds, changes or resets them."""
 
     form = UserChangeForm
     add_form = UserCreationForm
@@ -230,19 +231,21 @@ class UserAdmin(CRTModelAdmin, DjangoUserAdmin):
     def get_queryset(self, request):
         queryset = super().get_queryset(request).prefetch_related("groups")
         user = request.user
-        if user.is_superuser:
+        if is_network_admin(user):
             return queryset
-        partners = Q(partner_organization__isnull=False)
         if user.program_id is None:
-            return queryset.filter(partners)
-        return queryset.filter(partners | Q(program_id=user.program_id))
+            return queryset.none()
+        # The change, password and history views read through here too: a partner user, or another
+        # program's staff member, is a 404 to a program's staff admin.
+        return queryset.filter(program_id=user.program_id, partner_organization__isnull=True)
 
     def get_readonly_fields(self, request, obj=None):
         readonly = ["last_login", "date_joined"]
-        if not request.user.is_superuser:
+        if not is_network_admin(request.user):
             # Access comes from roles (groups) only (per-user permissions are not consulted at all:
             # accounts.auth); superuser status would bypass accounts.roles, so a staff admin cannot grant it.
-            readonly += ["is_superuser"]
+            # Nor can they make a user a partner's: that is a network admin's decision.
+            readonly += ["is_superuser", "partner_organization"]
         return readonly
 
     def get_changeform_initial_data(self, request):
@@ -259,20 +262,19 @@ class UserAdmin(CRTModelAdmin, DjangoUserAdmin):
 
 
 class AccountSecurityAdmin(ReadOnlyAdminMixin, CRTModelAdmin):
-    """Rows about the sign-in of the staff admin's own program's staff, and of partner users (whom
-    UserAdmin lets them manage too). Secrets and digests are never shown."""
+    """Rows about the sign-in of the staff admin's own program's staff (a network admin: everyone's,
+    partner users' included, as in UserAdmin). Secrets and digests are never shown."""
 
     list_select_related = ("user",)
     search_fields = ("user__username", "user__last_name")
 
     def get_queryset(self, request):
         queryset = super().get_queryset(request)
-        if request.user.is_superuser:
+        if is_network_admin(request.user):
             return queryset
-        partners = Q(user__partner_organization__isnull=False)
         if request.user.program_id is None:
-            return queryset.filter(partners)
-        return queryset.filter(partners | Q(user__program_id=request.user.program_id))
+            return queryset.none()
+        return queryset.filter(user__program_id=request.user.program_id, user__partner_organization__isnull=True)
 
 
 @admin.register(TwoFactorDevice)

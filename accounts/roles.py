@@ -155,6 +155,16 @@ def roles_of(user) -> frozenset[Role]:
     return cached
 
 
+def is_network_admin(user) -> bool:
+    """Who administers the shared partner directory's access: partner API keys, partner users (their
+    passwords and second factors) and how a partner receives referrals (docs/decisions/007).
+
+    A superuser: the deployment's operator, above every program. A program's staff admin is not one,
+    because a partner serves every program and whoever holds its keys reads every program's referrals.
+    """
+    return bool(getattr(user, "is_authenticated", False) and user.is_active and user.is_superuser)
+
+
 def scope_for(user, kind: Kind) -> Scope:
     """The widest scope any of the user's roles gives on this kind of record."""
     if not getattr(user, "is_authenticated", False) or not user.is_active:

@@ -34,6 +34,10 @@ STAFF = [
     ("ada.admin", "Ada", "Admin", Role.STAFF_ADMIN),
 ]
 
+# The network admin (docs/decisions/007): a superuser of no program, who alone makes partners' API
+# keys and users; sees no one's records (decision 003).
+NETWORK_ADMIN = ("nell.network", "Nell", "Network")
+
 # (username, first name, last name, organisation name)
 PARTNER_USERS = [
     ("hal.housing", "Hal", "Housing", "Safe Harbor Housing Alliance"),

@@ -14,6 +14,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.admin import CRTModelAdmin, ReadOnlyAdminMixin, ScopedChoicesMixin
+from accounts.roles import is_network_admin
 from cases.admin import DateBoundsMixin
 from cases.validators import validate_happened
 from providers.models import (
@@ -128,6 +129,27 @@ class ServiceAtLocationInline(ScopedChoicesMixin, admin.TabularInline):
 # --- admins -----------------------------------------------------------------------------------
 
 
+# How a partner receives referrals and whether it may: a partner serves every program, so these are a
+# network admin's to set (docs/decisions/007); a program's staff admin edits the directory entry only.
+PARTNER_ACCESS_FIELDS = ("is_active", "channel", "webhook_url", "notification_email", "may_receive_part2")
+
+
+class NetworkAdminOnlyMixin:
+    """An admin of partner access: a network admin's only; anyone else does not see it at all."""
+
+    def has_module_permission(self, request):
+        return is_network_admin(request.user) and super().has_module_permission(request)
+
+    def has_view_permission(self, request, obj=None):
+        return is_network_admin(request.user) and super().has_view_permission(request, obj)
+
+    def has_add_permission(self, request):
+        return is_network_admin(request.user) and super().has_add_permission(request)
+
+    def has_change_permission(self, request, obj=None):
+        return is_network_admin(request.user) and super().has_change_permission(request, obj)
+
+
 @admin.register(Organization)
 class OrganizationAdmin(CRTModelAdmin):
     form = OrganizationForm
@@ -164,6 +186,15 @@ class OrganizationAdmin(CRTModelAdmin):
     inlines = (ServiceInline, LocationInline)
     actions = ("rotate_webhook_secret", "reenable_webhook")
 
+    def get_readonly_fields(self, request, obj=None):
+        readonly = super().get_readonly_fields(request, obj)
+        if is_network_admin(request.user):
+            return readonly
+        return (*readonly, *PARTNER_ACCESS_FIELDS)
+
+    def has_partner_access_permission(self, request):
+        return is_network_admin(request.user)
+
     @admin.display(description="webhook secret")
     def webhook_secret_masked(self, obj):
         return mask_secret(obj.webhook_secret)
@@ -182,7 +213,7 @@ class OrganizationAdmin(CRTModelAdmin):
             _show_once(request, f"Webhook secret of {obj}", generated)
 
     @admin.action(
-        description="Rotate the webhook secret (the old one keeps signing for 24 hours)", permissions=["change"]
+        description="Rotate the webhook secret (the old one keeps signing for 24 hours)", permissions=["partner_access"]
     )
     def rotate_webhook_secret(self, request, queryset):
         rotated = 0
@@ -206,7 +237,7 @@ class OrganizationAdmin(CRTModelAdmin):
         if rotated == 0:
             messages.info(request, "None of the selected organisations receives webhooks.")
 
-    @admin.action(description="Re-enable the webhook endpoint (after it answered 410)", permissions=["change"])
+    @admin.action(description="Re-enable the webhook endpoint (after it answered 410)", permissions=["partner_access"])
     def reenable_webhook(self, request, queryset):
         count = queryset.filter(webhook_disabled_at__isnull=False).update(
             webhook_disabled_at=None, updated_at=timezone.now()
@@ -274,8 +305,9 @@ class ServiceCapacityAdmin(CRTModelAdmin):
 
 
 @admin.register(PartnerCredential)
-class PartnerCredentialAdmin(CRTModelAdmin):
-    """API keys: made here, shown once, revoked here. key_hash is never displayed."""
+class PartnerCredentialAdmin(NetworkAdminOnlyMixin, CRTModelAdmin):
+    """API keys: made here by a network admin, shown once, revoked here. key_hash is never displayed.
+    A key reads every program's referrals to its partner, so no program's staff admin makes one."""
 
     list_display = ("name", "organization", "prefix", "created_at", "last_used_at", "revoked_at")
     list_select_related = ("organization",)

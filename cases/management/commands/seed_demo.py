@@ -180,6 +180,7 @@ class DemoBuilder:
             slug=d.PROGRAM_SLUG, defaults={"name": d.PROGRAM_NAME, "area_name": d.PROGRAM_AREA}
         )
         self._staff()
+        self._network_admin()
         self._directory()
         self._partner_users()
         self._people()
@@ -215,6 +216,21 @@ class DemoBuilder:
             user = self._user(username, first, last, role, program=self.program, is_staff=True)
             enrol_for_demo(user)  # staff sign in with a second factor; the demo's secret is known
             self.staff[role].append(user)
+
+    def _network_admin(self) -> None:
+        username, first, last = d.NETWORK_ADMIN
+        user = User.objects.filter(username=username).first()
+        if user is None:
+            user = User.objects.create(
+                username=username,
+                first_name=first,
+                last_name=last,
+                email=f"{username}@example.org",
+                password=self._password(),
+                is_staff=True,
+                is_superuser=True,
+            )
+        enrol_for_demo(user)
 
     def _partner_users(self) -> None:
         for username, first, last, org_name in d.PARTNER_USERS:
@@ -965,6 +981,7 @@ class Command(BaseCommand):
             if role not in shown:
                 shown.add(role)
                 lines.append(f"  {role.label:<26} {username}")
+        lines.append(f"  {'Network admin':<26} {d.NETWORK_ADMIN[0]}  (partners' API keys and users, in the console)")
         for username, *_ in d.PARTNER_USERS[:1]:
             lines.append(f"  {Role.PARTNER.label:<26} {username}  (partner page and API only, not the admin)")
         return "\n".join(lines) + "\n"
