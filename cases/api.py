@@ -116,6 +116,7 @@ class IndividualViewSet(AuditedViewSet):
     queryset = Individual.objects.none()
     serializer_class = IndividualSerializer
     filterset_class = IndividualFilter
+    idempotency_exempt_actions = ("search",)  # a read: run afresh (scoped, audited), never stored
 
     def get_queryset(self):
         return Individual.objects.visible_to(self.request.user).active()
@@ -189,6 +190,34 @@ class EncounterViewSet(AuditedViewSet):
 
     def get_queryset(self):
         return Encounter.objects.visible_to(self.request.user)
+
+    def idempotent_outcome(self, response):
+        if self.action != "intake":
+            return super().idempotent_outcome(response)
+        data = response.data
+        return {
+            "encounter": data["encounter"]["id"],
+            "individual_id": data["individual_id"],
+            "created_individual": data["created_individual"],
+            "created_encounter": data["created_encounter"],
+        }
+
+    def replay(self, request, record):
+        """The CAD's retried call: the encounter (and the person's id) as they are now, read and audited."""
+        outcome = record.outcome or {}
+        if self.action != "intake" or "encounter" not in outcome:
+            return super().replay(request, record)
+        encounter = self.get_queryset().filter(pk=outcome["encounter"]).first()
+        if encounter is None:
+            raise NotFound("Encounter not found.")
+        audit(request, [encounter], action=Action.VIEW)
+        body = {
+            "encounter": encounter,
+            "individual_id": encounter.individual_id,
+            "created_individual": outcome["created_individual"],
+            "created_encounter": outcome["created_encounter"],
+        }
+        return Response(IntakeResultSerializer(body).data, status=record.status_code)
 
     @extend_schema(
         summary="A new 911 call from the CAD system",

@@ -1,30 +1,37 @@
 """Idempotency-Key for API POSTs: a retried request never makes a change twice.
 
-    same owner + key, same method/path/body, first answer stored -> that answer again (and nothing runs)
-    same owner + key, different method, path or body               -> 422
-    same owner + key while the first request is still running     -> 409
+    same owner + key, same method/path/body, first request done -> its outcome again (and nothing runs)
+    same owner + key, different method, path or body              -> 422
+    same owner + key while the first request is still running    -> 409
 
 The owner is the partner credential or the user, so keys of different callers never meet. The key is
 claimed (a row inserted, committed at once) after authentication and permission checks, before the
-view runs; the answer is stored when the view returns. A 5xx, or a crash, releases the key, so the
-client may retry. Keys are kept IDEMPOTENCY_TTL (24 hours); an older key may be reused, and beat
-deletes older keys every hour (purge_expired, the task crt.purge_idempotency_keys in providers.sweeps).
+view runs; the outcome is stored when the view returns. A 4xx changed nothing and a 5xx or a crash
+may not have: either releases the key, so the client may retry.
+
+What is stored is the outcome, never the answer: the status code and which record it was about
+(`IdempotentMixin.idempotent_outcome`: ids and flags, no personal data). A replay answers as a fresh
+read of that record would (`IdempotentMixin.replay`): read through the view's scoped queryset now, so
+consent is checked again and a partner no longer covered sees the person withheld, and the read is
+recorded in the audit log like any other. Keys are kept IDEMPOTENCY_TTL (24 hours); an older key may
+be reused, and beat deletes older keys every hour (purge_expired, the task crt.purge_idempotency_keys
+in providers.sweeps).
 """
 
 import hashlib
-import json
 from datetime import timedelta
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
-from rest_framework.utils.encoders import JSONEncoder
 
-from crt.api import ConflictError, Unprocessable, is_partner, problem
+from audit.models import Action
+from crt.api import ConflictError, Unprocessable, audit, is_partner, problem
 from providers.models import IdempotencyRecord
 
 IDEMPOTENCY_TTL = timedelta(hours=24)
-REPLAYED_HEADERS = ("ETag", "Location")
+REPLAYED_HEADERS = ("Location",)  # an API path with an id; an ETag is read afresh on replay
 
 
 class _Replay(Exception):
@@ -49,8 +56,8 @@ def _fingerprint(request) -> str:
 
 
 def purge_expired(now) -> int:
-    """Delete keys older than the TTL (stored answers may hold personal data); a range delete on the
-    created_at index. Beat runs it hourly (crt.purge_idempotency_keys); returns how many went."""
+    """Delete keys older than the TTL; a range delete on the created_at index. Beat runs it hourly
+    (crt.purge_idempotency_keys); returns how many went."""
     deleted, _ = IdempotencyRecord.objects.filter(created_at__lt=now - IDEMPOTENCY_TTL).delete()
     return deleted
 
@@ -94,15 +101,40 @@ class IdempotentMixin:
             raise _Replay(record) from None
         request._crt_idempotency_record = record
 
+    def idempotent_outcome(self, response) -> dict | None:
+        """What a replay needs to answer again, and nothing personal: the id of the record the answer
+        is about. A view whose answer is not one record overrides this and `replay`."""
+        data = getattr(response, "data", None)
+        if isinstance(data, dict) and isinstance(data.get("id"), int):
+            return {"id": data["id"]}
+        return None
+
+    def replay(self, request, record: IdempotencyRecord) -> Response:
+        """The answer to a replay: the record as a fresh read shows it now (the view's scoped queryset,
+        so consent is checked again), recorded in the audit log before anything leaves."""
+        outcome = record.outcome or {}
+        if "id" not in outcome:
+            return Response(status=record.status_code)  # nothing to show (or a key stored before outcomes)
+        obj = self.get_queryset().filter(pk=outcome["id"]).first()
+        if obj is None:
+            raise NotFound("Not found.")
+        audit(request, [obj], action=Action.VIEW, detail=getattr(self, "audit_detail", ""))
+        return self.replayed_answer(obj, record.status_code)
+
+    def replayed_answer(self, obj, status: int) -> Response:
+        """The record, serialised as the view answers it (a view adds its ETag here)."""
+        return Response(self.get_serializer(obj).data, status=status)
+
     def handle_exception(self, exc):
         if isinstance(exc, _Replay):
             record = exc.record
-            response = Response(record.response_body, status=record.status_code)
+            try:
+                response = self.replay(self.request, record)
+            except Exception as error:  # a 404 now, say: answered like any other error
+                return super().handle_exception(error)
             for name, value in record.response_headers.items():
-                if name != "Content-Type":
+                if name in REPLAYED_HEADERS:
                     response[name] = value
-            if "Content-Type" in record.response_headers:
-                response.content_type = record.response_headers["Content-Type"]
             response["Idempotent-Replayed"] = "true"
             return response
         return super().handle_exception(exc)
@@ -113,16 +145,14 @@ class IdempotentMixin:
         if record is None:
             return response
         request._crt_idempotency_record = None
-        if response.status_code >= 500:
-            IdempotencyRecord.objects.filter(pk=record.pk).delete()  # nothing was done: may be retried
+        if response.status_code >= 400:
+            # A 4xx changed nothing, a 5xx may not have: the client may retry with the same key.
+            IdempotencyRecord.objects.filter(pk=record.pk).delete()
             return response
-        body = json.loads(json.dumps(getattr(response, "data", None), cls=JSONEncoder))
         headers = {name: response[name] for name in REPLAYED_HEADERS if name in response}
-        if getattr(response, "content_type", None):
-            headers["Content-Type"] = response.content_type
         IdempotencyRecord.objects.filter(pk=record.pk).update(
             status_code=response.status_code,
-            response_body=body,
+            outcome=self.idempotent_outcome(response),
             response_headers=headers,
             completed_at=timezone.now(),
         )

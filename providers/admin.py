@@ -348,12 +348,11 @@ class PartnerCredentialAdmin(NetworkAdminOnlyMixin, CRTModelAdmin):
 
 @admin.register(IdempotencyRecord)
 class IdempotencyRecordAdmin(ReadOnlyAdminMixin, CRTModelAdmin):
-    """Which API writes were retried with an Idempotency-Key. The stored response is never shown:
-    it may carry a person's data."""
+    """Which API writes were made with an Idempotency-Key, and their outcome (status, record id)."""
 
     list_display = ("owner", "method", "path", "status_code", "created_at", "completed_at")
     list_filter = ("method", "status_code")
     search_fields = ("owner", "key")
     date_hierarchy = "created_at"
-    fields = ("owner", "key", "method", "path", "status_code", "created_at", "completed_at")
+    fields = ("owner", "key", "method", "path", "status_code", "outcome", "created_at", "completed_at")
     readonly_fields = fields

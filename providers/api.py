@@ -125,6 +125,11 @@ class PartnerServiceViewSet(IdempotentMixin, mixins.ListModelMixin, mixins.Retri
         response["ETag"] = service_etag(service)
         return response
 
+    def replayed_answer(self, obj, status):
+        response = super().replayed_answer(obj, status)
+        response["ETag"] = service_etag(obj)
+        return response
+
     @extend_schema(
         summary="Update capacity (available and maximum in one call)",
         request=CapacityInput,

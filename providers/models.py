@@ -232,10 +232,12 @@ class PartnerCredential(models.Model):
 
 
 class IdempotencyRecord(models.Model):
-    """The first answer to a POST sent with an Idempotency-Key, kept so a retry gets it again.
+    """The outcome of a POST sent with an Idempotency-Key, kept so a retry does not repeat it.
 
     `owner` is "credential:<id>" or "user:<id>": keys of different callers never collide. A row with
-    no status_code is a request still running (a concurrent duplicate gets a 409).
+    no status_code is a request still running (a concurrent duplicate gets a 409). The outcome is
+    which record the answer was about (ids and flags), never the answer: a replay reads the record
+    afresh, scoped, consent-checked and audited (crt.idempotency).
     """
 
     owner = models.CharField(max_length=40)
@@ -244,7 +246,9 @@ class IdempotencyRecord(models.Model):
     path = models.CharField(max_length=300)
     request_hash = models.CharField(max_length=64)
     status_code = models.PositiveSmallIntegerField(null=True, blank=True)
-    response_body = models.JSONField(null=True, blank=True)
+    outcome = models.JSONField(
+        null=True, blank=True, help_text="Which record the answer was about: ids and flags, no personal data."
+    )
     response_headers = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField()
     completed_at = models.DateTimeField(null=True, blank=True)

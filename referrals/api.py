@@ -73,6 +73,9 @@ class _ReferralViewSet(IdempotentMixin, viewsets.GenericViewSet):
         audit(request, [referral], action=Action.VIEW, detail=self.audit_detail)
         return with_etag(Response(self.get_serializer(referral).data), referral)
 
+    def replayed_answer(self, obj, status):
+        return with_etag(super().replayed_answer(obj, status), obj)
+
     def _require_visible(self, pk) -> None:
         if not self.get_queryset().filter(pk=pk).exists():
             raise NotFound("Referral not found.")

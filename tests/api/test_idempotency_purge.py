@@ -25,7 +25,7 @@ def record(key: str, age: timedelta, *, finished: bool = True) -> IdempotencyRec
         path="/api/v1/contacts/",
         request_hash="0" * 64,
         status_code=201 if finished else None,
-        response_body={"id": 1} if finished else None,
+        outcome={"id": 1} if finished else None,
         created_at=timezone.now() - age,
     )
 
