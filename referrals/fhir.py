@@ -143,7 +143,13 @@ def _meta(referral: Referral, profile: str) -> dict:
     return meta
 
 
+# Once consent no longer covers a referral, the partner reads only that: no name, no reason, no
+# status reason, business status or outcome note (issue 14, item 4).
+WITHDRAWN_NOTE = {"text": "Consent withdrawn: the person's details and this referral's reasons are no longer shared."}
+
+
 def task_resource(referral: Referral) -> dict:
+    withheld = person_withheld(referral)
     task = {
         "resourceType": "Task",
         "id": str(referral.pk),
@@ -166,6 +172,9 @@ def task_resource(referral: Referral) -> dict:
         "requester": _requester(referral),
         "owner": _owner(referral),
     }
+    if withheld:
+        task["note"] = [WITHDRAWN_NOTE]
+        return task
     if referral.status_reason:
         task["statusReason"] = {"text": referral.status_reason}
     if referral.business_status:
@@ -197,10 +206,14 @@ def service_request_resource(referral: Referral) -> dict:
         "authoredOn": _instant(referral.requested_at or referral.created_at),
         "requester": _requester(referral),
         "performer": [_owner(referral)],
-        "reasonCode": [{"text": referral.reason}],
     }
-    if referral.includes_part2:
-        request["note"] = [{"text": PART2_REDISCLOSURE_NOTICE}]
+    notes = [{"text": PART2_REDISCLOSURE_NOTICE}] if referral.includes_part2 else []
+    if person_withheld(referral):
+        notes.append(WITHDRAWN_NOTE)
+    else:
+        request["reasonCode"] = [{"text": referral.reason}]
+    if notes:
+        request["note"] = notes
     return request
 
 

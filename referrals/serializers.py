@@ -124,8 +124,19 @@ def partner_referrals(rows: list[dict]) -> list[dict]:
     return [partner_referral(row, zone) for row in rows]
 
 
+# What a partner no longer reads once consent no longer covers the referral, besides the person: the
+# free text and the plans (issue 14, item 4). Only the withdrawal itself is left to see, and act on.
+WITHHELD_AFTER_WITHDRAWAL = {
+    "reason": "",
+    "status_reason": "",
+    "business_status": "",
+    "appointment_at": None,
+    "outcome_note": "",
+}
+
+
 def partner_referral(row: dict, zone) -> dict:
-    return {
+    view = {
         "id": row["id"],
         "status": row["status"],
         "status_reason": row["status_reason"],
@@ -143,7 +154,11 @@ def partner_referral(row: dict, zone) -> dict:
         "updated_at": _instant(row["updated_at"], zone),
         "version": row["version"],
         "etag": f'"{row["id"]}-{row["version"]}"',
+        "consent_withdrawn": not row["disclosure_allowed_now"],
     }
+    if view["consent_withdrawn"]:
+        view.update(WITHHELD_AFTER_WITHDRAWAL)
+    return view
 
 
 class ServiceRefSerializer(serializers.Serializer):
@@ -163,6 +178,10 @@ class PartnerReferralSerializer(serializers.ModelSerializer):
     etag = serializers.SerializerMethodField(help_text="The value to send as If-Match to change this referral.")
     business_status = serializers.ChoiceField(
         choices=Referral.BusinessStatus.choices, allow_blank=True, read_only=True, help_text="Empty when none."
+    )
+    consent_withdrawn = serializers.SerializerMethodField(
+        help_text="True once the person's consent no longer covers this referral: the person, the reason, "
+        "status reason, business status, appointment and outcome note are withheld (empty or null). Stop work."
     )
 
     class Meta:
@@ -185,6 +204,7 @@ class PartnerReferralSerializer(serializers.ModelSerializer):
             "updated_at",
             "version",
             "etag",
+            "consent_withdrawn",
         ]
         read_only_fields = fields
 
@@ -197,6 +217,9 @@ class PartnerReferralSerializer(serializers.ModelSerializer):
 
     def get_etag(self, referral) -> str:
         return f'"{referral.pk}-{referral.version}"'
+
+    def get_consent_withdrawn(self, referral) -> bool:
+        return person_withheld(referral)
 
     def to_representation(self, referral) -> dict:
         """The fields of Meta.fields, built directly (partner_referral): DRF's field-by-field machinery
