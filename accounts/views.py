@@ -4,9 +4,10 @@ This module is the only caller of django.contrib.auth.login() (tests/security ch
 login view is routed). Between the steps the session holds a "pending" sign-in (who, since when,
 where to go next) but no signed-in user, so nothing else is reachable with a password alone.
 
-    password ──► staff with an authenticator ──► code or recovery code ──► signed in
-             ├─► staff without one ──► enrol (QR or text secret + one code) ──► recovery codes, signed in
-             └─► partner user without one ──► signed in (partner pages only)
+    password ──► with an authenticator ──► code or recovery code ──► signed in
+             └─► without one ──► enrol (QR or text secret + one code) ──► recovery codes, signed in
+
+The same for staff and partner users (who then reach the partner pages only).
 """
 
 from django.conf import settings
@@ -139,7 +140,8 @@ def enrol_view(request):
     if user is None:
         return redirect("accounts:login")
     if twofactor.has_device(user):
-        # A password alone never replaces an enrolled authenticator: a staff admin resets it.
+        # A password alone never replaces an enrolled authenticator: a staff admin resets it (a
+        # partner user's: the network admin, docs/decisions/007).
         return redirect("accounts:two_factor")
     pending = request.session[PENDING]
     if "secret" not in pending:

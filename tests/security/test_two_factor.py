@@ -172,11 +172,30 @@ def test_new_recovery_codes_need_a_current_code(client, enrolled_navigator, froz
 
 
 def test_partner_user_signs_in_on_the_same_form_into_partner_pages_only(client, partner_user, settings):
-    response = password_step(client, partner_user.username, next_url="/admin/")
+    totp = enrol(partner_user)
+    assert password_step(client, partner_user.username, next_url="/admin/").url == reverse("accounts:two_factor")
+    response = client.post(reverse("accounts:two_factor"), {"code": totp.now()})
     assert response.url == settings.PARTNER_HOME_URL  # a staff page as "next" is not honoured
     assert signed_in(client)
     for staff_page in ("/admin/", reverse("audit:access_history", args=[1]), "/api/v1/referrals/"):
         assert client.get(staff_page).url == settings.PARTNER_HOME_URL
+    assert client.get(settings.PARTNER_HOME_URL).status_code == 200
+
+
+def test_a_partner_user_without_an_authenticator_enrols_at_first_sign_in(client, partner_user, settings):
+    response = password_step(client, partner_user.username)
+    assert response.url == reverse("accounts:enrol")
+    assert not signed_in(client)  # a password alone reaches no partner page
+    assert client.get(settings.PARTNER_HOME_URL).status_code == 302
+    page = client.get(reverse("accounts:enrol"))
+    assert page.status_code == 200
+    secret = client.session["crt_pending_login"]["secret"]
+    done = client.post(reverse("accounts:enrol"), {"code": pyotp.TOTP(secret).now()})
+    assert done.url == reverse("accounts:recovery_codes")
+    assert signed_in(client)
+    codes = client.get(done.url)
+    assert len(codes.context["shown"]["codes"]) == settings.RECOVERY_CODE_COUNT
+    assert codes.context["shown"]["next"] == settings.PARTNER_HOME_URL
     assert client.get(settings.PARTNER_HOME_URL).status_code == 200
 
 

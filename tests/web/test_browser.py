@@ -152,7 +152,8 @@ def test_navigator_logs_a_contact_plans_and_refers_and_the_partner_accepts(
     # The partner finds it first under "New referrals" on the partner page, opens it and accepts it (phone).
     partner = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True)
     partner_page = partner.new_page()
-    _sign_in(partner_page, base, partner_user.username, lands_on="/partner/")
+    partner_totp = pyotp.TOTP(twofactor.enrol_for_demo(partner_user))  # partners sign in with a code too
+    _sign_in(partner_page, base, partner_user.username, partner_totp, lands_on="/partner/")
     partner_page.goto(f"{base}/partner/")
     _shot(partner_page, "partner-page")
     partner_page.click(f"#new-heading ~ ul #referral-{referral.pk} a")

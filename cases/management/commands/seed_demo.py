@@ -236,6 +236,7 @@ class DemoBuilder:
         for username, first, last, org_name in d.PARTNER_USERS:
             org = Organization.objects.get(name=org_name)
             user = self._user(username, first, last, Role.PARTNER, partner_organization=org)
+            enrol_for_demo(user)  # partner users sign in with a second factor too
             self.partners[org.pk].user = user
 
     # --- the partner directory -----------------------------------------------------------------
@@ -970,7 +971,7 @@ class Command(BaseCommand):
             "Demo logins: FOR DEMOS AND TRAINING ONLY. Never load this data into a real deployment.",
             f"App:      {app}   (operations console for staff admins: {app}admin/)",
             f"Password: {d.DEMO_PASSWORD}  (the same for every demo user)",
-            "Second factor (staff): `DEBUG=true .venv/bin/python manage.py totp_code USERNAME` prints the",
+            "Second factor (everyone): `DEBUG=true .venv/bin/python manage.py totp_code USERNAME` prints the",
             "current 6-digit code (the demo secrets derive from SECRET_KEY, so they hold across runs).",
             "",
             f"  {'role':<26} username",
