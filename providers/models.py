@@ -13,6 +13,8 @@ from django.db.models import F, Min, Q
 
 from accounts.models import Program
 
+from referrals.netguard import validate_webhook_url
+
 
 class NeedDomain(models.TextChoices):
     HOUSING = "housing", "Housing"
@@ -43,7 +45,7 @@ class Organization(models.Model):
     tax_id = models.CharField(max_length=20, blank=True)
     is_active = models.BooleanField(default=True)
     channel = models.CharField(max_length=10, choices=Channel, default=Channel.PULL)
-    webhook_url = models.URLField(blank=True, max_length=500)
+    webhook_url = models.URLField(blank=True, max_length=500, validators=[validate_webhook_url])
     # Standard Webhooks secrets ("whsec_" + base64). During rotation the previous one signs too.
     webhook_secret = models.CharField(max_length=100, blank=True)
     webhook_previous_secret = models.CharField(max_length=100, blank=True)

@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from accounts.roles import Role, roles_of
 from providers.models import Organization, PartnerCredential, Service, ServiceCapacity
+from referrals.netguard import validate_webhook_url
 
 # After a rotation the previous secret keeps signing this long, so the partner can switch over.
 WEBHOOK_ROTATION_OVERLAP = timedelta(hours=24)
@@ -94,6 +95,10 @@ def _check_webhook_url(url: str) -> str:
         raise ValidationError("Webhook URLs must use https.", code="invalid")
     if len(url) > 500:
         raise ValidationError("The URL must be at most 500 characters.", code="invalid")
+    try:
+        validate_webhook_url(url)  # the send-time guard's rule, applied now (referrals.netguard)
+    except ValidationError as blocked:
+        raise ValidationError(blocked.messages[0], code="invalid") from None
     return url
 
 

@@ -6,6 +6,10 @@ the private network. Two layers:
 
 - `check_url` refuses a URL before any I/O: the scheme must be https and every address the host
   resolves to must be public unicast.
+- `validate_webhook_url` applies `check_url` when a URL is set (the model field, so the admin's form
+  too, and providers.services for the partner's own API): a URL the send would refuse is refused
+  when it is typed, with the reason. A name that does not resolve yet is accepted; it is checked
+  again at every send.
 - `guarded_session` is a requests session whose connections resolve the host again, check every
   address, and connect to the address that was checked, so a name that changes its answer
   between the check and the connection (DNS rebinding) cannot slip a private address in.
@@ -20,6 +24,7 @@ from urllib.parse import urlsplit
 
 import requests
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from requests.adapters import HTTPAdapter
 from urllib3 import HTTPConnectionPool, HTTPSConnectionPool
 from urllib3.connection import HTTPConnection, HTTPSConnection
@@ -117,6 +122,23 @@ def check_url(url: str) -> None:
     if parts.scheme != "https":
         raise BlockedURL("webhook URL must use https")
     public_addresses(host, port or 443)
+
+
+def validate_webhook_url(url: str) -> None:
+    """A Django validator: refuse, as it is set, a webhook URL that `check_url` would block at send
+    time (loopback, link-local, private, mapped or otherwise non-public addresses, no https)."""
+    if not url:
+        return
+    try:
+        check_url(url)
+    except UnresolvableHost:
+        return  # not in DNS (yet): every send resolves and checks it again
+    except BlockedURL as blocked:
+        reason = str(blocked).removeprefix("blocked: ")
+        raise ValidationError(
+            f"This URL cannot receive webhooks: {reason}. Give an https:// URL on a public internet address.",
+            code="blocked_address",  # not "invalid": a model field would swap in its own message
+        ) from None
 
 
 class _GuardedConnectionMixin:

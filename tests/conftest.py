@@ -106,6 +106,23 @@ def navigator_elsewhere(other_program):
 
 
 @pytest.fixture
+def network_admin(program):
+    """A network admin (docs/decisions/007): the deployment's superuser, here also a staff admin of
+    `program` as docs/deploy.md sets the first one up."""
+    return f.StaffAdminFactory(username="nell.network", program=program, is_superuser=True)
+
+
+@pytest.fixture
+def network_client(network_admin):
+    """A second test client, signed in as the network admin."""
+    from django.test import Client
+
+    client = Client()
+    client.force_login(network_admin)
+    return client
+
+
+@pytest.fixture
 def partner_org(db):
     return f.OrganizationFactory(name="Safe Harbor Housing")
 

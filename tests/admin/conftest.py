@@ -45,23 +45,6 @@ def staff_client(client, staff_admin):
     return client
 
 
-@pytest.fixture
-def network_admin(program):
-    """A network admin (docs/decisions/007): the deployment's superuser, here also a staff admin of
-    `program` as docs/deploy.md sets the first one up."""
-    return f.StaffAdminFactory(username="nell.network", program=program, is_superuser=True)
-
-
-@pytest.fixture
-def network_client(network_admin):
-    """A second test client, signed in as the network admin."""
-    from django.test import Client
-
-    client = Client()
-    client.force_login(network_admin)
-    return client
-
-
 def _user(program):
     return f.UserFactory(program=program)
 
