@@ -3,6 +3,7 @@ record (used by accounts.admin.ScopedAdmin, so every admin of personal data has 
 read-only view of the access log for supervisors and staff admins of the program."""
 
 from django.contrib import admin
+from django.contrib.admin.views.autocomplete import AutocompleteJsonView
 from django.template.response import TemplateResponse
 
 from audit.access import record_access
@@ -62,6 +63,22 @@ class AuditedAdminMixin:
     def delete_queryset(self, request, queryset):
         record_access(request, action=Action.DELETE, objects=list(queryset))
         super().delete_queryset(request, queryset)
+
+
+class AuditedAutocompleteJsonView(AutocompleteJsonView):
+    """The admin's autocomplete answers with the ids (and labels) of the records its search finds: for
+    an admin of personal data that is a read like its list, and recorded like one."""
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        if isinstance(self.model_admin, AuditedAdminMixin):
+            record_access(self.request, action=Action.LIST, objects=list(context["object_list"]))
+        return context
+
+
+def audited_autocomplete(request):
+    """Served at the admin's own autocomplete address (crt/urls.py, before the admin's URLs)."""
+    return AuditedAutocompleteJsonView.as_view(admin_site=admin.site)(request)
 
 
 @admin.register(AccessLog)

@@ -92,6 +92,19 @@ def form_errors(form, error: ValidationError) -> None:
         form.add_error(None, message)
 
 
+NAME_IN_URL = (
+    "Search with the search box: a name or date of birth in a page address would stay in browser history "
+    "and server logs, so an address carrying one is refused."
+)
+
+
+def refuse_name_in_url(request, template: str, context: dict):
+    """A 400 for a GET carrying `q` (a name or a date of birth), as the API refuses one (cases.api):
+    the search boxes post, so the app never makes such an address; nothing is searched or shown."""
+    messages.error(request, NAME_IN_URL)
+    return page(request, template, context, status=400)
+
+
 # --- landing ----------------------------------------------------------------------------------
 
 
@@ -182,7 +195,11 @@ def outstanding_follow_ups(user, cases, *, due_before):
 def caseload(request):
     user = request.user
     now = timezone.now()
-    # Posted, so a name typed in the filter never ends up in a URL (DESIGN.md §8); GET still works.
+    # Posted, so a name typed in the filter never ends up in a URL (DESIGN.md §8); the pager's links
+    # carry the other filters, never the name.
+    if request.method == "GET" and "q" in request.GET:
+        empty = {"form": CaseloadFilterForm(), "page_obj": None, "rows": [], "due": [], "waiting": [], "now": now}
+        return refuse_name_in_url(request, "cases/caseload.html", {**empty, "querystring": ""})
     form = CaseloadFilterForm(request.POST or request.GET or None)
     filters = form.cleaned_data if form.is_valid() else {}
     cases = caseload_queryset(
@@ -231,8 +248,11 @@ def people(request):
     """Find a person: by name words and/or a date of birth, typos, nicknames, swapped names and mistyped
     dates included (cases.people.search_people); people the user may not see are counted, never named.
     The search box posts, so names and dates of birth stay out of URLs (DESIGN.md §8); a GET with ?q=
-    still works."""
-    form = PeopleSearchForm(request.POST or request.GET or None)
+    is refused, as the API refuses it."""
+    if "q" in request.GET:
+        empty = {"form": PeopleSearchForm(), "found": [], "beyond": [], "hidden": 0}
+        return refuse_name_in_url(request, "cases/people.html", empty)
+    form = PeopleSearchForm(request.POST or None)
     found, beyond, hidden = [], [], 0
     if form.is_valid() and form.cleaned_data["q"]:
         words, born = [], None

@@ -5,6 +5,7 @@ from django.utils.functional import lazy
 from django.views.generic import RedirectView
 
 from accounts.views import admin_login
+from audit.admin import audited_autocomplete
 from cases.views import home
 from crt.health import healthz
 
@@ -17,6 +18,8 @@ urlpatterns = [
     path("favicon.ico", RedirectView.as_view(url=lazy(static, str)("crt/favicon.ico"), permanent=True), name="favicon"),
     # Before the admin's own URLs: the admin signs in through the same login (password + second factor).
     path("admin/login/", admin_login, name="admin_login"),
+    # ... and its autocomplete records what it answers with, as the admin's lists do (audit.admin).
+    path("admin/autocomplete/", admin.site.admin_view(audited_autocomplete), name="admin_autocomplete"),
     path("admin/", admin.site.urls),
     path("accounts/", include("accounts.urls")),
     path("audit/", include("audit.urls")),

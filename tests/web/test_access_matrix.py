@@ -50,7 +50,7 @@ def world(case, service, navigator):
     item = f.ItemFactory(program=case.program, referral=referral, recipient=navigator)
     return {
         "caseload": reverse("cases:caseload"),
-        "people": reverse("cases:people") + "?q=Reyes",
+        "people": reverse("cases:people"),
         "person": reverse("cases:person", args=[case.individual_id]),
         "log_contact": reverse("cases:log_contact", args=[case.pk]),
         "safety_plan_edit": reverse("cases:safety_plan_edit", args=[case.pk]),

@@ -58,7 +58,7 @@ def test_caseload_leaves_out_other_navigators_cases_and_other_programs(client, n
 def test_caseload_filters_by_name_risk_and_due(client, navigator, case):
     f.CaseFactory(program=navigator.program, navigator=navigator, risk_level="low", individual__legal_last_name="Quiet")
     c = signed_in(client, navigator)
-    by_name = c.get(reverse("cases:caseload"), {"q": "reyes"}).content.decode()
+    by_name = c.post(reverse("cases:caseload"), {"q": "reyes"}).content.decode()
     assert "Dana Reyes" in by_name and "Quiet" not in by_name.split("People (")[1]
     by_risk = c.get(reverse("cases:caseload"), {"risk": "low"}).content.decode().split("People (")[1]
     assert "Quiet" in by_risk and "Dana Reyes" not in by_risk
@@ -118,10 +118,22 @@ def test_home_sends_each_role_to_its_start_page(client, navigator, supervisor, p
 
 def test_people_search_finds_by_name_and_date_of_birth_within_the_program(client, paramedic, person, person_elsewhere):
     c = signed_in(client, paramedic)
-    assert "Dana Reyes" in c.get(reverse("cases:people"), {"q": "dana"}).content.decode()
-    by_birth = c.get(reverse("cases:people"), {"q": person.date_of_birth.isoformat()}).content.decode()
+    assert "Dana Reyes" in c.post(reverse("cases:people"), {"q": "dana"}).content.decode()
+    by_birth = c.post(reverse("cases:people"), {"q": person.date_of_birth.isoformat()}).content.decode()
     assert "Dana Reyes" in by_birth
-    assert "Olive" not in c.get(reverse("cases:people"), {"q": "olive"}).content.decode()
+    assert "Olive" not in c.post(reverse("cases:people"), {"q": "olive"}).content.decode()
+
+
+@pytest.mark.parametrize("page", ["cases:people", "cases:caseload"])
+def test_a_name_in_the_address_is_refused_and_nothing_is_searched(client, navigator, case, page):
+    """As the API refuses ?q= (cases.api): the search boxes post, so a name never sits in a URL."""
+    c = signed_in(client, navigator)
+    mark = AccessLog.objects.count()
+    response = c.get(reverse(page), {"q": "Reyes"})
+    assert response.status_code == 400
+    body = response.content.decode()
+    assert "Dana" not in body and "search box" in body
+    assert AccessLog.objects.count() == mark
 
 
 def test_person_page_puts_safety_notes_before_the_timeline(client, navigator, case):

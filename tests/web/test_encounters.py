@@ -261,7 +261,7 @@ def test_person_page_and_people_list_link_to_encounter_entry_for_responders_only
         reverse("cases:encounter", args=[encounter.pk])
         in medic.get(reverse("cases:person", args=[person.pk])).content.decode()
     )
-    people = medic.get(reverse("cases:people"), {"q": "Reyes"}).content.decode()
+    people = medic.post(reverse("cases:people"), {"q": "Reyes"}).content.decode()
     assert new in people and reverse("cases:encounter_new_unknown") in people
     assert new not in signed_in(client, navigator).get(reverse("cases:person", args=[person.pk])).content.decode()
 
