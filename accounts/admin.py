@@ -7,7 +7,12 @@ every other page:
 - an object the user may not see is a 404 whether it exists or not (never "doesn't exist" vs
   "forbidden", which would tell one from the other);
 - foreign-key choices in forms stay inside the user's program (people, cases, encounters, staff);
-- status columns are read-only: state changes go through the services, never through a form;
+- a person's data is shown, never written, here: people, encounters, cases, contacts, consents,
+  referrals and the rest are written by the services (cases.services, cases.intake,
+  referrals.services...) on the staff pages and the API, which keep the follow-ups, the derived
+  risk and the consent checks that a bare form would skip. An admin of person data writes only if
+  it names the service its save goes through (`ScopedAdmin.writes_through`); tests/admin walks
+  every registered admin and fails on one that writes around a service;
 - every read and write of a person's record through the admin is recorded in the audit log
   (audit.admin.AuditedAdminMixin, part of ScopedAdmin), before the page is rendered.
 """
@@ -70,7 +75,10 @@ class CRTModelAdmin(ScopedChoicesMixin, admin.ModelAdmin):
 
 class ScopedAdmin(AuditedAdminMixin, CRTModelAdmin):
     """Admin of a model holding a person's data: everything it reads comes from `scoped_queryset`,
-    and every object it shows or changes is recorded in the audit log."""
+    and every object it shows is recorded in the audit log. Read-only, unless `writes_through` names
+    the service function its (overridden) save_model calls: person data is written by the services."""
+
+    writes_through = ""  # e.g. "cases.services.open_case"; empty: view only
 
     def scoped_queryset(self, request):
         return self.model._default_manager.visible_to(request.user)
@@ -84,7 +92,12 @@ class ScopedAdmin(AuditedAdminMixin, CRTModelAdmin):
 
     def has_add_permission(self, request):
         # A record needs a program to belong to; staff without one see no one and add no one.
-        return request.user.program_id is not None and super().has_add_permission(request)
+        if not self.writes_through or request.user.program_id is None:
+            return False
+        return super().has_add_permission(request)
+
+    def has_change_permission(self, request, obj=None):
+        return bool(self.writes_through) and super().has_change_permission(request, obj)
 
     def has_delete_permission(self, request, obj=None):
         # Care history is kept (PROTECT everywhere); mistakes are corrected, not deleted.
@@ -111,7 +124,20 @@ class ReadOnlyAdminMixin:
 
 
 class ScopedInlineMixin(ScopedChoicesMixin):
-    """An inline of person data reads through visible_to too (its parent already does)."""
+    """An inline of person data reads through visible_to too (its parent already does), and only
+    shows: its rows are written by the services, like its parent's."""
+
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
 
     def get_queryset(self, request):
         manager = self.model._default_manager

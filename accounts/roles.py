@@ -165,6 +165,15 @@ def is_network_admin(user) -> bool:
     return bool(getattr(user, "is_authenticated", False) and user.is_active and user.is_superuser)
 
 
+def may_use_admin(user) -> bool:
+    """The operations console (Django admin) is the staff admins' (and the network admin's) only: every
+    other role does its whole day in the staff app (issue 12). The admin site and the Account page's
+    link both ask this."""
+    if not (getattr(user, "is_authenticated", False) and user.is_active and user.is_staff):
+        return False
+    return is_network_admin(user) or Role.STAFF_ADMIN in roles_of(user)
+
+
 def scope_for(user, kind: Kind) -> Scope:
     """The widest scope any of the user's roles gives on this kind of record."""
     if not getattr(user, "is_authenticated", False) or not user.is_active:

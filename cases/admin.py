@@ -1,10 +1,11 @@
-"""Admin for people and what happened to them. Every admin here reads through `visible_to`.
+"""Admin for people and what happened to them. Every admin here reads through `visible_to`, and
+only shows: people, encounters, cases, follow-ups, contacts and consents are written by the services
+(cases.services, cases.intake) on the staff pages and the API (accounts.admin.ScopedAdmin).
 
 Individual.__str__ hides names (it ends up in logs and the admin's history); the changelists show
 names in their own columns, since the staff admin only ever sees their own program's people.
 """
 
-from django import forms
 from django.contrib import admin
 
 from accounts.admin import CRTModelAdmin, ReadOnlyAdminMixin, ScopedAdmin, ScopedInlineMixin
@@ -22,7 +23,6 @@ from cases.models import (
     SafetyPlan,
     SupportContact,
 )
-from cases.validators import validate_consent_expiry, validate_date_of_birth, validate_happened, validate_planned
 
 
 def person_column(path: str):
@@ -40,8 +40,7 @@ def person_column(path: str):
     return person
 
 
-# --- forms: the models' database constraints as field errors --------------------------------
-# The admin gives each form its model and fields (from its fieldsets), so none names its own.
+# --- date bounds for the admin forms that write (the partner directory's: providers.admin) ------
 
 
 class DateBoundsMixin:
@@ -57,95 +56,6 @@ class DateBoundsMixin:
                 self.fields[name].validators.append(validator)
 
 
-class IndividualForm(DateBoundsMixin, forms.ModelForm):
-    BOUNDS = {"date_of_birth": validate_date_of_birth}
-
-
-class EncounterForm(DateBoundsMixin, forms.ModelForm):
-    BOUNDS = dict.fromkeys(("call_received_at", "dispatched_at", "on_scene_at", "cleared_at"), validate_happened)
-
-    def clean(self):
-        cleaned_data = super().clean()
-        received = cleaned_data.get("call_received_at")
-        dispatched = cleaned_data.get("dispatched_at")
-        on_scene = cleaned_data.get("on_scene_at")
-        cleared = cleaned_data.get("cleared_at")
-        if received and dispatched and dispatched < received:
-            self.add_error("dispatched_at", "Dispatch cannot be before the call was received.")
-        if dispatched and on_scene and on_scene < dispatched:
-            self.add_error("on_scene_at", "On scene cannot be before dispatch.")
-        if on_scene and cleared and cleared < on_scene:
-            self.add_error("cleared_at", "Cleared cannot be before arriving on scene.")
-        return cleaned_data
-
-
-class AssessmentForm(DateBoundsMixin, forms.ModelForm):
-    BOUNDS = {"performed_at": validate_happened}
-
-    def clean(self):
-        cleaned_data = super().clean()
-        encounter, performed_at = cleaned_data.get("encounter"), cleaned_data.get("performed_at")
-        received = getattr(encounter, "call_received_at", None)  # inline: the encounter as being saved
-        if performed_at and received and performed_at < received:
-            self.add_error("performed_at", "The assessment cannot be before the call.")
-        systolic, diastolic = cleaned_data.get("systolic_bp"), cleaned_data.get("diastolic_bp")
-        if systolic is not None and diastolic is not None and systolic <= diastolic:
-            self.add_error("diastolic_bp", "Diastolic pressure must be below systolic pressure.")
-        if (
-            cleaned_data.get("cssrs_behavior_past_3_months") is not None
-            and cleaned_data.get("cssrs_behavior") is not True
-        ):
-            self.add_error("cssrs_behavior_past_3_months", "Only asked after a yes to suicidal behaviour (Q6).")
-        return cleaned_data
-
-
-class CaseForm(DateBoundsMixin, forms.ModelForm):
-    BOUNDS = {"opened_at": validate_happened}
-
-    def clean(self):
-        cleaned_data = super().clean()
-        individual, encounter = cleaned_data.get("individual"), cleaned_data.get("encounter")
-        if individual and encounter and encounter.individual_id not in (None, individual.pk):
-            self.add_error("encounter", "This encounter is about another person.")
-        return cleaned_data
-
-
-class FollowUpForm(DateBoundsMixin, forms.ModelForm):
-    BOUNDS = {"due_at": validate_planned}
-
-
-class ContactForm(DateBoundsMixin, forms.ModelForm):
-    BOUNDS = {"occurred_at": validate_happened}
-
-    def clean(self):
-        cleaned_data = super().clean()
-        case, follow_up = cleaned_data.get("case"), cleaned_data.get("follow_up")
-        if case is not None and follow_up is not None and follow_up.case_id != case.pk:
-            self.add_error("follow_up", "This follow-up belongs to another case.")
-        return cleaned_data
-
-
-class ConsentForm(DateBoundsMixin, forms.ModelForm):
-    BOUNDS = {"given_at": validate_happened, "expires_at": validate_consent_expiry, "revoked_at": validate_happened}
-
-    def clean(self):
-        cleaned_data = super().clean()
-        organization, category = cleaned_data.get("recipient_organization"), cleaned_data.get("recipient_category")
-        if organization and category:
-            self.add_error("recipient_category", "Choose a recipient organisation or a category, not both.")
-        elif not organization and not category and "recipient_organization" not in self.errors:
-            self.add_error("recipient_organization", "Choose a recipient organisation or a category.")
-        if cleaned_data.get("method") == Consent.Method.VERBAL and not cleaned_data.get("witness_name"):
-            self.add_error("witness_name", "A verbal consent needs a witness.")
-        given = cleaned_data.get("given_at")
-        expires, revoked = cleaned_data.get("expires_at"), cleaned_data.get("revoked_at")
-        if given and expires and expires <= given:
-            self.add_error("expires_at", "A consent must expire after it was given.")
-        if given and revoked and revoked < given:
-            self.add_error("revoked_at", "A consent cannot be revoked before it was given.")
-        return cleaned_data
-
-
 # --- inlines ----------------------------------------------------------------------------------
 
 
@@ -158,7 +68,6 @@ class SupportContactInline(ScopedInlineMixin, admin.TabularInline):
 
 class AssessmentInline(ScopedInlineMixin, admin.TabularInline):
     model = Assessment
-    form = AssessmentForm
     fields = ("kind", "performed_at", "performed_by", "heart_rate", "systolic_bp", "diastolic_bp", "spo2", "risk_level")
     extra = 0
     can_delete = False
@@ -173,7 +82,6 @@ class EncounterResponderInline(ScopedInlineMixin, admin.TabularInline):
 
 class FollowUpInline(ScopedInlineMixin, admin.TabularInline):
     model = FollowUp
-    form = FollowUpForm
     fields = ("label", "owner", "due_at", "done_at", "is_missed", "escalation_level")
     readonly_fields = ("done_at", "is_missed", "escalation_level")
     extra = 0
@@ -183,7 +91,6 @@ class FollowUpInline(ScopedInlineMixin, admin.TabularInline):
 
 class ContactInline(ScopedInlineMixin, admin.TabularInline):
     model = Contact
-    form = ContactForm
     fields = ("occurred_at", "made_by", "method", "outcome", "duration_minutes", "note", "follow_up")
     raw_id_fields = ("follow_up",)
     extra = 0
@@ -196,7 +103,6 @@ class ContactInline(ScopedInlineMixin, admin.TabularInline):
 
 @admin.register(Individual)
 class IndividualAdmin(ScopedAdmin):
-    form = IndividualForm
     list_display = (
         "id",
         "legal_last_name",
@@ -257,7 +163,6 @@ class SupportContactAdmin(ScopedAdmin):
 
 @admin.register(Encounter)
 class EncounterAdmin(ScopedAdmin):
-    form = EncounterForm
     list_display = (
         "cad_incident_number",
         "call_received_at",
@@ -294,11 +199,6 @@ class EncounterAdmin(ScopedAdmin):
     )
     inlines = (EncounterResponderInline, AssessmentInline)
 
-    def save_model(self, request, obj, form, change):
-        if not change:
-            obj.created_by = request.user
-        super().save_model(request, obj, form, change)
-
 
 @admin.register(EncounterResponder)
 class EncounterResponderAdmin(ScopedAdmin):
@@ -310,13 +210,9 @@ class EncounterResponderAdmin(ScopedAdmin):
     def scoped_queryset(self, request):
         return EncounterResponder.objects.filter(encounter__in=Encounter.objects.visible_to(request.user))
 
-    def has_delete_permission(self, request, obj=None):
-        return super(ScopedAdmin, self).has_delete_permission(request, obj)  # a wrong responder may go
-
 
 @admin.register(Assessment)
 class AssessmentAdmin(ScopedAdmin):
-    form = AssessmentForm
     list_display = ("id", "kind", "encounter", person_column("encounter__individual"), "performed_at", "risk_level")
     list_select_related = ("encounter__individual",)
     list_filter = ("kind", "risk_level")
@@ -328,7 +224,6 @@ class AssessmentAdmin(ScopedAdmin):
 
 @admin.register(Case)
 class CaseAdmin(ScopedAdmin):
-    form = CaseForm
     list_display = (
         "id",
         person_column("individual"),
@@ -369,7 +264,6 @@ class CaseAdmin(ScopedAdmin):
 
 @admin.register(FollowUp)
 class FollowUpAdmin(ScopedAdmin):
-    form = FollowUpForm
     list_display = ("label", "case", person_column("case__individual"), "owner", "due_at", "done_at", "is_missed")
     list_select_related = ("case__individual", "owner")
     list_filter = ("is_missed", "escalation_level", ("owner", admin.RelatedOnlyFieldListFilter))
@@ -382,7 +276,6 @@ class FollowUpAdmin(ScopedAdmin):
 
 @admin.register(Contact)
 class ContactAdmin(ScopedAdmin):
-    form = ContactForm
     list_display = ("id", "occurred_at", person_column("case__individual"), "made_by", "method", "outcome")
     list_select_related = ("case__individual", "made_by")
     list_filter = ("method", "outcome", ("made_by", admin.RelatedOnlyFieldListFilter))
@@ -390,11 +283,6 @@ class ContactAdmin(ScopedAdmin):
     date_hierarchy = "occurred_at"
     raw_id_fields = ("case", "follow_up")
     readonly_fields = ("created_at",)
-
-    def get_changeform_initial_data(self, request):
-        initial = super().get_changeform_initial_data(request)
-        initial.setdefault("made_by", request.user.pk)
-        return initial
 
 
 @admin.register(SafetyPlan)
@@ -410,7 +298,6 @@ class SafetyPlanAdmin(ReadOnlyAdminMixin, ScopedAdmin):
 
 @admin.register(Consent)
 class ConsentAdmin(ScopedAdmin):
-    form = ConsentForm
     list_display = (
         "id",
         person_column("individual"),
@@ -433,11 +320,6 @@ class ConsentAdmin(ScopedAdmin):
     @admin.display(description="recipient")
     def recipient(self, obj):
         return obj.recipient_organization or obj.get_recipient_category_display()
-
-    def save_model(self, request, obj, form, change):
-        if not change:
-            obj.recorded_by = request.user
-        super().save_model(request, obj, form, change)
 
 
 # --- follow-up rules (no one's personal data: a program's schedule) -----------------------------

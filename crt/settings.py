@@ -65,7 +65,7 @@ ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost" if DEBUG else ""
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", "")
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "crt.admin_site.CRTAdminConfig",  # django.contrib.admin, for staff admins only
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",

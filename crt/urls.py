@@ -9,9 +9,6 @@ from audit.admin import audited_autocomplete
 from cases.views import home
 from crt.health import healthz
 
-admin.site.site_header = "CRT Case & Referral — operations"
-admin.site.site_title = "CRT operations"
-
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
     # Browsers and bookmark tools ask for /favicon.ico whatever the pages link: the app's own icon.

@@ -1,17 +1,15 @@
-"""Admin for referrals, their history and the outbox.
+"""Admin for referrals, their history and the outbox: shown, never written here.
 
-The admin can never move a referral along its workflow: status and the chase clock are read-only,
-a sent referral is read-only as a whole, and referrals are created and moved by referrals.services
-(which write the event trail and the outbox). History and deliveries are only shown.
+Referrals are created, edited and moved by referrals.services (which check consent and write the
+event trail and the outbox) on the staff pages and the API; history and deliveries are written by
+the services and sweeps (accounts.admin.ScopedAdmin).
 """
 
-from django import forms
 from django.contrib import admin
-from django.db.models import F
 
 from accounts.admin import ReadOnlyAdminMixin, ReadOnlyInlineMixin, ScopedAdmin, ScopedInlineMixin
 from cases.admin import person_column
-from referrals.models import Delivery, DeliveryAttempt, Referral, ReferralEvent, Status
+from referrals.models import Delivery, DeliveryAttempt, Referral, ReferralEvent
 
 WORKFLOW_FIELDS = (
     "status",
@@ -25,20 +23,6 @@ WORKFLOW_FIELDS = (
     "version",
 )
 RECORD_FIELDS = ("program", "organization", "created_by", "created_at", "requested_at", "updated_at")
-
-
-class ReferralForm(forms.ModelForm):
-    def clean(self):
-        cleaned_data = super().clean()
-        individual = cleaned_data.get("individual")
-        if individual is None:
-            return cleaned_data
-        case, consent = cleaned_data.get("case"), cleaned_data.get("consent")
-        if case is not None and case.individual_id != individual.pk:
-            self.add_error("case", "This case is about another person.")
-        if consent is not None and consent.individual_id != individual.pk:
-            self.add_error("consent", "This consent was given by another person.")
-        return cleaned_data
 
 
 class ReferralEventInline(ScopedInlineMixin, ReadOnlyInlineMixin, admin.TabularInline):
@@ -63,7 +47,6 @@ class DeliveryAttemptInline(ReadOnlyInlineMixin, admin.TabularInline):
 
 @admin.register(Referral)
 class ReferralAdmin(ScopedAdmin):
-    form = ReferralForm
     list_display = (
         "id",
         person_column("individual"),
@@ -98,25 +81,8 @@ class ReferralAdmin(ScopedAdmin):
     )
     inlines = (ReferralEventInline, DeliveryInline)
 
-    def has_add_permission(self, request):
-        return False  # created by referrals.services, which start the event trail and check consent
-
-    def has_change_permission(self, request, obj=None):
-        if obj is not None and obj.status != Status.DRAFT:
-            return False  # once sent, the partner relies on what it was sent: every change is a workflow step
-        return super().has_change_permission(request, obj)
-
     def get_readonly_fields(self, request, obj=None):
         return WORKFLOW_FIELDS + RECORD_FIELDS
-
-    def save_model(self, request, obj, form, change):
-        obj.organization = obj.service.organization
-        bump = change and form.has_changed()
-        if bump:
-            obj.version = F("version") + 1  # the API's ETag changes with every change
-        super().save_model(request, obj, form, change)
-        if bump:
-            obj.refresh_from_db(fields=["version"])
 
 
 @admin.register(ReferralEvent)

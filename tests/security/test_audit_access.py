@@ -72,25 +72,6 @@ def test_the_person_is_found_through_relations_for_deeper_records(staff_client, 
     )
 
 
-def test_saving_in_the_admin_records_the_change_in_the_same_transaction(staff_client, program):
-    person = f.IndividualFactory(program=program)
-    url = reverse("admin:cases_individual_change", args=[person.pk])
-    form = staff_client.get(url).context["adminform"].form
-    data = {name: form[name].value() or "" for name in form.fields if name not in ("safe_contact_channels",)}
-    data.update(
-        {
-            "safe_contact_channels": "[]",
-            "responder_safety_notes": "Dog in the yard.",
-            "support_contacts-TOTAL_FORMS": "0",
-            "support_contacts-INITIAL_FORMS": "0",
-        }
-    )
-    response = staff_client.post(url, data)
-    assert response.status_code == 302, response.context["adminform"].form.errors
-    (row,) = rows(action=Action.UPDATE)
-    assert (row.object_type, row.object_id) == ("cases.individual", str(person.pk))
-
-
 def test_when_the_audit_cannot_be_written_no_personal_data_is_returned(staff_client, program, failing_audit):
     person = f.IndividualFactory(program=program, legal_first_name="Zelda", legal_last_name="Quartermaine")
     staff_client.raise_request_exception = False

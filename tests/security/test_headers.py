@@ -46,7 +46,7 @@ def test_login_page_healthz_and_signed_in_pages_carry_the_headers(client, db, na
 
 def test_admin_pages_carry_the_headers_with_only_the_one_inline_style_block_allowed(client, staff_admin, program):
     client.force_login(staff_admin)
-    for url in ("/admin/", reverse("admin:cases_individual_changelist"), reverse("admin:cases_individual_add")):
+    for url in ("/admin/", reverse("admin:cases_individual_changelist"), reverse("admin:providers_service_add")):
         response = client.get(url)
         assert response.status_code == 200
         directives = assert_secure_headers(response)
