@@ -22,7 +22,7 @@ pytestmark = pytest.mark.django_db
 # Not pages of this suite: the admin (tests/admin), the API, FHIR and HSDS (tests/api), sign-in (tests/security),
 # and program metrics, which show aggregates only, never a record (tests/metrics: roles, suppression, audit).
 NOT_PAGES = {"admin", "api", "fhir", "hsds", "accounts", "metrics"}
-NOT_PAGE_NAMES = {"healthz", "admin_login", "favicon"}
+NOT_PAGE_NAMES = {"healthz", "admin_login", "admin_autocomplete", "favicon"}
 MISSING = 987654
 
 
