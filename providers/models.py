@@ -12,7 +12,6 @@ from django.db import models
 from django.db.models import F, Min, Q
 
 from accounts.models import Program
-
 from referrals.netguard import validate_webhook_url
 
 
