@@ -200,6 +200,7 @@ class EncounterViewSet(AuditedViewSet):
             "individual_id": data["individual_id"],
             "created_individual": data["created_individual"],
             "created_encounter": data["created_encounter"],
+            "possible_duplicates": list(data.get("possible_duplicates", [])),  # ids only
         }
 
     def replay(self, request, record):
@@ -211,11 +212,15 @@ class EncounterViewSet(AuditedViewSet):
         if encounter is None:
             raise NotFound("Encounter not found.")
         audit(request, [encounter], action=Action.VIEW)
+        stored = outcome.get("possible_duplicates", [])
+        # the likely duplicates the caller may still see (a merge or a scope change since may drop some)
+        visible = set(Individual.objects.visible_to(request.user).filter(pk__in=stored).values_list("pk", flat=True))
         body = {
             "encounter": encounter,
             "individual_id": encounter.individual_id,
             "created_individual": outcome["created_individual"],
             "created_encounter": outcome["created_encounter"],
+            "possible_duplicates": [pk for pk in stored if pk in visible],
         }
         return Response(IntakeResultSerializer(body).data, status=record.status_code)
 
