@@ -41,7 +41,8 @@ def test_a_partner_declines_and_the_navigator_resolves_it_from_the_inbox(
 
     partner = browser.new_context(viewport={"width": 1280, "height": 900})
     partner_page = partner.new_page()
-    _sign_in(partner_page, base, partner_user.username, lands_on="/partner/")
+    partner_totp = pyotp.TOTP(twofactor.enrol_for_demo(partner_user))  # partners sign in with a code too
+    _sign_in(partner_page, base, partner_user.username, partner_totp, lands_on="/partner/")
     partner_page.goto(f"{base}/partner/referrals/{referral.pk}/reject/")  # the decline asks for a reason
     partner_page.fill(".move-form textarea[name=reason]", "No openings until next month.")
     partner_page.click(".move-form button[type=submit]")
