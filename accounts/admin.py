@@ -211,7 +211,7 @@ class UserCreationForm(StaffOrPartnerFormMixin, DjangoUserAdmin.add_form):
 @admin.register(User)
 class UserAdmin(CRTModelAdmin, DjangoUserAdmin):
     """Staff of the admin's own program. Partner users serve every program, so only a network admin
-    (accounts.roles.is_network_admin, docs/decisions/012) sees, adds, changes or resets them."""
+    (accounts.roles.is_network_admin, docs/decisions/014) sees, adds, changes or resets them."""
 
     form = UserChangeForm
     add_form = UserCreationForm

@@ -157,7 +157,7 @@ def roles_of(user) -> frozenset[Role]:
 
 def is_network_admin(user) -> bool:
     """Who administers the shared partner directory's access: partner API keys, partner users (their
-    passwords and second factors) and how a partner receives referrals (docs/decisions/012).
+    passwords and second factors) and how a partner receives referrals (docs/decisions/014).
 
     A superuser: the deployment's operator, above every program. A program's staff admin is not one,
     because a partner serves every program and whoever holds its keys reads every program's referrals.

@@ -141,7 +141,7 @@ def enrol_view(request):
         return redirect("accounts:login")
     if twofactor.has_device(user):
         # A password alone never replaces an enrolled authenticator: a staff admin resets it (a
-        # partner user's: the network admin, docs/decisions/012).
+        # partner user's: the network admin, docs/decisions/014).
         return redirect("accounts:two_factor")
     pending = request.session[PENDING]
     if "secret" not in pending:

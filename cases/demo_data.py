@@ -34,7 +34,7 @@ STAFF = [
     ("ada.admin", "Ada", "Admin", Role.STAFF_ADMIN),
 ]
 
-# The network admin (docs/decisions/012): a superuser of no program, who alone makes partners' API
+# The network admin (docs/decisions/014): a superuser of no program, who alone makes partners' API
 # keys and users; sees no one's records (decision 003).
 NETWORK_ADMIN = ("nell.network", "Nell", "Network")
 

@@ -130,7 +130,7 @@ class ServiceAtLocationInline(ScopedChoicesMixin, admin.TabularInline):
 
 
 # How a partner receives referrals and whether it may: a partner serves every program, so these are a
-# network admin's to set (docs/decisions/012); a program's staff admin edits the directory entry only.
+# network admin's to set (docs/decisions/014); a program's staff admin edits the directory entry only.
 PARTNER_ACCESS_FIELDS = ("is_active", "channel", "webhook_url", "notification_email", "may_receive_part2")
 
 

@@ -107,7 +107,7 @@ def navigator_elsewhere(other_program):
 
 @pytest.fixture
 def network_admin(program):
-    """A network admin (docs/decisions/012): the deployment's superuser, here also a staff admin of
+    """A network admin (docs/decisions/014): the deployment's superuser, here also a staff admin of
     `program` as docs/deploy.md sets the first one up."""
     return f.StaffAdminFactory(username="nell.network", program=program, is_superuser=True)
 

@@ -73,7 +73,7 @@ NOT_ADDED_HERE = {*PERSON_DATA, Program, PersonMerge}
 NOT_ADDED_HERE |= {TwoFactorDevice, RecoveryCode, LoginFailure, BreakGlassGrant, AccessLog, IdempotencyRecord}
 # What the makers make is view-only for the staff admin: the above (a sent referral, another program).
 VIEW_ONLY = NOT_ADDED_HERE
-# Partner access serves every program: only a network admin reaches these (docs/decisions/012). The
+# Partner access serves every program: only a network admin reaches these (docs/decisions/014). The
 # generic tests walk them as the network admin; test_partner_access_is_a_network_admins says the rest.
 NETWORK_ONLY = {PartnerCredential}
 

@@ -1,4 +1,4 @@
-"""Partner access is a network admin's (docs/decisions/012): a program's staff admin cannot make or
+"""Partner access is a network admin's (docs/decisions/014): a program's staff admin cannot make or
 revoke a partner's API keys, see, add, change or reset its users, reset their second factor, or change
 how it receives referrals. A partner serves every program: whoever controls its keys or its users
 reads every program's referrals to it (issue 14, item 1)."""
