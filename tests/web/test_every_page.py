@@ -139,6 +139,8 @@ def _visit(page, url: str, role: str, key: str, width: int, summary: dict, probl
     try:
         response = page.goto(url)
         page.wait_for_load_state("load")
+        if key in HEAVY_PAGES:
+            page.wait_for_selector(".opblock", timeout=15_000)  # Swagger UI draws after fetching the schema
         status = response.status if response else 0
         landed = _pattern(urlsplit(page.url).path)
         weight = page.evaluate(WEIGHT)
