@@ -29,6 +29,7 @@ import pyotp
 import pytest
 from django.core.management import call_command
 from django.urls import Resolver404, resolve
+from drf_spectacular.generators import SchemaGenerator
 
 from accounts.models import TwoFactorDevice
 from cases import demo_data
@@ -212,6 +213,9 @@ def _walk(chromium, base: str, role: str, username: str, summary: dict, problems
 
 def test_every_page_of_every_role_reads_on_a_phone_and_a_desktop(web_settings, live_server, browser):  # noqa: F811
     call_command("seed_demo", stdout=io.StringIO())
+    # Build the OpenAPI schema once before the live server's threads do: drf-spectacular loads some
+    # classes lazily on first use, and two threads doing that at once answered /api/schema/ with a 500.
+    SchemaGenerator().get_schema(request=None, public=True)
     OUT.mkdir(parents=True, exist_ok=True)
     base = live_server.url
     summary: dict = {}
