@@ -51,8 +51,10 @@ class UserFactory(factory.django.DjangoModelFactory):
         skip_postgeneration_save = True
 
     username = factory.Sequence(lambda n: f"user{n}")
-    first_name = factory.Faker("first_name")
-    last_name = factory.Faker("last_name")
+    # Named after the username, never by chance: a random name ("Dana") once matched the person a
+    # page must not show, and the page showed its viewer's name.
+    first_name = factory.LazyAttribute(lambda u: u.username.split(".")[0].title())
+    last_name = "Tester"
     email = factory.LazyAttribute(lambda u: f"{u.username}@example.org")
     program = factory.SubFactory(ProgramFactory)
     password = factory.django.Password("correct horse battery staple")
