@@ -38,12 +38,17 @@ class AuditMissing(RuntimeError):
 @dataclass(frozen=True)
 class Seen:
     """An object read without a model instance (a values() row): whose record it is, from the same
-    row. Lists that build their answer from values() pass these instead of instances."""
+    row. Lists that build their answer from values() pass these instead of instances. What is not a
+    row at all (a metrics measure, exported) names its kind as a label instead of a model."""
 
-    model: type[models.Model]
-    pk: int
+    model: type[models.Model] | str
+    pk: int | str
     individual_id: int | None
     program_id: int | None
+
+    @property
+    def label(self) -> str:
+        return self.model if isinstance(self.model, str) else self.model._meta.label_lower
 
 
 @dataclass(frozen=True)
@@ -212,7 +217,7 @@ def record_access(
         varying = []
         for obj in objects:
             if isinstance(obj, Seen):
-                label = obj.model._meta.label_lower
+                label = obj.label
                 individual_id, program_id = obj.individual_id, obj.program_id
             else:
                 label = type(obj)._meta.concrete_model._meta.label_lower

@@ -11,6 +11,7 @@ import io
 from accounts.roles import Role, roles_of
 from audit.models import AccessLog
 from cases.models import Individual
+from crt.spreadsheets import safe_cell
 
 REVIEWER_ROLES = frozenset({Role.SUPERVISOR, Role.STAFF_ADMIN})
 DISCLOSURE_COLUMNS = ("date", "recipient organisation", "what", "purpose")
@@ -42,11 +43,6 @@ def disclosures(user, individual: Individual):
     )
 
 
-def _cell(value: str) -> str:
-    # A spreadsheet would run a cell starting with one of these as a formula (CSV injection).
-    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
-
-
 def disclosures_csv(rows) -> str:
     """The accounting of disclosures: date (UTC), recipient organisation, what, purpose."""
     out = io.StringIO()
@@ -57,9 +53,9 @@ def disclosures_csv(rows) -> str:
         writer.writerow(
             [
                 row.at.strftime("%Y-%m-%dT%H:%M:%SZ"),
-                _cell(recipient.name if recipient is not None else ""),
-                _cell(row.detail),
-                _cell(row.purpose),
+                safe_cell(recipient.name if recipient is not None else None),
+                safe_cell(row.detail),
+                safe_cell(row.purpose),
             ]
         )
     return out.getvalue()

@@ -8,6 +8,8 @@ and the note "suppressed".
 import csv
 import logging
 
+from audit.access import Action, Seen, record_access
+from crt.spreadsheets import safe_cell
 from metrics.compute import Results
 from metrics.periods import Period
 
@@ -35,38 +37,17 @@ UNITS = {"count": "count", "percent": "percent", "minutes": "minutes", "hours": 
 
 def record_export(who, measure: str, period: Period, *, program_id: int | None = None) -> None:
     """Record in the audit log that `who` (a request or a user; None: the report command, which
-    names the program instead) exported `measure` for `period`. Raises if the row cannot be written,
-    so no figures leave unrecorded. The row holds ids and the period only, never figures."""
-    from django.db import DatabaseError
-    from django.utils import timezone
-
-    from audit.access import AuditWriteError, context_of
-    from audit.models import AccessLog, Action
-
-    user = getattr(who, "user", who)
-    context = context_of(who, "" if who is not None else "metrics_report")
-    try:
-        AccessLog.objects.create(
-            at=timezone.now(),
-            actor_id=context.actor_id,
-            action=Action.EXPORT,
-            object_type="metrics.measure",
-            object_id=measure[:64],
-            program_id=getattr(user, "program_id", None) or program_id,
-            route=context.route[:200],
-            ip=context.ip,
-            request_id=context.request_id,
-            detail=f"{period.first_day.isoformat()}..{period.last_day.isoformat()}",
-        )
-    except DatabaseError as error:
-        raise AuditWriteError("The export could not be recorded, so nothing is returned.") from error
-    logger.info("metrics export measure=%s program_id=%s", measure, getattr(user, "program_id", None) or program_id)
-
-
-def _safe(text) -> str:
-    """Neutralise spreadsheet formulas in free text (call types, destinations, partner names)."""
-    text = "" if text is None else str(text)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+    names the program instead) exported `measure` for `period`. Raises AuditWriteError if the row
+    cannot be written, so no figures leave unrecorded. The row holds ids and the period only, never figures."""
+    program_id = getattr(getattr(who, "user", who), "program_id", None) or program_id
+    record_access(
+        who,
+        action=Action.EXPORT,
+        objects=[Seen("metrics.measure", measure[:64], individual_id=None, program_id=program_id)],
+        detail=f"{period.first_day.isoformat()}..{period.last_day.isoformat()}",
+        route="" if who is not None else "metrics_report",
+    )
+    logger.info("metrics export measure=%s program_id=%s", measure, program_id)
 
 
 def write_csv(results: Results, out) -> int:
@@ -87,11 +68,11 @@ def write_csv(results: Results, out) -> int:
                         selection.period.first_day.isoformat(),
                         selection.period.last_day.isoformat(),
                         selection.as_of.isoformat(timespec="seconds"),
-                        _safe(selection.team),
-                        _safe(selection.area),
+                        safe_cell(selection.team),
+                        safe_cell(selection.area),
                         table.grouping.key,
-                        _safe("" if row.key is None else row.key),
-                        _safe(row.label),
+                        safe_cell(row.key),
+                        safe_cell(row.label),
                         output.key,
                         output.label,
                         UNITS[output.kind],
