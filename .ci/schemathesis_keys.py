@@ -6,15 +6,13 @@ referrals, and a new token of the demo supervisor. Only their hashes are stored,
 
 from django.db.models import Count
 
+from accounts.credentials import issue_key
 from accounts.models import User
 from accounts.tokens import issue_token
-from providers.models import Organization, PartnerCredential, hash_key
+from providers.models import Organization, PartnerCredential
 
 organization = Organization.objects.annotate(n=Count("referrals")).filter(n__gt=0).order_by("-n").first()
-prefix, key = PartnerCredential.new_key()
-PartnerCredential.objects.create(
-    organization=organization, name="schemathesis run", prefix=prefix, key_hash=hash_key(key)
-)
+key = issue_key(PartnerCredential(organization=organization, name="schemathesis run"))
 print(f"partner={key}")
 _token, staff_key = issue_token(User.objects.get(username="sam.supervisor"), name="schemathesis run", by=None)
 print(f"staff={staff_key}")

@@ -18,7 +18,7 @@ every other page:
 """
 
 from django import forms
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.models import Group
 from django.db import models
@@ -26,6 +26,7 @@ from django.http import Http404
 from django.utils import timezone
 
 from accounts import breakglass, tokens, twofactor
+from accounts.credentials import CredentialAdmin
 from accounts.models import BreakGlassGrant, LoginFailure, Program, RecoveryCode, StaffToken, TwoFactorDevice, User
 from accounts.roles import is_network_admin
 from audit.admin import AuditedAdminMixin
@@ -389,16 +390,16 @@ class StaffTokenForm(forms.ModelForm):
 
 
 @admin.register(StaffToken)
-class StaffTokenAdmin(CRTModelAdmin):
+class StaffTokenAdmin(CredentialAdmin, CRTModelAdmin):
     """API tokens of the program's staff and service accounts (the CAD integration): made here, shown
-    once, revoked here. The hash is never displayed. Staff admins see their own program's only."""
+    once, revoked here (accounts.credentials.CredentialAdmin). Staff admins see their own program's only."""
 
+    noun = "API token"
     form = StaffTokenForm
     list_display = ("name", "user", "prefix", "created_at", "expires_at", "last_used_at", "revoked_at")
     list_select_related = ("user",)
-    list_filter = (("revoked_at", admin.EmptyFieldListFilter), ("expires_at", admin.EmptyFieldListFilter))
+    list_filter = (*CredentialAdmin.list_filter, ("expires_at", admin.EmptyFieldListFilter))
     search_fields = ("name", "prefix", "user__username")
-    actions = ("revoke",)
 
     def get_queryset(self, request):
         queryset = super().get_queryset(request)
@@ -418,22 +419,6 @@ class StaffTokenAdmin(CRTModelAdmin):
             return ()
         return ("user", "prefix", "created_by", "created_at", "expires_at", "last_used_at", "revoked_at")
 
-    def has_delete_permission(self, request, obj=None):
-        return False  # revoke instead: the row says who had access, and until when
-
-    def save_model(self, request, obj, form, change):
-        key = None
-        if not change:
-            key = tokens.assign_new_key(obj)
-            obj.created_by = request.user
-        super().save_model(request, obj, form, change)
-        if key:
-            messages.warning(
-                request,
-                f"API token {obj}: {key} — copy it now into the system that uses it; it will not be shown again.",
-            )
-
-    @admin.action(description="Revoke the selected API tokens", permissions=["change"])
-    def revoke(self, request, queryset):
-        count = tokens.revoke_tokens(queryset)
-        messages.success(request, f"Revoked {count} API token(s).")
+    def issue(self, request, obj) -> str:
+        obj.created_by = request.user
+        return tokens.issue_prepared_token(obj)

@@ -1,14 +1,12 @@
 """Programs (the responding organisations) and the people who sign in: staff and partner users."""
 
-import hashlib
-import hmac
-import secrets
 from datetime import timedelta
 
 from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.db.models import F, Q
 
+from accounts.credentials import Credential
 from accounts.roles import Role, roles_of
 
 
@@ -178,21 +176,18 @@ class BreakGlassGrant(models.Model):
 # --- API tokens of staff and program service accounts (accounts.tokens) -------------------------
 
 
-class StaffToken(models.Model):
+class StaffToken(Credential):
     """An API token that acts as its user: stored hashed, shown once, looked up by prefix.
 
-    The same design as providers.PartnerCredential (docs/decisions/002 and 005), with its own key
-    format, `crts_<prefix>_<secret>`, so a staff token and a partner key can never be mistaken.
+    The partner credential's design (accounts.credentials; docs/decisions/002 and 005), with its own
+    key format, `crts_<prefix>_<secret>`, so a staff token and a partner key can never be mistaken.
     """
 
     KEY_START = "crts_"
-    PREFIX_LENGTH = 8
 
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens")
     name = models.CharField(max_length=100, help_text="What it is for, e.g. 'CAD integration'.")
-    prefix = models.CharField(max_length=PREFIX_LENGTH, unique=True)
-    token_hash = models.CharField(max_length=64)
-    created_at = models.DateTimeField(auto_now_add=True)
+    key_hash = models.CharField(max_length=64, db_column="token_hash")  # its column's name from before the mixin
     created_by = models.ForeignKey(
         User,
         null=True,
@@ -202,28 +197,10 @@ class StaffToken(models.Model):
         help_text="Empty when made on the command line (manage.py create_api_token).",
     )
     expires_at = models.DateTimeField(null=True, blank=True, help_text="Empty: until revoked.")
-    last_used_at = models.DateTimeField(null=True, blank=True)
-    revoked_at = models.DateTimeField(null=True, blank=True)
-
-    class Meta:
-        ordering = ["-created_at"]
 
     def __str__(self) -> str:
         return f"{self.user} / {self.name} ({self.prefix}…)"
 
     def is_usable(self, now) -> bool:
         """Not revoked, not expired. Whether its user may still act is accounts.tokens' question."""
-        return self.revoked_at is None and (self.expires_at is None or now < self.expires_at)
-
-    @staticmethod
-    def new_key() -> tuple[str, str]:
-        """A new token and its lookup prefix. The token is shown once and never stored."""
-        prefix = secrets.token_hex(StaffToken.PREFIX_LENGTH // 2)
-        return prefix, f"{StaffToken.KEY_START}{prefix}_{secrets.token_urlsafe(32)}"
-
-    def matches(self, key: str) -> bool:
-        return hmac.compare_digest(self.token_hash, hash_token(key))
-
-
-def hash_token(key: str) -> str:
-    return hashlib.sha256(key.encode()).hexdigest()
+        return super().is_usable(now) and (self.expires_at is None or now < self.expires_at)

@@ -56,9 +56,10 @@ from django.db import connection  # noqa: E402
 from django.db.models import Count  # noqa: E402
 from django.test import Client  # noqa: E402
 
+from accounts.credentials import issue_key  # noqa: E402
 from audit.access import record_access  # noqa: E402
 from audit.models import Action  # noqa: E402
-from providers.models import Organization, PartnerCredential, hash_key  # noqa: E402
+from providers.models import Organization, PartnerCredential  # noqa: E402
 from referrals.models import Referral  # noqa: E402
 
 PAGE = 100
@@ -148,8 +149,8 @@ def main() -> None:
         .first()
     )
     organization = Organization.objects.get(pk=top["organization_id"])
-    prefix, key = PartnerCredential.new_key()
-    PartnerCredential.objects.create(organization=organization, name="benchmark", prefix=prefix, key_hash=hash_key(key))
+    credential = PartnerCredential(organization=organization, name="benchmark")
+    key = issue_key(credential)
     print(f"referrals in the table: {total:,}; organisation #{organization.pk} has {top['n']:,} sent to it")
 
     client = Client(HTTP_AUTHORIZATION=f"Bearer {key}")
@@ -168,7 +169,6 @@ def main() -> None:
     database = settings.DATABASES["default"]
     dsn = f"host={database['HOST']} port={database['PORT'] or 5432} dbname={database['NAME']} user={database['USER']}"
     page_rows = list(Referral.objects.filter(organization=organization).order_by("-updated_at", "-id")[:PAGE])
-    credential = PartnerCredential.objects.get(prefix=prefix)
     with psycopg.connect(dsn, autocommit=True) as conn:
         floors = {
             "floor, first page": lambda: floor_page(conn, organization.pk),

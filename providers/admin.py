@@ -4,19 +4,17 @@ Secrets never appear in full: webhook secrets are shown masked and API keys are 
 hash; a new secret or key is shown once, to the admin who made it, in a message.
 """
 
-import base64
-import secrets
-from datetime import timedelta
-
 from django import forms
 from django.contrib import admin, messages
-from django.db import transaction
+from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from accounts.admin import CRTModelAdmin, ReadOnlyAdminMixin, ScopedChoicesMixin
+from accounts.credentials import CredentialAdmin
 from accounts.roles import is_network_admin
 from cases.admin import DateBoundsMixin
 from cases.validators import validate_happened
+from providers import services
 from providers.models import (
     IdempotencyRecord,
     Location,
@@ -25,16 +23,7 @@ from providers.models import (
     Service,
     ServiceAtLocation,
     ServiceCapacity,
-    hash_key,
 )
-
-# After a rotation the previous webhook secret keeps signing this long, so the partner can switch over.
-WEBHOOK_ROTATION_OVERLAP = timedelta(hours=24)
-
-
-def new_webhook_secret() -> str:
-    """A Standard Webhooks secret: "whsec_" and 32 random bytes in base64."""
-    return "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode()
 
 
 def mask_secret(secret: str) -> str:
@@ -207,7 +196,7 @@ class OrganizationAdmin(CRTModelAdmin):
         # A webhook partner needs a secret to verify signatures; the admin never types one in.
         generated = None
         if obj.channel == Organization.Channel.WEBHOOK and not obj.webhook_secret:
-            generated = obj.webhook_secret = new_webhook_secret()
+            generated = obj.webhook_secret = services.new_webhook_secret()
         super().save_model(request, obj, form, change)
         if generated:
             _show_once(request, f"Webhook secret of {obj}", generated)
@@ -217,21 +206,12 @@ class OrganizationAdmin(CRTModelAdmin):
     )
     def rotate_webhook_secret(self, request, queryset):
         rotated = 0
-        for pk in queryset.filter(channel=Organization.Channel.WEBHOOK).values_list("pk", flat=True):
-            with transaction.atomic():
-                organization = Organization.objects.select_for_update().get(pk=pk)
-                secret = new_webhook_secret()
-                organization.webhook_previous_secret = organization.webhook_secret
-                organization.webhook_previous_secret_expires_at = timezone.now() + WEBHOOK_ROTATION_OVERLAP
-                organization.webhook_secret = secret
-                organization.save(
-                    update_fields=[
-                        "webhook_previous_secret",
-                        "webhook_previous_secret_expires_at",
-                        "webhook_secret",
-                        "updated_at",
-                    ]
-                )
+        for organization in queryset.filter(channel=Organization.Channel.WEBHOOK):
+            try:
+                organization, secret = services.rotate_webhook_secret(organization, by=request.user)
+            except ValidationError as refused:  # it stopped receiving webhooks since the list was shown
+                messages.error(request, f"{organization}: {refused.messages[0]}")
+                continue
             _show_once(request, f"New webhook secret of {organization}", secret)
             rotated += 1
         if rotated == 0:
@@ -305,16 +285,16 @@ class ServiceCapacityAdmin(CRTModelAdmin):
 
 
 @admin.register(PartnerCredential)
-class PartnerCredentialAdmin(NetworkAdminOnlyMixin, CRTModelAdmin):
-    """API keys: made here by a network admin, shown once, revoked here. key_hash is never displayed.
+class PartnerCredentialAdmin(NetworkAdminOnlyMixin, CredentialAdmin, CRTModelAdmin):
+    """API keys: made here by a network admin, shown once, revoked here (accounts.credentials).
     A key reads every program's referrals to its partner, so no program's staff admin makes one."""
 
+    shown_once_hint = "copy it now and give it to the partner; it will not be shown again."
     list_display = ("name", "organization", "prefix", "created_at", "last_used_at", "revoked_at")
     list_select_related = ("organization",)
-    list_filter = (("revoked_at", admin.EmptyFieldListFilter), ("organization", admin.RelatedOnlyFieldListFilter))
+    list_filter = (*CredentialAdmin.list_filter, ("organization", admin.RelatedOnlyFieldListFilter))
     search_fields = ("name", "prefix", "organization__name")
     autocomplete_fields = ("organization",)
-    actions = ("revoke",)
 
     def get_fields(self, request, obj=None):
         if obj is None:
@@ -325,25 +305,6 @@ class PartnerCredentialAdmin(NetworkAdminOnlyMixin, CRTModelAdmin):
         if obj is None:
             return ()
         return ("organization", "prefix", "created_at", "last_used_at", "revoked_at")
-
-    def has_delete_permission(self, request, obj=None):
-        return False  # events name the credential that acted: revoke instead
-
-    def save_model(self, request, obj, form, change):
-        key = None
-        if not change:
-            prefix, key = PartnerCredential.new_key()
-            while PartnerCredential.objects.filter(prefix=prefix).exists():
-                prefix, key = PartnerCredential.new_key()
-            obj.prefix, obj.key_hash = prefix, hash_key(key)
-        super().save_model(request, obj, form, change)
-        if key:
-            _show_once(request, f"API key {obj}", key)
-
-    @admin.action(description="Revoke the selected API keys", permissions=["change"])
-    def revoke(self, request, queryset):
-        count = queryset.filter(revoked_at__isnull=True).update(revoked_at=timezone.now())
-        messages.success(request, f"Revoked {count} API key(s).")
 
 
 @admin.register(IdempotencyRecord)

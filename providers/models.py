@@ -3,14 +3,12 @@
 The directory is shared by every program of a deployment and holds no personal data.
 """
 
-import hashlib
-import hmac
-import secrets
 from datetime import timedelta
 
 from django.db import models
 from django.db.models import F, Min, Q
 
+from accounts.credentials import Credential
 from accounts.models import Program
 from referrals.netguard import validate_webhook_url
 
@@ -192,41 +190,21 @@ def stale_capacity_after() -> timedelta:
     return Program.objects.aggregate(limit=Min("stale_capacity_after"))["limit"] or DEFAULT_STALE_AFTER
 
 
-def hash_key(key: str) -> str:
-    return hashlib.sha256(key.encode()).hexdigest()
+class PartnerCredential(Credential):
+    """An API key of a partner organisation: stored hashed, shown once, looked up by prefix
+    (accounts.credentials)."""
 
-
-class PartnerCredential(models.Model):
-    """An API key of a partner organisation: stored hashed, shown once, looked up by prefix."""
-
-    PREFIX_LENGTH = 8
+    KEY_START = "crt_"
 
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="credentials")
     name = models.CharField(max_length=100, help_text="What it is for, e.g. 'case management system'.")
-    prefix = models.CharField(max_length=PREFIX_LENGTH, unique=True)
-    key_hash = models.CharField(max_length=64)
-    created_at = models.DateTimeField(auto_now_add=True)
-    last_used_at = models.DateTimeField(null=True, blank=True)
-    revoked_at = models.DateTimeField(null=True, blank=True)
-
-    class Meta:
-        ordering = ["-created_at"]
 
     def __str__(self) -> str:
         return f"{self.organization} / {self.name} ({self.prefix}…)"
 
-    @property
-    def is_active(self) -> bool:
-        return self.revoked_at is None and self.organization.is_active
-
-    @staticmethod
-    def new_key() -> tuple[str, str]:
-        """A new key and its lookup prefix. The key is shown once and never stored."""
-        prefix = secrets.token_hex(PartnerCredential.PREFIX_LENGTH // 2)
-        return prefix, f"crt_{prefix}_{secrets.token_urlsafe(32)}"
-
-    def matches(self, key: str) -> bool:
-        return hmac.compare_digest(self.key_hash, hash_key(key))
+    def is_usable(self, now) -> bool:
+        """Not revoked, and its organisation not made inactive."""
+        return super().is_usable(now) and self.organization.is_active
 
 
 # --- api: Idempotency-Key records (crt.idempotency) --------------------------------------------

@@ -1,7 +1,8 @@
 """Changes a partner makes to its own directory entry: capacity, webhook endpoint, webhook secret.
 
 The actor is a partner credential or a partner user; it may change only its own organisation's
-records. Another organisation's service is "not_found", exactly like one that does not exist.
+records (the network admin rotates any webhook secret, in the admin). Another organisation's service
+is "not_found", exactly like one that does not exist.
 Errors are Django ValidationErrors with a code (see crt.api.CODE_STATUS); nothing is written then.
 """
 
@@ -16,7 +17,7 @@ from django.core.validators import URLValidator
 from django.db import transaction
 from django.utils import timezone
 
-from accounts.roles import Role, roles_of
+from accounts.roles import Role, is_network_admin, roles_of
 from providers.models import Organization, PartnerCredential, Service, ServiceCapacity
 from referrals.netguard import validate_webhook_url
 
@@ -125,8 +126,9 @@ def set_webhook_url(organization: Organization, *, by, url: str) -> tuple[Organi
 
 @transaction.atomic
 def rotate_webhook_secret(organization: Organization, *, by) -> tuple[Organization, str]:
-    """A new signing secret (shown once); the previous one keeps signing for WEBHOOK_ROTATION_OVERLAP."""
-    if organization_of(by) != organization.pk:
+    """A new signing secret (shown once); the previous one keeps signing for WEBHOOK_ROTATION_OVERLAP.
+    `by`: the partner itself (its key or a partner user), or the network admin (in the admin)."""
+    if not is_network_admin(by) and organization_of(by) != organization.pk:
         raise ValidationError("Not found.", code="not_found")
     locked = Organization.objects.select_for_update().get(pk=organization.pk)
     if locked.channel != Organization.Channel.WEBHOOK:

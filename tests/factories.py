@@ -6,6 +6,7 @@ import factory
 from django.contrib.auth.models import Group
 from django.utils import timezone
 
+from accounts.credentials import hash_key
 from accounts.models import Program, User
 from accounts.roles import Role
 from cases.models import (
@@ -30,7 +31,6 @@ from providers.models import (
     Service,
     ServiceAtLocation,
     ServiceCapacity,
-    hash_key,
 )
 from referrals.models import Delivery, DeliveryAttempt, Referral, ReferralEvent
 

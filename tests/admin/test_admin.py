@@ -18,6 +18,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.admin import ScopedAdmin
+from accounts.credentials import hash_key
 from accounts.models import BreakGlassGrant, LoginFailure, Program, RecoveryCode, StaffToken, TwoFactorDevice, User
 from accounts.roles import Role
 from audit.models import AccessLog
@@ -35,7 +36,7 @@ from cases.models import (
     SupportContact,
 )
 from inbox.models import Item
-from providers.models import IdempotencyRecord, Organization, PartnerCredential, Service, ServiceCapacity, hash_key
+from providers.models import IdempotencyRecord, Organization, PartnerCredential, Service, ServiceCapacity
 from referrals.models import Delivery, DeliveryAttempt, Referral, ReferralEvent
 from tests import factories as f
 
@@ -431,6 +432,22 @@ def test_rotating_the_webhook_secret_keeps_the_old_one_signing_for_a_while(netwo
     assert any(organization.webhook_secret in message for message in _messages(response))
 
 
+def test_the_admin_rotates_a_webhook_secret_by_the_partner_apis_rule(network_client, monkeypatch):
+    # One rotation (providers.services.rotate_webhook_secret) for the admin and the partner API: a
+    # change of its overlap is the admin's too.
+    monkeypatch.setattr("providers.services.WEBHOOK_ROTATION_OVERLAP", timedelta(hours=2))
+    organization = f.OrganizationFactory(
+        channel=Organization.Channel.WEBHOOK, webhook_url="https://partner.example.org/hooks", webhook_secret=SECRET
+    )
+    network_client.post(
+        admin_url(Organization, "changelist"),
+        {"action": "rotate_webhook_secret", "_selected_action": [organization.pk]},
+    )
+    organization.refresh_from_db()
+    assert organization.webhook_previous_secret == SECRET
+    assert timedelta(hours=1) < organization.webhook_previous_secret_expires_at - timezone.now() <= timedelta(hours=2)
+
+
 KEY = re.compile(r"crt_[0-9a-f]{8}_[A-Za-z0-9_-]{43}")
 
 
@@ -464,7 +481,7 @@ def test_revoke_action_sets_revoked_at_on_active_keys_only(network_client, partn
     active.refresh_from_db()
     old.refresh_from_db()
     assert active.revoked_at is not None
-    assert not active.is_active
+    assert not active.is_usable(timezone.now())
     assert old.revoked_at == revoked_before
 
 

@@ -8,7 +8,8 @@ from django.contrib.auth.models import Group
 from django.urls import reverse
 from rest_framework.test import APIClient
 
-from accounts.models import StaffToken, hash_token
+from accounts.credentials import hash_key
+from accounts.models import StaffToken
 from accounts.roles import Role
 from accounts.tokens import issue_token
 from tests import factories as f
@@ -45,13 +46,13 @@ def test_new_token_is_shown_once_and_only_its_hash_is_stored(staff_client, staff
     key = keys[0]
     token = StaffToken.objects.get()
     assert (token.user, token.created_by, token.expires_at) == (cad, staff_admin, None)
-    assert token.token_hash == hash_token(key)
+    assert token.key_hash == hash_key(key)
     stored = [str(getattr(token, field.attname)) for field in StaffToken._meta.concrete_fields]
     assert not any(key in value for value in stored)
     for url in (admin_url(StaffToken, "changelist"), admin_url(StaffToken, "change", token.pk)):
         page = staff_client.get(url)
         assert key not in page.text  # the message was shown once, on the page after the add
-        assert token.token_hash not in page.text
+        assert token.key_hash not in page.text
     assert api_get_people(key) == 200
 
 

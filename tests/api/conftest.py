@@ -15,6 +15,7 @@ from django.core.cache import cache as django_cache
 from drf_spectacular.generators import SchemaGenerator
 from rest_framework.test import APIClient
 
+from accounts.credentials import Credential
 from accounts.roles import Role
 from tests import factories as f
 
@@ -82,7 +83,7 @@ def api_client():
         client = CheckedClient()
         if as_ is None:
             return client
-        if hasattr(as_, "key_hash") or hasattr(as_, "token_hash"):  # a partner key or a staff token
+        if isinstance(as_, Credential):  # a partner key or a staff token
             client.credentials(HTTP_AUTHORIZATION=f"Bearer {as_.key}")
         else:
             client.force_login(as_)

@@ -13,7 +13,8 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from accounts.models import StaffToken, hash_token
+from accounts.credentials import hash_key
+from accounts.models import StaffToken
 from accounts.roles import Role
 from accounts.tokens import issue_token
 from audit.models import AccessLog, Action
@@ -260,7 +261,7 @@ def test_only_the_hash_is_stored(navigator):
 
     stored = [str(getattr(token, field.attname)) for field in StaffToken._meta.concrete_fields]
     assert not any(token.key in value for value in stored)
-    assert token.token_hash == hash_token(token.key)
+    assert token.key_hash == hash_key(token.key)
     assert token.key.startswith(f"crts_{token.prefix}_")
 
 
@@ -324,7 +325,7 @@ def test_create_api_token_prints_one_working_token(cad, program):
     assert (token.user, token.name, token.created_by) == (cad, "CAD integration", None)
     assert token.matches(key)
     assert key not in err.getvalue()
-    assert token.token_hash not in out.getvalue() + err.getvalue()
+    assert token.key_hash not in out.getvalue() + err.getvalue()
     assert timedelta(days=89) < token.expires_at - timezone.now() <= timedelta(days=90)
     assert bearer(key).get(PEOPLE).status_code == 200
 

@@ -29,11 +29,12 @@ from django.db import connection, models, transaction
 from django.utils import timezone
 from tqdm import tqdm
 
+from accounts.credentials import issue_key
 from accounts.models import Program, User
 from accounts.roles import Role
 from cases import demo_data as d
 from cases.models import Case, Encounter, Individual
-from providers.models import NeedDomain, Organization, PartnerCredential, Service, hash_key
+from providers.models import NeedDomain, Organization, PartnerCredential, Service
 from referrals.models import PARTNER_SETS, REASON_REQUIRED, Referral, ReferralEvent, Status
 
 S = Status
@@ -445,14 +446,9 @@ def _directory(now) -> list[tuple]:
         if user_id is None and credential_id is None:
             # Someone must have made the partner's moves. This credential is revoked at birth and its
             # key thrown away: it can never sign in, it only names the actor of the synthetic history.
-            prefix, key = PartnerCredential.new_key()
-            credential_id = PartnerCredential.objects.create(
-                organization=org,
-                name="seed_bulk synthetic history",
-                prefix=prefix,
-                key_hash=hash_key(key),
-                revoked_at=now,
-            ).pk
+            credential = PartnerCredential(organization=org, name="seed_bulk synthetic history", revoked_at=now)
+            issue_key(credential)
+            credential_id = credential.pk
         actors[org.pk] = (user_id, credential_id)
     return [(s.pk, s.organization_id, s.need_domain, *actors[s.organization_id]) for s in services]
 

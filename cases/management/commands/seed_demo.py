@@ -29,6 +29,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
 
+from accounts.credentials import issue_key
 from accounts.models import Program, User
 from accounts.roles import Role
 from accounts.twofactor import enrol_for_demo
@@ -57,7 +58,6 @@ from providers.models import (
     Service,
     ServiceAtLocation,
     ServiceCapacity,
-    hash_key,
 )
 from referrals.models import (
     OPEN,
@@ -267,10 +267,8 @@ class DemoBuilder:
                     self.services.append(service)
             credential = PartnerCredential.objects.filter(organization=org, name=CREDENTIAL_NAME).first()
             if credential is None:
-                prefix, key = PartnerCredential.new_key()  # shown to nobody: partners get their own
-                credential = PartnerCredential.objects.create(
-                    organization=org, name=CREDENTIAL_NAME, prefix=prefix, key_hash=hash_key(key)
-                )
+                credential = PartnerCredential(organization=org, name=CREDENTIAL_NAME)
+                issue_key(credential)  # the key is shown to nobody: partners get their own
             self.partners[org.pk] = Partner(organization=org, user=org.users.first(), credential=credential)
 
     def _location(self, org: Organization, spec: dict) -> Location:
