@@ -191,7 +191,7 @@ def test_the_panels_say_what_the_models_say(client, navigator, peer, case, partn
     father = f.SupportContactFactory(
         individual=person, name="Luis Reyes", relationship="father", phone="", is_caregiver=True
     )
-    given = timezone.now() - timedelta(days=3)
+    given = timezone.localtime() - timedelta(days=3)  # the page shows local dates
     f.ConsentFactory(
         individual=person,
         recorded_by=navigator,
