@@ -32,7 +32,7 @@ from django.utils import timezone
 
 from inbox import notifications
 from inbox.models import Item, Kind, Notification, State
-from inbox.services import navigator_id, raise_item
+from inbox.services import raise_item, raise_referral_item
 
 CONSENT_WARNING = timedelta(days=14)
 BATCH = 2000
@@ -57,16 +57,13 @@ def consents(now: datetime | None = None) -> dict[str, int]:
         consent__revoked_at__isnull=True, consent__expires_at__gt=now, consent__expires_at__lte=now + CONSENT_WARNING
     ).order_by("pk")[:BATCH]
     for referral in expiring:
-        raised = raise_item(
+        raised = raise_referral_item(
+            referral,
             kind=Kind.CONSENT_EXPIRING,
             cause_key=f"consent:{referral.consent_id}:expiring:{referral.pk}",
-            program_id=referral.program_id,
-            recipient_id=navigator_id(referral),
             now=now,
             once=True,
-            referral=referral,
             consent_id=referral.consent_id,
-            individual_id=referral.individual_id,
         )
         counts["expiring"] += raised is not None
     return counts

@@ -110,6 +110,20 @@ def raise_item(
     return item
 
 
+def raise_referral_item(referral, *, kind: str, cause_key: str, now: datetime | None = None, **options) -> Item | None:
+    """raise_item for an item about a referral: its program, its person, for its navigator (navigator_id)."""
+    return raise_item(
+        kind=kind,
+        cause_key=cause_key,
+        program_id=referral.program_id,
+        recipient_id=navigator_id(referral),
+        now=now,
+        referral=referral,
+        individual_id=referral.individual_id,
+        **options,
+    )
+
+
 def resolve_caused(*, now: datetime | None = None, kinds=None, note: str = "", **subject) -> int:
     """Resolve the unresolved items of a subject (referral=, follow_up=, individual=, ...) whose cause
     has ended; returns how many. Writes an AUTO_RESOLVED event for each."""
@@ -153,15 +167,12 @@ def referral_status_changed(referral, *, from_status: str, now: datetime | None 
     }.get(to_status)
     if kind is None:
         return
-    raise_item(
+    raise_referral_item(
+        referral,
         kind=kind,
         cause_key=f"referral:{referral.pk}:{kind.removeprefix('referral_')}",
-        program_id=referral.program_id,
-        recipient_id=navigator_id(referral),
         now=now,
         is_urgent=kind == Kind.REFERRAL_DECLINED and referral.urgency == Referral.Urgency.URGENT,
-        referral=referral,
-        individual_id=referral.individual_id,
     )
 
 
@@ -192,16 +203,13 @@ def case_closed(case, *, now: datetime | None = None) -> None:
 
 def consent_ended(referral, *, now: datetime | None = None) -> None:
     """The navigator's item when an open referral's consent ended (referrals.services.stop_chase_consent_ended)."""
-    raise_item(
+    raise_referral_item(
+        referral,
         kind=Kind.CONSENT_ENDED,
         cause_key=f"referral:{referral.pk}:consent_ended",
-        program_id=referral.program_id,
-        recipient_id=navigator_id(referral),
         now=now,
         once=True,
-        referral=referral,
         consent_id=referral.consent_id,
-        individual_id=referral.individual_id,
     )
 
 

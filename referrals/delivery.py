@@ -61,7 +61,7 @@ from django.utils import timezone
 from standardwebhooks.webhooks import Webhook
 
 from inbox.models import Kind as ItemKind
-from inbox.services import navigator_id, raise_item
+from inbox.services import raise_referral_item
 from providers.models import Organization
 from referrals import netguard
 from referrals.consent import disclosure_allowed
@@ -450,13 +450,6 @@ def _record(
 
 def _alert_navigator(delivery: Delivery) -> None:
     """One DELIVERY_DEAD inbox item per delivery; the inbox's unique index makes a second one impossible."""
-    referral = delivery.referral
-    raise_item(
-        kind=ItemKind.DELIVERY_DEAD,
-        cause_key=f"delivery:{delivery.pk}:dead",
-        program_id=referral.program_id,
-        recipient_id=navigator_id(referral),
-        referral=referral,
-        delivery=delivery,
-        individual_id=referral.individual_id,
+    raise_referral_item(
+        delivery.referral, kind=ItemKind.DELIVERY_DEAD, cause_key=f"delivery:{delivery.pk}:dead", delivery=delivery
     )
