@@ -38,6 +38,21 @@ class AccessLogQuerySet(models.QuerySet):
         return self.filter(action=Action.DISCLOSE)
 
 
+def _reference(to, help_text: str = "") -> models.ForeignKey:
+    """A reference kept as a plain column: no database constraint, no index of its own, no reverse
+    accessor, and nothing done to the row when the referenced one changes or goes (see AccessLog)."""
+    return models.ForeignKey(
+        to,
+        null=True,
+        blank=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        db_index=False,
+        related_name="+",
+        help_text=help_text,
+    )
+
+
 class AccessLog(models.Model):
     """One read or write of one object of a person's record, through any surface.
 
@@ -46,70 +61,19 @@ class AccessLog(models.Model):
     """
 
     at = models.DateTimeField(default=timezone.now)
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        null=True,
-        blank=True,
-        on_delete=models.DO_NOTHING,
-        db_constraint=False,
-        db_index=False,
-        related_name="+",
-        help_text="Staff or partner user; empty for a partner credential or the system.",
-    )
-    credential = models.ForeignKey(
-        "providers.PartnerCredential",
-        null=True,
-        blank=True,
-        on_delete=models.DO_NOTHING,
-        db_constraint=False,
-        db_index=False,
-        related_name="+",
-    )
+    actor = _reference(settings.AUTH_USER_MODEL, "Staff or partner user; empty for a partner credential or the system.")
+    credential = _reference("providers.PartnerCredential")
     action = models.CharField(max_length=16, choices=Action)
     object_type = models.CharField(max_length=100, help_text="app_label.model_name")
     object_id = models.CharField(max_length=64)
-    individual = models.ForeignKey(
-        "cases.Individual",
-        null=True,
-        blank=True,
-        on_delete=models.DO_NOTHING,
-        db_constraint=False,
-        db_index=False,
-        related_name="+",
-        help_text="The person whose record it is.",
-    )
-    program = models.ForeignKey(
-        "accounts.Program",
-        null=True,
-        blank=True,
-        on_delete=models.DO_NOTHING,
-        db_constraint=False,
-        db_index=False,
-        related_name="+",
-    )
+    individual = _reference("cases.Individual", "The person whose record it is.")
+    program = _reference("accounts.Program")
     route = models.CharField(max_length=200, blank=True, help_text="URL name, or the task for background work.")
     ip = models.GenericIPAddressField(null=True, blank=True)
     request_id = models.CharField(max_length=64, blank=True)
-    break_glass = models.ForeignKey(
-        "accounts.BreakGlassGrant",
-        null=True,
-        blank=True,
-        on_delete=models.DO_NOTHING,
-        db_constraint=False,
-        db_index=False,
-        related_name="+",
-        help_text="Set when the access happened under a break-glass grant.",
-    )
+    break_glass = _reference("accounts.BreakGlassGrant", "Set when the access happened under a break-glass grant.")
     # Disclosures (accounting of disclosures): to whom, why, and what in words (never the values).
-    recipient = models.ForeignKey(
-        "providers.Organization",
-        null=True,
-        blank=True,
-        on_delete=models.DO_NOTHING,
-        db_constraint=False,
-        db_index=False,
-        related_name="+",
-    )
+    recipient = _reference("providers.Organization")
     purpose = models.CharField(max_length=100, blank=True)
     detail = models.CharField(max_length=300, blank=True)
 
