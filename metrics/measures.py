@@ -146,6 +146,12 @@ def measure(key: str, *, version: int, title: str, source: Source, headline: str
 NOT_CANCELLED = ~Q(disposition=d.CANCELLED)
 CONTACTED = Q(disposition__in=d.CONTACTED)
 IDENTIFIED = Q(individual_id__isnull=False)
+PEOPLE_MET = Count("contacted", "People met", CONTACTED)  # the denominator of the "% of people met" rates
+
+
+def share_of_people_met(key: str, label: str, when: Q, *, rate_key: str) -> list:
+    """The people met, those of them meeting `when`, and that count as a percentage of the people met."""
+    return [PEOPLE_MET, Count(key, label, when), Rate(rate_key, f"{label} (% of people met)", key, "contacted")]
 
 
 def _reached_within(hours: int):
@@ -242,11 +248,9 @@ def stabilised_in_place(as_of):
     place". Cancelled calls, people who could not be located and encounters with no
     disposition recorded are in neither.
     """
-    return [
-        Count("contacted", "People met", CONTACTED),
-        Count("stabilised", "Stabilised in place", Q(disposition=d.D.STABILISED)),
-        Rate("stabilised_rate", "Stabilised in place (% of people met)", "stabilised", "contacted"),
-    ]
+    return share_of_people_met(
+        "stabilised", "Stabilised in place", Q(disposition=d.D.STABILISED), rate_key="stabilised_rate"
+    )
 
 
 @measure(
@@ -267,7 +271,7 @@ def transports(as_of):
     cancelled calls and people who could not be located are in neither count.
     """
     return [
-        Count("contacted", "People met", CONTACTED),
+        PEOPLE_MET,
         Count("transports", "Transports", Q(disposition__in=d.TRANSPORTED)),
         Count("crisis_centre", "Voluntary, to a crisis centre", Q(disposition=d.D.VOLUNTARY_CRISIS_CENTRE)),
         Count("emergency_department", "To an emergency department", Q(disposition=d.D.EMERGENCY_DEPARTMENT)),
@@ -283,11 +287,7 @@ def involuntary_holds(as_of):
     is over the people the team met (as in "stabilised in place"), so cancelled calls and people
     who could not be located are in neither count.
     """
-    return [
-        Count("contacted", "People met", CONTACTED),
-        Count("holds", "Involuntary holds", Q(disposition=d.D.INVOLUNTARY_HOLD)),
-        Rate("hold_rate", "Involuntary holds (% of people met)", "holds", "contacted"),
-    ]
+    return share_of_people_met("holds", "Involuntary holds", Q(disposition=d.D.INVOLUNTARY_HOLD), rate_key="hold_rate")
 
 
 @measure(
@@ -321,11 +321,7 @@ def arrests(as_of):
     the people the team met (as in "stabilised in place"), so cancelled calls and people who could
     not be located are in neither count.
     """
-    return [
-        Count("contacted", "People met", CONTACTED),
-        Count("arrests", "Arrests", Q(disposition=d.D.ARREST)),
-        Rate("arrest_rate", "Arrests (% of people met)", "arrests", "contacted"),
-    ]
+    return share_of_people_met("arrests", "Arrests", Q(disposition=d.D.ARREST), rate_key="arrest_rate")
 
 
 @measure("field_contact", version=1, title="Field contact rate", source=ENCOUNTERS, headline="contact_rate")

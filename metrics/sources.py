@@ -72,6 +72,16 @@ class Source:
         return _demographics(self.age_at)
 
 
+def _in_team_and_area(rows: QuerySet, selection: Selection, *, via: str = "") -> QuerySet:
+    """The rows whose call (encounter) had the selection's team and area, when it names them; `via`
+    is the path from a row to its encounter (empty: the rows are encounters)."""
+    if selection.team:
+        rows = rows.filter(**{f"{via}team": selection.team})
+    if selection.area:
+        rows = rows.filter(**{f"{via}area": selection.area})
+    return rows
+
+
 class Encounters(Source):
     def rows(self, selection):
         rows = Encounter.objects.filter(
@@ -79,10 +89,7 @@ class Encounters(Source):
             call_received_at__gte=selection.start,
             call_received_at__lt=selection.end,
         )
-        if selection.team:
-            rows = rows.filter(team=selection.team)
-        if selection.area:
-            rows = rows.filter(area=selection.area)
+        rows = _in_team_and_area(rows, selection)
         # When the team was done with the person: the clock the follow-up measures start from.
         return rows.annotate(clock=Coalesce("cleared_at", "on_scene_at", "call_received_at"))
 
@@ -105,11 +112,7 @@ class Referrals(Source):
             requested_at__gte=selection.start,
             requested_at__lt=selection.end,
         ).exclude(status=d.REFERRAL_ERROR)
-        if selection.team:
-            rows = rows.filter(case__encounter__team=selection.team)
-        if selection.area:
-            rows = rows.filter(case__encounter__area=selection.area)
-        return rows
+        return _in_team_and_area(rows, selection, via="case__encounter__")
 
     def groupings(self):
         return super().groupings() | {"partner": F("organization_id")}
@@ -123,11 +126,7 @@ class OpenCases(Source):
             .filter(Q(closed_at__isnull=True) | Q(closed_at__gte=point))
             .exclude(closed_reason=Case.ClosedReason.DUPLICATE)
         )
-        if selection.team:
-            rows = rows.filter(encounter__team=selection.team)
-        if selection.area:
-            rows = rows.filter(encounter__area=selection.area)
-        return rows
+        return _in_team_and_area(rows, selection, via="encounter__")
 
     def groupings(self):
         # 0 stands for "no navigator assigned", so those cases make a group of their own.
