@@ -50,6 +50,7 @@ from crt.api import (
     audit,
     error_responses,
     paginated_by,
+    referenced,
     validated,
 )
 from crt.idempotency import IdempotentMixin
@@ -62,6 +63,10 @@ CREATE_ERRORS = error_responses(400, 401, 403, 404, 409, 413, 415, 422, 429)
 class AuditedViewSet(IdempotentMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     permission_classes = [IsProgramStaff]
     lookup_value_regex = r"[0-9]+"
+
+    def get_queryset(self):
+        """The rows of the model `queryset` names that the user may see."""
+        return self.queryset.model.objects.visible_to(self.request.user)
 
     def list(self, request, *args, **kwargs):
         page = list(self.paginate_queryset(self.filter_queryset(self.get_queryset())))
@@ -102,6 +107,13 @@ class MergedPointerSerializer(serializers.Serializer):
 class PersonSearchResult(serializers.Serializer):
     results = IndividualSerializer(many=True)
     truncated = serializers.BooleanField()
+
+
+def _creates(summary: str, request, response):
+    """The schema of a create: `request` in, `response` out with a 201, retried safely with an Idempotency-Key."""
+    return extend_schema(
+        summary=summary, request=request, parameters=[IDEMPOTENCY_KEY], responses={201: response, **CREATE_ERRORS}
+    )
 
 
 def _documented(noun: str, serializer):
@@ -188,9 +200,6 @@ class EncounterViewSet(AuditedViewSet):
     serializer_class = EncounterSerializer
     pagination_class = paginated_by("-call_received_at", "-id")
 
-    def get_queryset(self):
-        return Encounter.objects.visible_to(self.request.user)
-
     def idempotent_outcome(self, response):
         if self.action != "intake":
             return super().idempotent_outcome(response)
@@ -208,9 +217,7 @@ class EncounterViewSet(AuditedViewSet):
         outcome = record.outcome or {}
         if self.action != "intake" or "encounter" not in outcome:
             return super().replay(request, record)
-        encounter = self.get_queryset().filter(pk=outcome["encounter"]).first()
-        if encounter is None:
-            raise NotFound("Encounter not found.")
+        encounter = referenced(self.get_queryset(), outcome["encounter"], "Encounter")
         audit(request, [encounter], action=Action.VIEW)
         stored = outcome.get("possible_duplicates", [])
         # the likely duplicates the caller may still see (a merge or a scope change since may drop some)
@@ -252,19 +259,7 @@ class EncounterViewSet(AuditedViewSet):
     def intake(self, request):
         data = validated(IntakeInput, request)
         with transaction.atomic():
-            result = intake.intake_call(
-                by=request.user,
-                cad_incident_number=data["cad_incident_number"],
-                call_received_at=data["call_received_at"],
-                dispatched_at=data["dispatched_at"],
-                call_source=data["call_source"],
-                call_type=data["call_type"],
-                location_text=data["location_text"],
-                latitude=data["latitude"],
-                longitude=data["longitude"],
-                reason_for_call=data["reason_for_call"],
-                person=data["person"] or {},
-            )
+            result = intake.intake_call(by=request.user, **data)
             action = Action.CREATE if result.created_encounter else Action.VIEW
             audit(request, [result.encounter], action=action)
             if result.individual is not None:
@@ -296,9 +291,6 @@ class CaseViewSet(mixins.CreateModelMixin, AuditedViewSet):
     serializer_class = CaseSerializer
     filterset_class = CaseFilter
 
-    def get_queryset(self):
-        return Case.objects.visible_to(self.request.user)
-
     def _may_change(self, case: Case) -> None:
         if not self.request.user.has_perm("cases.change_case"):
             raise PermissionDenied("Your role cannot close or reopen a case.")
@@ -313,14 +305,8 @@ class CaseViewSet(mixins.CreateModelMixin, AuditedViewSet):
     )
     def create(self, request, *args, **kwargs):
         data = validated(CaseOpenInput, request)
-        person = Individual.objects.visible_to(request.user).filter(pk=data["individual"]).first()
-        if person is None:
-            raise NotFound("Person not found.")
-        encounter = None
-        if data["encounter"] is not None:
-            encounter = Encounter.objects.visible_to(request.user).filter(pk=data["encounter"]).first()
-            if encounter is None:
-                raise NotFound("Encounter not found.")
+        person = referenced(Individual.objects.visible_to(request.user), data["individual"], "Person")
+        encounter = referenced(Encounter.objects.visible_to(request.user), data["encounter"], "Encounter")
         navigator = _team_member(request.user, data["navigator"], "navigator")
         peer = _team_member(request.user, data["peer"], "peer")
         with transaction.atomic():
@@ -371,33 +357,12 @@ class ContactViewSet(mixins.CreateModelMixin, AuditedViewSet):
     filterset_class = ContactFilter
     pagination_class = paginated_by("-occurred_at", "-id")
 
-    def get_queryset(self):
-        return Contact.objects.visible_to(self.request.user)
-
-    @extend_schema(
-        summary="Log a contact (a reached contact answers a due follow-up)",
-        request=ContactInput,
-        parameters=[IDEMPOTENCY_KEY],
-        responses={201: ContactSerializer, **CREATE_ERRORS},
-    )
+    @_creates("Log a contact (a reached contact answers a due follow-up)", ContactInput, ContactSerializer)
     def create(self, request, *args, **kwargs):
         data = validated(ContactInput, request)
-        case = Case.objects.visible_to(request.user).filter(pk=data["case"]).first()
-        if case is None:
-            raise NotFound("Case not found.")
+        case = referenced(Case.objects.visible_to(request.user), data.pop("case"), "Case")
         with transaction.atomic():
-            contact = log_contact(
-                case,
-                by=request.user,
-                occurred_at=data["occurred_at"],
-                method=data["method"],
-                outcome=data["outcome"],
-                note=data["note"],
-                duration_minutes=data.get("duration_minutes"),
-                needs_identified=data["needs_identified"],
-                next_step=data["next_step"],
-            )
-            return self.created(request, contact)
+            return self.created(request, log_contact(case, by=request.user, **data))
 
 
 @_documented("Follow-ups", FollowUpSerializer)
@@ -406,9 +371,6 @@ class FollowUpViewSet(AuditedViewSet):
     serializer_class = FollowUpSerializer
     filterset_class = FollowUpFilter
     pagination_class = paginated_by("due_at", "id")
-
-    def get_queryset(self):
-        return FollowUp.objects.visible_to(self.request.user)
 
     @extend_schema(
         summary="Dismiss a missed follow-up with a reason (it leaves the lists)",
@@ -432,36 +394,12 @@ class ConsentViewSet(mixins.CreateModelMixin, AuditedViewSet):
     filterset_class = ConsentFilter
     pagination_class = paginated_by("-given_at", "-id")
 
-    def get_queryset(self):
-        return Consent.objects.visible_to(self.request.user)
-
-    @extend_schema(
-        summary="Record a consent (one recipient: an organisation or a need domain)",
-        request=ConsentInput,
-        parameters=[IDEMPOTENCY_KEY],
-        responses={201: ConsentSerializer, **CREATE_ERRORS},
-    )
+    @_creates("Record a consent (one recipient: an organisation or a need domain)", ConsentInput, ConsentSerializer)
     def create(self, request, *args, **kwargs):
         data = validated(ConsentInput, request)
-        individual = Individual.objects.visible_to(request.user).filter(pk=data["individual"]).first()
-        if individual is None:
-            raise NotFound("Person not found.")
-        organization = None
-        if data["recipient_organization"] is not None:
-            organization = Organization.objects.filter(pk=data["recipient_organization"]).first()
-            if organization is None:
-                raise NotFound("Organisation not found.")
+        individual = referenced(Individual.objects.visible_to(request.user), data.pop("individual"), "Person")
+        data["recipient_organization"] = referenced(
+            Organization.objects.all(), data["recipient_organization"], "Organisation"
+        )
         with transaction.atomic():
-            consent = intake.record_consent(
-                individual,
-                by=request.user,
-                method=data["method"],
-                given_at=data["given_at"],
-                purpose=data["purpose"],
-                recipient_organization=organization,
-                recipient_category=data["recipient_category"],
-                covers_part2=data["covers_part2"],
-                witness_name=data["witness_name"],
-                expires_at=data["expires_at"],
-            )
-            return self.created(request, consent)
+            return self.created(request, intake.record_consent(individual, by=request.user, **data))

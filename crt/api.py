@@ -431,6 +431,17 @@ def validated(serializer_class, request, **kwargs) -> dict:
     return serializer.validated_data
 
 
+def referenced(queryset, pk: int | None, what: str):
+    """The row an input names by id, from `queryset` (scoped to what the caller may see), else a 404
+    "<what> not found." (someone else's record answers as none does); None when no id was given."""
+    if pk is None:
+        return None
+    row = queryset.filter(pk=pk).first()
+    if row is None:
+        raise exceptions.NotFound(f"{what} not found.")
+    return row
+
+
 def paginated_by(*ordering: str) -> type[Pagination]:
     """Cursor pagination over another ordering (the first field should be indexed and mostly unique)."""
     return type("Pagination", (Pagination,), {"ordering": ordering})

@@ -29,6 +29,7 @@ from crt.api import (
     audit,
     check_if_match,
     error_responses,
+    referenced,
     validated,
     with_etag,
 )
@@ -83,9 +84,7 @@ class _ReferralViewSet(IdempotentMixin, viewsets.GenericViewSet):
     def _move(self, request, pk, move, **arguments):
         """Lock the caller's view of the referral, check If-Match, make the move, answer with the result."""
         with transaction.atomic():
-            locked = Referral.objects.visible_to(actor(request)).select_for_update().filter(pk=pk).first()
-            if locked is None:
-                raise NotFound("Referral not found.")
+            locked = referenced(Referral.objects.visible_to(actor(request)).select_for_update(), pk, "Referral")
             check_if_match(request, locked)
             move(locked, by=actor(request), **arguments)
             referral = self.get_queryset().get(pk=pk)
@@ -224,17 +223,9 @@ class StaffReferralViewSet(mixins.CreateModelMixin, _ReferralViewSet):
     def create(self, request, *args, **kwargs):
         data = validated(ReferralCreateInput, request)
         user = request.user
-        individual = Individual.objects.visible_to(user).filter(pk=data["individual"]).first()
-        if individual is None:
-            raise NotFound("Person not found.")
-        service = Service.objects.filter(pk=data["service"]).first()
-        if service is None:
-            raise NotFound("Service not found.")
-        case = None
-        if data["case"] is not None:
-            case = Case.objects.visible_to(user).filter(pk=data["case"]).first()
-            if case is None:
-                raise NotFound("Case not found.")
+        individual = referenced(Individual.objects.visible_to(user), data["individual"], "Person")
+        service = referenced(Service.objects.all(), data["service"], "Service")
+        case = referenced(Case.objects.visible_to(user), data["case"], "Case")
         with transaction.atomic():
             referral = services.create_referral(
                 individual=individual,
