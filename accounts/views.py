@@ -93,6 +93,11 @@ def login_view(request):
     return render(request, "registration/login.html", {"form": form, "next": next_url})
 
 
+def _code_step(view):
+    """A sign-in step that takes a second-factor code: kept out of error reports, CSRF-checked, never cached."""
+    return sensitive_post_parameters("code")(csrf_protect(never_cache(view)))
+
+
 def _second_factor_step(request, *, form_class, check, template):
     user = _pending_user(request)
     if user is None:
@@ -114,27 +119,21 @@ def _second_factor_step(request, *, form_class, check, template):
     return render(request, template, {"form": form})
 
 
-@sensitive_post_parameters("code")
-@csrf_protect
-@never_cache
+@_code_step
 def two_factor_view(request):
     return _second_factor_step(
         request, form_class=CodeForm, check=twofactor.verify, template="accounts/two_factor.html"
     )
 
 
-@sensitive_post_parameters("code")
-@csrf_protect
-@never_cache
+@_code_step
 def recovery_view(request):
     return _second_factor_step(
         request, form_class=RecoveryCodeForm, check=twofactor.use_recovery_code, template="accounts/recovery.html"
     )
 
 
-@sensitive_post_parameters("code")
-@csrf_protect
-@never_cache
+@_code_step
 def enrol_view(request):
     user = _pending_user(request)
     if user is None:
