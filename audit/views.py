@@ -23,12 +23,18 @@ from audit.access import audited, record_access
 from audit.models import AccessLog, Action
 
 
-@login_required
-@audited
-def access_history(request, individual_id: int):
+def _reviewable(request, individual_id: int):
+    """The person whose trail the user may review (reports.reviewable_individual), else a 404."""
     individual = reports.reviewable_individual(request.user, individual_id)
     if individual is None:
         raise Http404("Not found.")
+    return individual
+
+
+@login_required
+@audited
+def access_history(request, individual_id: int):
+    individual = _reviewable(request, individual_id)
     record_access(request, action=Action.VIEW, objects=[individual], detail="access history")
     page = Paginator(reports.access_history(request.user, individual), 100).get_page(request.GET.get("page"))
     return render(request, "audit/access_history.html", {"individual": individual, "page": page})
@@ -37,9 +43,7 @@ def access_history(request, individual_id: int):
 @login_required
 @audited
 def disclosures_csv(request, individual_id: int):
-    individual = reports.reviewable_individual(request.user, individual_id)
-    if individual is None:
-        raise Http404("Not found.")
+    individual = _reviewable(request, individual_id)
     body = reports.disclosures_csv(reports.disclosures(request.user, individual))
     record_access(request, action=Action.EXPORT, objects=[individual], detail="accounting of disclosures")
     response = HttpResponse(body, content_type="text/csv; charset=utf-8")
