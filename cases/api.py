@@ -83,6 +83,10 @@ class AuditedViewSet(IdempotentMixin, mixins.ListModelMixin, mixins.RetrieveMode
         serializer_class = serializer_class or self.get_serializer_class()
         return Response(serializer_class(obj).data, status=status.HTTP_201_CREATED)
 
+    def updated(self, request, obj) -> Response:
+        audit(request, [obj], action=Action.UPDATE)
+        return Response(self.get_serializer_class()(obj).data)
+
 
 SEARCH_LIMIT = 50
 
@@ -330,8 +334,7 @@ class CaseViewSet(mixins.CreateModelMixin, AuditedViewSet):
         decisions = {row["referral"]: row["decision"] for row in data["referrals"]}
         with transaction.atomic():
             closed = close_case(case, by=request.user, reason=data["reason"], referrals=decisions)
-            audit(request, [closed], action=Action.UPDATE)
-        return Response(CaseSerializer(closed).data)
+            return self.updated(request, closed)
 
     @extend_schema(
         summary="Reopen a closed case (or, after the program's window, open a new case linked to it)",
@@ -346,8 +349,7 @@ class CaseViewSet(mixins.CreateModelMixin, AuditedViewSet):
             reopened = reopen_case(case, by=request.user)
             if reopened.pk != case.pk:
                 return self.created(request, reopened)
-            audit(request, [reopened], action=Action.UPDATE)
-        return Response(CaseSerializer(reopened).data)
+            return self.updated(request, reopened)
 
 
 @_documented("Contacts", ContactSerializer)
@@ -382,9 +384,7 @@ class FollowUpViewSet(AuditedViewSet):
         follow_up = self.get_object()
         data = validated(FollowUpDismissInput, request)
         with transaction.atomic():
-            dismissed = dismiss_follow_up(follow_up, by=request.user, reason=data["reason"])
-            audit(request, [dismissed], action=Action.UPDATE)
-        return Response(FollowUpSerializer(dismissed).data)
+            return self.updated(request, dismiss_follow_up(follow_up, by=request.user, reason=data["reason"]))
 
 
 @_documented("Consents", ConsentSerializer)
