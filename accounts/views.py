@@ -93,6 +93,11 @@ def login_view(request):
     return render(request, "registration/login.html", {"form": form, "next": next_url})
 
 
+def _claim_code_attempt(request, user: User):
+    """Count a second-factor attempt against the lockout (accounts.lockout); None when locked out."""
+    return lockout.claim(user.username, kind=LoginFailure.Kind.SECOND_FACTOR, ip=getattr(request, "client_ip", None))
+
+
 def _code_step(view):
     """A sign-in step that takes a second-factor code: kept out of error reports, CSRF-checked, never cached."""
     return sensitive_post_parameters("code")(csrf_protect(never_cache(view)))
@@ -106,9 +111,7 @@ def _second_factor_step(request, *, form_class, check, template):
         return redirect("accounts:enrol")
     form = form_class(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        claimed = lockout.claim(
-            user.username, kind=LoginFailure.Kind.SECOND_FACTOR, ip=getattr(request, "client_ip", None)
-        )
+        claimed = _claim_code_attempt(request, user)
         if claimed is None:
             return _abandon(request, LOCKED)
         if check(user, form.cleaned_data["code"]):
@@ -149,9 +152,7 @@ def enrol_view(request):
     secret = pending["secret"]
     form = CodeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        claimed = lockout.claim(
-            user.username, kind=LoginFailure.Kind.SECOND_FACTOR, ip=getattr(request, "client_ip", None)
-        )
+        claimed = _claim_code_attempt(request, user)
         if claimed is None:
             return _abandon(request, LOCKED)
         codes = twofactor.enrol(user, secret=secret, code=form.cleaned_data["code"])
