@@ -32,7 +32,7 @@ from django.utils import timezone
 
 from inbox import notifications
 from inbox.models import Item, Kind, Notification, State
-from inbox.services import raise_item, raise_referral_item
+from inbox.services import consent_expiring, raise_item
 
 CONSENT_WARNING = timedelta(days=14)
 BATCH = 2000
@@ -57,15 +57,7 @@ def consents(now: datetime | None = None) -> dict[str, int]:
         consent__revoked_at__isnull=True, consent__expires_at__gt=now, consent__expires_at__lte=now + CONSENT_WARNING
     ).order_by("pk")[:BATCH]
     for referral in expiring:
-        raised = raise_referral_item(
-            referral,
-            kind=Kind.CONSENT_EXPIRING,
-            cause_key=f"consent:{referral.consent_id}:expiring:{referral.pk}",
-            now=now,
-            once=True,
-            consent_id=referral.consent_id,
-        )
-        counts["expiring"] += raised is not None
+        counts["expiring"] += consent_expiring(referral, now=now) is not None
     return counts
 
 

@@ -203,13 +203,20 @@ def case_closed(case, *, now: datetime | None = None) -> None:
 
 def consent_ended(referral, *, now: datetime | None = None) -> None:
     """The navigator's item when an open referral's consent ended (referrals.services.stop_chase_consent_ended)."""
-    raise_referral_item(
-        referral,
-        kind=Kind.CONSENT_ENDED,
-        cause_key=f"referral:{referral.pk}:consent_ended",
-        now=now,
-        once=True,
-        consent_id=referral.consent_id,
+    _consent_item(referral, Kind.CONSENT_ENDED, f"referral:{referral.pk}:consent_ended", now=now)
+
+
+def consent_expiring(referral, *, now: datetime | None = None) -> Item | None:
+    """The navigator's item when an open referral's consent is about to expire (inbox.housekeeping.consents)."""
+    return _consent_item(
+        referral, Kind.CONSENT_EXPIRING, f"consent:{referral.consent_id}:expiring:{referral.pk}", now=now
+    )
+
+
+def _consent_item(referral, kind: str, cause_key: str, *, now: datetime | None) -> Item | None:
+    # once: the daily sweep finds the same consent again until the referral closes
+    return raise_referral_item(
+        referral, kind=kind, cause_key=cause_key, now=now, once=True, consent_id=referral.consent_id
     )
 
 
