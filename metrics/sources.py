@@ -72,6 +72,11 @@ class Source:
         return _demographics(self.age_at)
 
 
+def _received_in(rows: QuerySet, selection: Selection, at: str) -> QuerySet:
+    """The selection's program's rows whose time `at` falls in the selection's period."""
+    return rows.filter(program_id=selection.program_id, **{f"{at}__gte": selection.start, f"{at}__lt": selection.end})
+
+
 def _in_team_and_area(rows: QuerySet, selection: Selection, *, via: str = "") -> QuerySet:
     """The rows whose call (encounter) had the selection's team and area, when it names them; `via`
     is the path from a row to its encounter (empty: the rows are encounters)."""
@@ -84,12 +89,7 @@ def _in_team_and_area(rows: QuerySet, selection: Selection, *, via: str = "") ->
 
 class Encounters(Source):
     def rows(self, selection):
-        rows = Encounter.objects.filter(
-            program_id=selection.program_id,
-            call_received_at__gte=selection.start,
-            call_received_at__lt=selection.end,
-        )
-        rows = _in_team_and_area(rows, selection)
+        rows = _in_team_and_area(_received_in(Encounter.objects.all(), selection, "call_received_at"), selection)
         # When the team was done with the person: the clock the follow-up measures start from.
         return rows.annotate(clock=Coalesce("cleared_at", "on_scene_at", "call_received_at"))
 
@@ -107,11 +107,7 @@ class Encounters(Source):
 
 class Referrals(Source):
     def rows(self, selection):
-        rows = Referral.objects.filter(
-            program_id=selection.program_id,
-            requested_at__gte=selection.start,
-            requested_at__lt=selection.end,
-        ).exclude(status=d.REFERRAL_ERROR)
+        rows = _received_in(Referral.objects.exclude(status=d.REFERRAL_ERROR), selection, "requested_at")
         return _in_team_and_area(rows, selection, via="case__encounter__")
 
     def groupings(self):
