@@ -35,7 +35,7 @@ def _when(label: str, *, required: bool = False) -> forms.DateTimeField:
         required=required,
         widget=DateTimeLocalInput(),
         input_formats=[DATETIME_LOCAL],
-        validators=[validate_since_2000],  # the future and the order: EncounterForm.clean, cases.encounters
+        validators=[validate_since_2000],  # the future and the order: EncounterDetailsForm.clean, cases.encounters
     )
 
 
@@ -44,7 +44,7 @@ class ResponderChoiceField(forms.ModelMultipleChoiceField):
         return obj.get_full_name() or obj.username
 
 
-class EncounterForm(forms.Form):
+class EncounterDetailsForm(forms.Form):
     cad_incident_number = forms.CharField(label="CAD incident number", max_length=50)
     call_source = forms.ChoiceField(label="Call source", choices=Encounter.CallSource.choices)
     call_type = forms.CharField(label="CAD call type", required=False, max_length=100)
@@ -109,7 +109,7 @@ YES_NO = [("", "Not asked"), ("yes", "Yes"), ("no", "No")]
 ANSWER = {"yes": True, "no": False, "": None}
 
 
-class AssessmentForm(forms.Form):
+class VitalsAndScreenerForm(forms.Form):
     """Vitals and the C-SSRS screener; each screener answer is yes, no or not asked."""
 
     # Our own short wording of the screener's six questions.
@@ -223,8 +223,8 @@ def _encounter_form_page(request, *, person: Individual | None, encounter: Encou
         responder_rows = []
     else:
         responder_rows = list(EncounterResponder.objects.filter(encounter=encounter))
-        initial = EncounterForm.initial_from(encounter, [row.user_id for row in responder_rows])
-    form = EncounterForm(request.POST or None, initial=initial, staff=staff)
+        initial = EncounterDetailsForm.initial_from(encounter, [row.user_id for row in responder_rows])
+    form = EncounterDetailsForm(request.POST or None, initial=initial, staff=staff)
     if request.method == "POST" and form.is_valid():
         data = dict(form.cleaned_data)
         data["responders"] = list(data["responders"])
@@ -278,7 +278,7 @@ def encounter(request, pk: int):
     can_write = _can_write(request.user)
     if request.method == "POST" and not can_write:
         raise PermissionDenied
-    form = AssessmentForm(request.POST or None) if can_write else None
+    form = VitalsAndScreenerForm(request.POST or None) if can_write else None
     if form is not None and request.method == "POST" and form.is_valid():
         try:
             assessment = encounters.record_assessment(found, by=request.user, **form.cleaned_data)

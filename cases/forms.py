@@ -34,7 +34,7 @@ class PeopleSearchForm(forms.Form):
     q = forms.CharField(label="Name, or date of birth (YYYY-MM-DD)", required=False, max_length=100)
 
 
-class ContactForm(forms.Form):
+class LogContactForm(forms.Form):
     # No default: whether the person was reached is always the user's explicit choice.
     outcome = forms.ChoiceField(
         label="Did you reach them?",

@@ -34,8 +34,8 @@ from cases import encounters, plan_pdf, services
 from cases.display import CRISIS_LINES, follow_up_name, plan_participants, plan_sections
 from cases.forms import (
     CaseloadFilterForm,
-    ContactForm,
     DismissFollowUpForm,
+    LogContactForm,
     PeopleSearchForm,
     ReassignForm,
     SafetyPlanEditor,
@@ -340,7 +340,7 @@ def _visible_case(request, pk: int) -> Case:
 def log_contact(request, pk: int):
     case = _visible_case(request, pk)
     follow_ups = FollowUp.objects.filter(case=case).outstanding().order_by("due_at", "pk")
-    form = ContactForm(request.POST or None, follow_ups=follow_ups)
+    form = LogContactForm(request.POST or None, follow_ups=follow_ups)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:

@@ -20,7 +20,7 @@ class DirectorySearchForm(forms.Form):
     within_km = forms.IntegerField(label="Within km of the encounter", required=False, min_value=1, max_value=500)
 
 
-class ReferralForm(forms.Form):
+class NewReferralForm(forms.Form):
     reason = forms.CharField(
         label="Why this referral (for the partner; no clinical detail)",
         max_length=10_000,
@@ -35,7 +35,7 @@ class ReasonForm(forms.Form):
     reason = forms.CharField(label="Reason", max_length=500, widget=forms.Textarea(attrs={"rows": 2}))
 
 
-class ConsentForm(forms.Form):
+class ReferralConsentForm(forms.Form):
     """The person's consent to share this referral with the chosen partner, given now."""
 
     method = forms.ChoiceField(label="How consent was given", choices=Consent.RECORDABLE_METHODS)

@@ -23,7 +23,7 @@ from cases.views import form_errors, page, staff_page
 from providers.models import Service
 from referrals import moves, services
 from referrals.consent import find_consent
-from referrals.forms import ConsentForm, DirectorySearchForm, ReasonForm, ReferralForm
+from referrals.forms import DirectorySearchForm, NewReferralForm, ReasonForm, ReferralConsentForm
 from referrals.models import Delivery, Referral, ReferralEvent
 
 MAX_SERVICES = 30
@@ -121,7 +121,7 @@ def new_referral(request, case_pk: int):
             .first()
         )
     if chosen is not None:
-        form = ReferralForm(request.POST or None)
+        form = NewReferralForm(request.POST or None)
         includes_part2 = bool(form.is_bound and request.POST.get("includes_part2"))
         consent = find_consent(
             person, chosen.organization, need_domain=chosen.need_domain, includes_part2=includes_part2, at=now
@@ -158,7 +158,7 @@ def new_referral(request, case_pk: int):
         "chosen": chosen,
         "consent": consent,
         "form": form,
-        "consent_form": ConsentForm(),
+        "consent_form": ReferralConsentForm(),
         "can_record_consent": user.has_perm("cases.add_consent"),
         "origin": origin,
         "querystring": request.GET.urlencode(),
@@ -231,7 +231,7 @@ def record_consent(request, case_pk: int, service_pk: int):
     """Record the person's consent to the chosen partner, then go back to sending the referral."""
     case = get_object_or_404(Case.objects.visible_to(request.user).select_related("individual"), pk=case_pk)
     service = get_object_or_404(Service.objects.select_related("organization"), pk=service_pk)
-    form = ConsentForm(request.POST)
+    form = ReferralConsentForm(request.POST)
     back = f"{reverse('referrals:new', args=[case.pk])}?service={service.pk}#send-heading"
     if not form.is_valid():
         for errors in form.errors.values():
