@@ -1,13 +1,16 @@
 """Forms of the staff pages. They validate and shape input only; the views hand it to cases.services."""
 
+import itertools
 from dataclasses import dataclass
 from datetime import timedelta
 
 from django import forms
 from django.utils import timezone
 
+from accounts.models import User
+from cases import encounters
 from cases.display import PARTICIPANT_ROLE_LABELS, STEP_STATUS_LABELS, follow_up_name
-from cases.models import Contact, RiskLevel
+from cases.models import Assessment, Contact, Encounter, RiskLevel
 from cases.services import ITEM_MAX_LENGTH, MAX_ITEMS
 from cases.validators import validate_planned, validate_since_2000
 from providers.models import NeedDomain
@@ -380,4 +383,146 @@ class ReassignForm(forms.Form):
         data = super().clean()
         if not data.get("navigator") and not data.get("peer"):
             raise forms.ValidationError("Choose a navigator or a peer specialist.")
+        return data
+
+
+# --- the encounter pages: its details, and vitals with the C-SSRS screener ---------------------------
+
+
+def _when(label: str, *, required: bool = False) -> forms.DateTimeField:
+    return forms.DateTimeField(
+        label=label,
+        required=required,
+        widget=DateTimeLocalInput(),
+        input_formats=[DATETIME_LOCAL],
+        validators=[validate_since_2000],  # the future and the order: EncounterDetailsForm.clean, cases.encounters
+    )
+
+
+class ResponderChoiceField(forms.ModelMultipleChoiceField):
+    def label_from_instance(self, obj):
+        return obj.get_full_name() or obj.username
+
+
+class EncounterDetailsForm(forms.Form):
+    cad_incident_number = forms.CharField(label="CAD incident number", max_length=50)
+    call_source = forms.ChoiceField(label="Call source", choices=Encounter.CallSource.choices)
+    call_type = forms.CharField(label="CAD call type", required=False, max_length=100)
+    call_received_at = _when("Call received", required=True)
+    dispatched_at = _when("Dispatched")
+    on_scene_at = _when("On scene")
+    cleared_at = _when("Cleared")
+    team = forms.CharField(label="Team / unit", required=False, max_length=50)
+    responders = ResponderChoiceField(
+        label="Responding staff", queryset=User.objects.none(), required=False, widget=forms.CheckboxSelectMultiple
+    )
+    law_enforcement = forms.ChoiceField(
+        label="Police co-response", choices=Encounter.CoResponse.choices, widget=forms.RadioSelect
+    )
+    location_text = forms.CharField(label="Location", required=False, max_length=300)
+    area = forms.CharField(label="Area", required=False, max_length=100)
+    reason_for_call = forms.CharField(
+        label="Reason for call", required=False, max_length=5000, widget=forms.Textarea(attrs={"rows": 2})
+    )
+    interventions = forms.MultipleChoiceField(
+        label="Interventions",
+        required=False,
+        choices=Encounter.Intervention.choices,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    disposition = forms.ChoiceField(
+        label="Disposition", required=False, choices=[("", "Not yet"), *Encounter.Disposition.choices]
+    )
+    transport_destination = forms.CharField(label="Transported to", required=False, max_length=200)
+    narrative = forms.CharField(label="Narrative", required=False, max_length=20000, widget=forms.Textarea)
+
+    TIME_ORDER = ("call_received_at", "dispatched_at", "on_scene_at", "cleared_at")
+
+    def __init__(self, *args, staff, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["responders"].queryset = staff
+
+    def clean(self):
+        data = super().clean()
+        times = {name: data[name] for name in self.TIME_ORDER if data.get(name)}  # add_error drops a field
+        known = list(times)
+        for before, after in itertools.pairwise(known):
+            if times[after] < times[before]:
+                self.add_error(after, f"Must be after {self.fields[before].label.lower()}.")
+            elif times[after] > timezone.now() + encounters.CLOCK_SKEW:
+                self.add_error(after, "Cannot be in the future.")
+        if known and times[known[0]] > timezone.now() + encounters.CLOCK_SKEW:
+            self.add_error(known[0], "Cannot be in the future.")
+        return data
+
+    @classmethod
+    def initial_from(cls, encounter: Encounter, responder_ids: list[int]) -> dict:
+        initial = {name: getattr(encounter, name) for name in cls.base_fields if name != "responders"}
+        for name in cls.TIME_ORDER:
+            if initial[name] is not None:
+                initial[name] = timezone.localtime(initial[name])
+        initial["responders"] = responder_ids
+        return initial
+
+
+YES_NO = [("", "Not asked"), ("yes", "Yes"), ("no", "No")]
+ANSWER = {"yes": True, "no": False, "": None}
+
+
+class VitalsAndScreenerForm(forms.Form):
+    """Vitals and the C-SSRS screener; each screener answer is yes, no or not asked."""
+
+    # Our own short wording of the screener's six questions.
+    QUESTIONS = {
+        "cssrs_wish_dead": "1. Past month: a wish to be dead, or to fall asleep and not wake up?",
+        "cssrs_suicidal_thoughts": "2. Past month: any thoughts of ending their own life?",
+        "cssrs_method": "3. Thoughts of a way they might do it?",
+        "cssrs_intent": "4. Any intention of acting on those thoughts?",
+        "cssrs_plan": "5. Details of a plan worked out, and meaning to carry it out?",
+        "cssrs_behavior": "6. Ever done, begun or prepared anything to end their life?",
+        "cssrs_behavior_past_3_months": "6b. Was that in the past three months?",
+    }
+
+    kind = forms.ChoiceField(label="Kind", choices=Assessment.Kind.choices, initial=Assessment.Kind.CSSRS)
+    performed_at = _when("When", required=True)
+    heart_rate = forms.IntegerField(label="Heart rate (/min)", required=False, min_value=20, max_value=300)
+    systolic_bp = forms.IntegerField(label="Systolic BP", required=False, min_value=40, max_value=300)
+    diastolic_bp = forms.IntegerField(label="Diastolic BP", required=False, min_value=20, max_value=200)
+    respiratory_rate = forms.IntegerField(label="Respiratory rate (/min)", required=False, min_value=2, max_value=80)
+    spo2 = forms.IntegerField(label="SpO₂ %", required=False, min_value=30, max_value=100)
+    temperature_c = forms.DecimalField(
+        label="Temperature °C", required=False, min_value=20, max_value=46, max_digits=4, decimal_places=1
+    )
+    blood_glucose = forms.IntegerField(label="Blood glucose (mg/dL)", required=False, min_value=10, max_value=1500)
+    clinical_impression = forms.CharField(
+        label="Clinical impression", required=False, max_length=10000, widget=forms.Textarea(attrs={"rows": 3})
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name, question in self.QUESTIONS.items():
+            self.fields[name] = forms.ChoiceField(
+                label=question,
+                choices=YES_NO,
+                required=False,
+                widget=forms.RadioSelect(attrs={"data-cssrs": name.removeprefix("cssrs_")}),
+            )
+        if not self.is_bound:
+            self.initial.setdefault("performed_at", timezone.localtime().replace(second=0, microsecond=0))
+
+    def vitals(self):
+        return [self[name] for name in self.base_fields if name not in ("kind", "performed_at", "clinical_impression")]
+
+    def screener(self):
+        return [self[name] for name in self.QUESTIONS]
+
+    def clean(self):
+        data = super().clean()
+        for name in self.QUESTIONS:
+            data[name] = ANSWER.get(data.get(name) or "")
+        if data.get("cssrs_behavior_past_3_months") is not None and data.get("cssrs_behavior") is not True:
+            self.add_error("cssrs_behavior_past_3_months", "Asked only after a yes to question 6.")
+        systolic, diastolic = data.get("systolic_bp"), data.get("diastolic_bp")
+        if systolic is not None and diastolic is not None and systolic <= diastolic:
+            self.add_error("systolic_bp", "Must be above the diastolic pressure.")
         return data
