@@ -74,7 +74,7 @@ def break_glass_review(request):
     )
     page = Paginator(grants, 50).get_page(request.GET.get("page"))
     record_access(request, action=Action.LIST, objects=[grant.individual for grant in page])
-    from cases.views import nav
+    from crt.pages import nav
 
     context = {"page": page, "now": timezone.now(), "nav": nav(request.user)}
     return render(request, "audit/break_glass_review.html", context)

@@ -18,7 +18,7 @@ from django.views.decorators.http import require_http_methods
 from accounts import breakglass
 from accounts.roles import Kind
 from cases.models import Individual, kinds_visible_of_person
-from cases.views import form_errors, page, staff_page
+from crt.pages import form_errors, page, staff_page
 
 DURATIONS = [(15, "15 minutes"), (30, "30 minutes"), (60, "1 hour"), (120, "2 hours"), (240, "4 hours")]
 

@@ -19,7 +19,7 @@ from accounts.roles import Role, roles_of
 from audit.access import Action, audited, record_access
 from cases import services
 from cases.models import Case, Encounter, Individual
-from cases.views import form_errors, page, staff_page
+from crt.pages import form_errors, page, staff_page
 
 
 class StaffChoiceField(forms.ModelChoiceField):

@@ -20,7 +20,7 @@ from audit.access import Action, audited, record_access
 from cases import encounters
 from cases.forms import EncounterDetailsForm, VitalsAndScreenerForm
 from cases.models import Assessment, Case, Encounter, EncounterResponder, Individual
-from cases.views import page, staff_page
+from crt.pages import page, staff_page
 
 # --- helpers ------------------------------------------------------------------------------------
 

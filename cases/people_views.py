@@ -21,7 +21,7 @@ from cases import people as services
 from cases.forms import DATETIME_LOCAL, DateTimeLocalInput
 from cases.models import Consent, Encounter, Individual, PersonMerge, SupportContact
 from cases.validators import validate_consent_expiry, validate_date_of_birth, validate_happened
-from cases.views import page, staff_page
+from crt.pages import page, staff_page
 
 # --- forms --------------------------------------------------------------------------------------
 

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from cases import breakglass_views, case_views, encounter_views, people_views, views
+from cases import breakglass_views, case_views, encounter_views, people_views, safety_plan_views, views
 
 app_name = "cases"
 urlpatterns = [
@@ -19,15 +19,15 @@ urlpatterns = [
     path("support/<int:pk>/consent/", people_views.support_consent, name="support_consent"),
     path("consents/<int:pk>/revoke/", people_views.consent_revoke, name="consent_revoke"),
     path("cases/<int:pk>/contact/", views.log_contact, name="log_contact"),
-    path("cases/<int:pk>/safety-plan/", views.safety_plan_edit, name="safety_plan_edit"),
-    path("cases/<int:pk>/safety-plan/v<int:version>/", views.safety_plan, name="safety_plan"),
+    path("cases/<int:pk>/safety-plan/", safety_plan_views.safety_plan_edit, name="safety_plan_edit"),
+    path("cases/<int:pk>/safety-plan/v<int:version>/", safety_plan_views.safety_plan, name="safety_plan"),
     path(
         "cases/<int:pk>/safety-plan/v<int:version>/copy/",
-        views.safety_plan,
+        safety_plan_views.safety_plan,
         {"print_view": True},
         name="safety_plan_copy",
     ),
-    path("cases/<int:pk>/safety-plan/v<int:version>.pdf", views.safety_plan_pdf, name="safety_plan_pdf"),
+    path("cases/<int:pk>/safety-plan/v<int:version>.pdf", safety_plan_views.safety_plan_pdf, name="safety_plan_pdf"),
     path("cases/<int:pk>/reassign/", views.reassign, name="reassign"),
     path("follow-ups/<int:pk>/dismiss/", views.dismiss_follow_up, name="dismiss_follow_up"),
     path("cases/<int:pk>/close/", case_views.close_case, name="close_case"),

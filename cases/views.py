@@ -1,4 +1,4 @@
-"""Staff pages: landing, my caseload, people, a person, log a contact, safety plans, the team.
+"""Staff pages: my caseload, people, a person, log a contact, dismiss a follow-up, the team, reassign.
 
 Views read through `visible_to(request.user)` (someone else's record is a 404), record every read of a
 person's record with audit.access.record_access before rendering, and change state only through
@@ -9,16 +9,14 @@ docs/decisions/006.
 """
 
 from datetime import datetime, time, timedelta
-from functools import wraps
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Case as CaseWhen
 from django.db.models import Exists, F, IntegerField, OuterRef, Q, Subquery, Value, When
-from django.http import Http404, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
@@ -30,15 +28,14 @@ from accounts import breakglass
 from accounts.models import User
 from accounts.roles import Kind, Role, Scope, roles_of, scope_for
 from audit.access import Action, audited, record_access
-from cases import encounters, plan_pdf, services
-from cases.display import CRISIS_LINES, follow_up_name, plan_participants, plan_sections
+from cases import services
+from cases.display import follow_up_name
 from cases.forms import (
     CaseloadFilterForm,
     DismissFollowUpForm,
     LogContactForm,
     PeopleSearchForm,
     ReassignForm,
-    SafetyPlanEditor,
 )
 from cases.models import (
     Case,
@@ -47,49 +44,15 @@ from cases.models import (
     Individual,
     PersonMerge,
     RiskLevel,
-    SafetyPlan,
     kinds_visible_of_person,
 )
 from cases.panels import panels_for
 from cases.people import resolve_person, search_people
 from cases.timeline import timeline_page_for
+from crt.pages import form_errors, page, staff_page
 from referrals.models import OPEN, Referral
 
 PAGE_SIZE = 50
-
-
-def staff_page(view):
-    """Signed-in staff only; a partner user gets a 404, as for anything they may not see."""
-
-    @login_required
-    @wraps(view)
-    def wrapper(request, *args, **kwargs):
-        if request.user.is_partner_user or request.user.program_id is None:
-            raise Http404
-        return view(request, *args, **kwargs)
-
-    return wrapper
-
-
-def nav(user) -> dict:
-    roles = roles_of(user)
-    return {
-        "can_caseload": bool(roles & {Role.NAVIGATOR, Role.PEER}),
-        "can_team": Role.SUPERVISOR in roles,
-        "can_metrics": bool(roles & {Role.SUPERVISOR, Role.STAFF_ADMIN}),
-        "can_write_encounters": encounters.may_write(user),
-        "can_review_break_glass": bool(roles & {Role.SUPERVISOR, Role.STAFF_ADMIN}),
-    }
-
-
-def page(request, template: str, context: dict, status: int = 200):
-    return render(request, template, {**context, "nav": nav(request.user)}, status=status)
-
-
-def form_errors(form, error: ValidationError) -> None:
-    """A service's refusal shown as a form error (nothing was saved: the service is atomic)."""
-    for message in error.messages:
-        form.add_error(None, message)
 
 
 NAME_IN_URL = (
@@ -103,25 +66,6 @@ def refuse_name_in_url(request, template: str, context: dict):
     the search boxes post, so the app never makes such an address; nothing is searched or shown."""
     messages.error(request, NAME_IN_URL)
     return page(request, template, context, status=400)
-
-
-# --- landing ----------------------------------------------------------------------------------
-
-
-@login_required
-def home(request):
-    """Send each role to its start page; the page itself lists what this user can open."""
-    user = request.user
-    if user.is_partner_user:
-        return redirect("providers:partner_home")
-    roles = roles_of(user)
-    if roles & {Role.NAVIGATOR, Role.PEER}:
-        return redirect("cases:caseload")
-    if Role.SUPERVISOR in roles:
-        return redirect("cases:team")
-    if roles & {Role.PARAMEDIC, Role.CLINICIAN}:
-        return redirect("cases:people")
-    return render(request, "home.html", {"nav": nav(user)})
 
 
 # --- my caseload --------------------------------------------------------------------------------
@@ -405,115 +349,6 @@ def _safe_next(request) -> str:
     if next_url and url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}):
         return next_url
     return ""
-
-
-# --- safety plans -------------------------------------------------------------------------------
-
-
-def _plans(request, case: Case):
-    return SafetyPlan.objects.visible_to(request.user).filter(case=case).select_related("created_by")
-
-
-@staff_page
-@audited
-@require_http_methods(["GET", "POST"])
-def safety_plan_edit(request, pk: int):
-    case = _visible_case(request, pk)
-    current = _plans(request, case).filter(is_current=True).first()
-    editor = SafetyPlanEditor(request.POST) if request.method == "POST" else SafetyPlanEditor.for_plan(current)
-    status = 200
-    if request.method == "POST" and "row" in request.POST:
-        # add / remove / move a row without JavaScript: the page comes back rearranged, nothing saved
-        editor = editor.rearranged(request.POST["row"]) or editor
-    elif request.method == "POST":
-        if editor.is_valid():
-            try:
-                plan = services.save_safety_plan(case, by=request.user, **editor.cleaned_data)
-            except ValidationError as error:
-                if getattr(error, "code", None) == "not_found":
-                    raise Http404 from None
-                form_errors(editor.form, error)
-            else:
-                record_access(request, action=Action.CREATE, objects=[plan])
-                if current is not None and plan.pk == current.pk:
-                    messages.info(request, f"Nothing changed: version {plan.version} stays the current one.")
-                else:
-                    messages.success(request, f"Safety plan saved as version {plan.version}.")
-                return redirect("cases:safety_plan", pk=case.pk, version=plan.version)
-        status = 400
-    record_access(request, action=Action.VIEW, objects=[case, *([current] if current else [])])
-    context = {"case": case, "form": editor.form, "editor": editor, "current": current}
-    return page(request, "cases/safety_plan_edit.html", context, status)
-
-
-def _section_rows(plan: SafetyPlan) -> list[tuple[str, list[str]]]:
-    """The plan as (title, lines of text): what the diff between two versions compares."""
-    rows = [(section.title, [entry.line for entry in section.entries]) for section in plan_sections(plan)]
-    return [
-        *rows,
-        ("What matters most to me", [plan.most_important] if plan.most_important else []),
-        ("Who took part", [plan_participants(plan)] if plan.participants else []),
-        ("Where the copy is kept", [plan.copy_kept_at] if plan.copy_kept_at else []),
-    ]
-
-
-def _diff(old: SafetyPlan | None, new: SafetyPlan) -> list[dict]:
-    old_rows = dict(_section_rows(old)) if old is not None else {}
-    changes = []
-    for title, lines in _section_rows(new):
-        before = old_rows.get(title, [])
-        added = [line for line in lines if line not in before]
-        removed = [line for line in before if line not in lines]
-        if added or removed:
-            changes.append({"title": title, "added": added, "removed": removed})
-    return changes
-
-
-@staff_page
-@audited
-def safety_plan(request, pk: int, version: int, print_view: bool = False):
-    """A version of the plan with what changed since the one before; `print_view` (or ?print=1): the
-    person's own copy, phone-sized on screen and one or two pages on paper."""
-    # Read through the plans' own scope: responders may read a plan without the rest of the case.
-    mine = SafetyPlan.objects.visible_to(request.user).filter(case_id=pk)
-    found = mine.filter(version__in=[version, version - 1]).select_related("created_by", "case__individual")
-    plans = {plan.version: plan for plan in found}
-    plan = plans.get(version)
-    if plan is None:
-        raise Http404
-    case = plan.case
-    previous = plans.get(version - 1)
-    versions = list(mine.values_list("version", flat=True).order_by("-version"))
-    record_access(request, action=Action.VIEW, objects=[plan, *([previous] if previous else [])])
-    print_view = print_view or request.GET.get("print") == "1"
-    context = {
-        "case": case,
-        "plan": plan,
-        "sections": plan_sections(plan, for_person=print_view),
-        "participants": plan_participants(plan),
-        "crisis_lines": CRISIS_LINES,
-        "changes": _diff(previous, plan),
-        "previous": previous,
-        "versions": versions,
-        "print": print_view,
-        "can_edit": plan.is_current
-        and request.user.has_perm("cases.add_safetyplan")
-        and Case.objects.visible_to(request.user).filter(pk=case.pk).exists(),
-    }
-    template = "cases/safety_plan_print.html" if context["print"] else "cases/safety_plan.html"
-    return page(request, template, context)
-
-
-@staff_page
-@audited
-def safety_plan_pdf(request, pk: int, version: int):
-    plan = get_object_or_404(
-        SafetyPlan.objects.visible_to(request.user).select_related("case__individual"), case_id=pk, version=version
-    )
-    record_access(request, action=Action.EXPORT, objects=[plan])
-    response = HttpResponse(plan_pdf.safety_plan_pdf(plan), content_type="application/pdf")
-    response["Content-Disposition"] = f'inline; filename="safety-plan-v{plan.version}.pdf"'
-    return response
 
 
 # --- the team (supervisors) ---------------------------------------------------------------------

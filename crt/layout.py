@@ -20,7 +20,7 @@ def layout(request) -> dict:
     if user.program_id is None:
         return {"base_template": BARE, "can_admin": admin.site.has_permission(request)}
     from accounts.breakglass import active_grants
-    from cases.views import nav  # the staff navigation's one rule
+    from crt.pages import nav  # the staff navigation's one rule
 
     return {
         "base_template": STAFF,

@@ -6,8 +6,8 @@ from django.views.generic import RedirectView
 
 from accounts.views import admin_login
 from audit.admin import audited_autocomplete
-from cases.views import home
 from crt.health import healthz
+from crt.pages import home
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),

@@ -21,7 +21,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from accounts.roles import Role, roles_of
 from audit.access import Action, audited, record_access
 from cases.models import Individual
-from cases.views import page, staff_page
+from crt.pages import page, staff_page
 from inbox import services
 from inbox.forms import NotificationPreferenceForm, ReassignItemForm, ResolveItemForm, SnoozeItemForm
 from inbox.models import ACTIVE_STATES, Item, Kind, NotificationPreference, State

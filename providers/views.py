@@ -16,7 +16,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.roles import Role, roles_of
 from audit.access import Action, audited, record_access
-from cases.views import form_errors
+from crt.pages import form_errors
 from providers import services as directory
 from providers.forms import CapacityForm, move_form, title_and_button
 from providers.models import ServiceCapacity, stale_capacity_after

@@ -19,7 +19,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from audit.access import Action, audited, record_access
 from cases import intake
 from cases.models import Case
-from cases.views import form_errors, page, staff_page
+from crt.pages import form_errors, page, staff_page
 from providers.models import Service
 from referrals import moves, services
 from referrals.consent import find_consent
