@@ -3,6 +3,7 @@
 from django import forms
 
 from cases.forms import DateTimeLocalInput
+from providers.models import NeedDomain
 from referrals.models import Referral
 from referrals.moves import INPUT_LABELS, Move
 
@@ -67,3 +68,12 @@ def move_form(move: Move, data=None) -> forms.Form:
 
 class CapacityForm(forms.Form):
     available = forms.IntegerField(label="Available now", min_value=0, max_value=1_000_000)
+
+
+class DirectorySearchForm(forms.Form):
+    need = forms.ChoiceField(label="Need", required=False, choices=[("", "Any need"), *NeedDomain.choices])
+    language = forms.CharField(label="Language (code, e.g. es)", required=False, max_length=10)
+    age = forms.IntegerField(label="Age", required=False, min_value=0, max_value=130)
+    eligibility = forms.CharField(label="Eligibility words", required=False, max_length=100)
+    with_capacity = forms.BooleanField(label="Only with free capacity", required=False)
+    within_km = forms.IntegerField(label="Within km of the encounter", required=False, min_value=1, max_value=500)

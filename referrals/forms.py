@@ -1,4 +1,5 @@
-"""Forms of the referral pages: directory search and the referral itself. Validation only."""
+"""Forms of the referral pages: the referral itself, a reason, the consent. Validation only (the
+directory search form is providers.forms.DirectorySearchForm)."""
 
 from datetime import datetime, time
 
@@ -7,17 +8,7 @@ from django.utils import timezone
 
 from cases.models import Consent
 from cases.validators import validate_consent_expiry
-from providers.models import NeedDomain
 from referrals.models import Referral
-
-
-class DirectorySearchForm(forms.Form):
-    need = forms.ChoiceField(label="Need", required=False, choices=[("", "Any need"), *NeedDomain.choices])
-    language = forms.CharField(label="Language (code, e.g. es)", required=False, max_length=10)
-    age = forms.IntegerField(label="Age", required=False, min_value=0, max_value=130)
-    eligibility = forms.CharField(label="Eligibility words", required=False, max_length=100)
-    with_capacity = forms.BooleanField(label="Only with free capacity", required=False)
-    within_km = forms.IntegerField(label="Within km of the encounter", required=False, min_value=1, max_value=500)
 
 
 class NewReferralForm(forms.Form):
