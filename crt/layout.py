@@ -8,7 +8,7 @@ from django.contrib import admin
 
 BARE = "base.html"
 STAFF = "cases/staff_base.html"
-PARTNER = "providers/partner_base.html"
+PARTNER = "referrals/partner_base.html"
 
 
 def layout(request) -> dict:

@@ -23,11 +23,11 @@ urlpatterns = [
     path("api/", include("crt.api_urls")),
     path("fhir/r4/", include("referrals.fhir")),  # FHIR R4 facade (referrals as Task / ServiceRequest)
     path("hsds/", include("providers.hsds")),  # Open Referral HSDS 3.1, public
-    # Staff web app and the partner page (cases/, referrals/, providers/ views).
+    # Staff web app and the partner page (cases/, referrals/ views; the partner page: referrals/partner_views.py).
     path("", home, name="home"),
     path("cases/", include("cases.urls")),
     path("referrals/", include("referrals.urls")),
-    path("partner/", include("providers.urls")),
+    path("partner/", include("referrals.partner_urls")),
     path("inbox/", include("inbox.urls")),
     path("", include("metrics.urls")),  # /metrics/, /metrics/<measure>.csv, /api/v1/metrics/
 ]

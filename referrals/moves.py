@@ -1,5 +1,5 @@
 """The moves on a referral, as one table: what drives the partner API's actions (referrals.api), the
-FHIR Task update (referrals.fhir), the partner page (providers.views) and the staff referral page
+FHIR Task update (referrals.fhir), the partner page (referrals.partner_views) and the staff referral page
 (referrals.views).
 
 Each Move says:

@@ -1,7 +1,8 @@
 from django.urls import path
 
-from providers import views
+from referrals import partner_views as views
 
+# The namespace keeps its first name, so that every link and reverse() of the partner pages stands.
 app_name = "providers"
 urlpatterns = [
     path("", views.partner_home, name="partner_home"),

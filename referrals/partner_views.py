@@ -18,12 +18,12 @@ from accounts.roles import Role, roles_of
 from audit.access import Action, audited, record_access
 from crt.pages import form_errors
 from providers import services as directory
-from providers.forms import CapacityForm, move_form, title_and_button
 from providers.models import ServiceCapacity, stale_capacity_after
 from referrals import moves
 from referrals.chase import APPOINTMENT_STATUSES
 from referrals.consent import PART2_REDISCLOSURE_NOTICE, with_disclosure_allowed
 from referrals.models import OPEN, WORKING, Referral, Status
+from referrals.partner_forms import CapacityForm, move_form, title_and_button
 
 PAGE_SIZE = 50  # open referrals listed on the partner page
 CLOSED_SHOWN = 10  # and the latest closed ones under them
@@ -157,7 +157,7 @@ def partner_home(request):
         "stale": stale,
         "stale_days": stale_after.days,
     }
-    return render(request, "providers/partner_home.html", context)
+    return render(request, "referrals/partner_home.html", context)
 
 
 @partner_page
@@ -173,7 +173,7 @@ def partner_referral(request, pk: int):
         "ask_first": [move for move in offered if asks_first(move)],
         "part2_notice": PART2_REDISCLOSURE_NOTICE,
     }
-    return render(request, "providers/partner_referral.html", context)
+    return render(request, "referrals/partner_referral.html", context)
 
 
 @partner_page
@@ -204,7 +204,7 @@ def partner_move(request, pk: int, move: str):
     _say(referral, timezone.now())
     title, button = title_and_button(chosen)
     context = {"referral": referral, "move": chosen, "form": form, "title": title, "button": button}
-    return render(request, "providers/partner_move.html", context, status=400 if form.is_bound else 200)
+    return render(request, "referrals/partner_move.html", context, status=400 if form.is_bound else 200)
 
 
 @partner_page
@@ -215,7 +215,7 @@ def partner_capacities(request):
     rows = [(c, now - c.updated_at > stale_after) for c in _capacities(request)]
     rows.sort(key=lambda row: not row[1])  # stable: stale first, each part by service and unit
     context = {"rows": rows, "stale_days": stale_after.days, "form": CapacityForm()}
-    return render(request, "providers/partner_capacity.html", context)
+    return render(request, "referrals/partner_capacity.html", context)
 
 
 @partner_page
