@@ -49,6 +49,7 @@ from django.utils import timezone  # noqa: E402
 from accounts.models import Program, User  # noqa: E402
 from accounts.roles import Role  # noqa: E402
 from cases.models import Case, Individual  # noqa: E402
+from crt.sweeps import BATCH_SIZE  # noqa: E402
 from providers.models import Organization, Service  # noqa: E402
 from referrals import chase  # noqa: E402
 from referrals.models import OPEN, Referral  # noqa: E402
@@ -296,7 +297,7 @@ def main() -> None:
     say("\n".join(row[0] for row in sql("EXPLAIN (ANALYZE, BUFFERS) " + DUE_SQL, [now])))
     say("\n-- selection: the sweep's read of the due ids")
     say(chase.due_referral_keys(now, limit=ALL).explain(analyze=True, buffers=True))
-    first = list(chase.due_referral_keys(now, limit=chase.BATCH_SIZE))
+    first = list(chase.due_referral_keys(now, limit=BATCH_SIZE))
     say("\n-- selection: loading a batch of referrals by id")
     load = Referral.objects.due(now).select_related("program", "organization", "case__navigator", "created_by")
     say(load.order_by().filter(pk__in=first).explain(analyze=True, buffers=True))

@@ -7,7 +7,8 @@ claimed with one conditional UPDATE naming the state the sweep saw; only the pro
 changed exactly one row raises the step's inbox items, in the same transaction. A second beat, a
 duplicated tick or a redelivered task finds nothing left to claim, and the inbox's unique index
 over unresolved items of one cause backs that up (inbox.services.raise_item). Who gets each item,
-and how one is raised, is shared with the referral chase (referrals.chase: Recipients, raise_alert).
+and how one is raised, is shared with the referral chase (inbox.alerts: Recipients, raise_alert), and
+so is the pass itself (crt.sweeps).
 
 Follow-up ladder (FollowUp.escalation_level; grace is the program's follow_up_grace):
 
@@ -22,8 +23,6 @@ The levels count from due_at, not from the previous step, so one claim takes a f
 level its clock says, raising each alert it skipped on the way (see escalate_follow_up).
 """
 
-import logging
-from collections import Counter
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 
@@ -31,11 +30,10 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from cases.models import FollowUp
+from cases.models import FollowUp, RiskLevel
+from crt.sweeps import MAX_ITEMS_PER_PASS, in_batches, run_pass
+from inbox.alerts import Recipients, raise_alert
 from inbox.models import Kind
-from referrals.chase import BATCH_SIZE, MAX_ITEMS_PER_PASS, Recipients, raise_alert
-
-logger = logging.getLogger(__name__)
 
 FOLLOW_UP_MISSED_AFTER = timedelta(hours=72)
 
@@ -57,38 +55,22 @@ def due_follow_ups(
     now: datetime, *, batch_size: int | None = None, limit: int | None = None
 ) -> Iterator[list[FollowUp]]:
     """The follow-ups of one pass, oldest due first, in batches (as due_referrals)."""
-    batch_size = batch_size or BATCH_SIZE
     ready = ready_follow_ups(now).order_by("due_at", "pk")
     ids = list(ready.values_list("pk", flat=True)[: limit or MAX_ITEMS_PER_PASS])
-    for start in range(0, len(ids), batch_size):
-        chunk = ids[start : start + batch_size]
-        loaded = (
-            FollowUp.objects.due(now)
-            .select_related("case__program", "case__navigator", "owner")
-            .order_by()
-            .in_bulk(chunk)
-        )
-        yield [loaded[pk] for pk in chunk if pk in loaded]
+    load = FollowUp.objects.due(now).select_related("case__program", "case__navigator", "owner")
+    return in_batches(ids, load.order_by().in_bulk, batch_size=batch_size)
 
 
 def sweep_due_follow_ups(now: datetime | None = None, *, limit: int = MAX_ITEMS_PER_PASS) -> dict[str, int]:
     """Move every overdue follow-up one step up its ladder. Safe to run twice, even at once."""
     now = now or timezone.now()
     recipients = Recipients()
-    counts: Counter[str] = Counter()
-    for batch in due_follow_ups(now, limit=limit):
-        for follow_up in batch:
-            try:
-                step = escalate_follow_up(follow_up, now=now, recipients=recipients)
-            except Exception:
-                logger.exception("escalation of follow-up %s failed", follow_up.pk)
-                step = "failed"
-            counts[step or "already_claimed"] += 1
-    still_due = ready_follow_ups(now).count()
-    if still_due:
-        counts["still_due"] = still_due
-    logger.info("sweep_follow_ups %s", dict(counts))
-    return dict(counts)
+    return run_pass(
+        "sweep_follow_ups",
+        due_follow_ups(now, limit=limit),
+        lambda follow_up: escalate_follow_up(follow_up, now=now, recipients=recipients),
+        still_due=ready_follow_ups(now).count,
+    )
 
 
 def follow_up_step(due_at: datetime, grace: timedelta, now: datetime) -> tuple[int, bool]:
@@ -138,6 +120,7 @@ def escalate_follow_up(follow_up: FollowUp, *, now: datetime, recipients: Recipi
                 recipient_id=recipient_id,
                 now=now,
                 follow_up=follow_up,
+                is_urgent=case.risk_level == RiskLevel.HIGH,  # an email at once (inbox.notifications)
             )
     if is_missed:
         return "missed"

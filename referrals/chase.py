@@ -1,7 +1,8 @@
 """Chasing: the clock that runs on open referrals (DESIGN.md §4), and the alerts the chases raise.
 
 The beat-scheduled `referrals.chase_referrals` calls chase_due_referrals; the follow-ups' sweep
-(cases.follow_up_sweep) runs the same way and shares Recipients and raise_alert. Each reads only
+(cases.follow_up_sweep) runs the same way: one pass (crt.sweeps), alerts raised through
+inbox.alerts (Recipients, raise_alert). Each reads only
 what is due, through the partial indexes (`Referral.objects.due`, `FollowUp.objects.due`), in
 bounded batches ordered by due time, and moves each row one step up its ladder. A step is claimed
 with one conditional UPDATE naming the state the sweep saw; only the process whose UPDATE changed
@@ -28,11 +29,9 @@ the same item kind: an inbox item has no message of its own, and the referral it
 stage stalled. Every push counts from the moment of the step, not from the missed due time, so a
 sweep that was down for a day does not rush a referral up the ladder in consecutive ticks.
 
-Recipients: "the navigator" is the case's navigator, else the referral's creator, if active.
-"A supervisor" is the program's active supervisor with the lowest id: one named person owns each
-item (one unresolved item per cause: subject, kind and level), and every supervisor of the
-program still sees it through inbox Item.objects.visible_to. With no such person the recipient is
-empty and the item is seen by supervisors and staff admins only.
+Recipients (inbox.alerts): "the navigator" is the case's navigator, else the referral's creator, if
+active (inbox.services.navigator_id); "a supervisor" is the program's active supervisor with the
+lowest id. One unresolved item per cause: subject, kind and level.
 
 Each step is claimed through referrals.services.chase_step, which bumps Referral.version and
 updated_at and writes a system ReferralEvent, so the referral's history shows the chase.
@@ -43,28 +42,21 @@ is unresolved, raising it again does nothing. A follow-up missed by a high-risk 
 email at once, inbox.notifications).
 """
 
-import logging
-from collections import Counter
 from collections.abc import Iterator
 from datetime import datetime
 
-from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
-from accounts.roles import Role
-from cases.models import FollowUp, RiskLevel  # the follow-up an appointment with no outcome gives the navigator
+from cases.models import FollowUp  # the follow-up an appointment with no outcome gives the navigator
+from crt.sweeps import MAX_ITEMS_PER_PASS, in_batches, run_pass
+from inbox.alerts import Recipients, raise_alert
 from inbox.models import Kind
-from inbox.services import raise_item
+from inbox.services import navigator_id
 from referrals import services
 from referrals.models import Referral, Status
 from referrals.outbox import enqueue_event
 
-logger = logging.getLogger(__name__)
-
-BATCH_SIZE = 500
-# One pass stops after this many items; the next tick carries on where it stopped.
-MAX_ITEMS_PER_PASS = 20_000
 LAST_REFERRAL_LEVEL = 3
 APPOINTMENT_STATUSES = frozenset({Status.ACCEPTED, Status.IN_PROGRESS})
 # What the referral's history says about each step (ReferralEvent.note; no personal data).
@@ -75,69 +67,6 @@ STEP_NOTES = {
     "supervisor_alerted": "Chase: still no answer from the partner; a supervisor was alerted.",
     "stopped": "Chase: stopped.",
 }
-
-
-class Recipients:
-    """Who gets an alert, looked up once per program per pass."""
-
-    def __init__(self) -> None:
-        self._supervisors: dict[int, int | None] = {}
-
-    def supervisor_id(self, program_id: int) -> int | None:
-        if program_id not in self._supervisors:
-            self._supervisors[program_id] = (
-                get_user_model()
-                .objects.filter(program_id=program_id, is_active=True, groups__name=Role.SUPERVISOR.label)
-                .order_by("pk")
-                .values_list("pk", flat=True)
-                .first()
-            )
-        return self._supervisors[program_id]
-
-    @staticmethod
-    def first_active_id(*users) -> int | None:
-        for user in users:
-            if user is not None and user.is_active:
-                return user.pk
-        return None
-
-
-def raise_alert(
-    *,
-    kind: str,
-    level: int,
-    program_id: int,
-    recipient_id: int | None,
-    now: datetime,
-    referral: Referral | None = None,
-    follow_up: FollowUp | None = None,
-) -> None:
-    """Make sure the one inbox item of this kind and level for the subject is open (inbox.services)."""
-    if referral is not None:
-        step = "no_outcome" if kind == Kind.APPOINTMENT_NO_OUTCOME else f"unanswered:{level}"
-        raise_item(
-            kind=kind,
-            level=level,
-            cause_key=f"referral:{referral.pk}:{step}",
-            program_id=program_id,
-            recipient_id=recipient_id,
-            now=now,
-            referral=referral,
-            individual_id=referral.individual_id,
-        )
-    else:
-        case = follow_up.case
-        raise_item(
-            kind=kind,
-            level=level,
-            cause_key=f"follow_up:{follow_up.pk}:overdue:{level}",
-            program_id=program_id,
-            recipient_id=recipient_id,
-            now=now,
-            is_urgent=case.risk_level == RiskLevel.HIGH,
-            follow_up=follow_up,
-            individual_id=case.individual_id,
-        )
 
 
 # --- referrals ------------------------------------------------------------------------------
@@ -158,39 +87,21 @@ def due_referrals(
     The ids come first, in one bounded read; each batch is then loaded by id, still due (a
     transition or another sweep may have moved a row meanwhile; the claim checks again anyway).
     """
-    batch_size = batch_size or BATCH_SIZE
     ids = list(due_referral_keys(now, limit=limit))
-    for start in range(0, len(ids), batch_size):
-        chunk = ids[start : start + batch_size]
-        loaded = (
-            Referral.objects.due(now)
-            .select_related("program", "organization", "case__navigator", "created_by")
-            .order_by()
-            .in_bulk(chunk)
-        )
-        yield [loaded[pk] for pk in chunk if pk in loaded]
+    load = Referral.objects.due(now).select_related("program", "organization", "case__navigator", "created_by")
+    return in_batches(ids, load.order_by().in_bulk, batch_size=batch_size)
 
 
 def chase_due_referrals(now: datetime | None = None, *, limit: int = MAX_ITEMS_PER_PASS) -> dict[str, int]:
     """Move every overdue referral one step up its ladder. Safe to run twice, even at once."""
     now = now or timezone.now()
     recipients = Recipients()
-    counts: Counter[str] = Counter()
-    for batch in due_referrals(now, limit=limit):
-        for referral in batch:
-            try:
-                step = chase_referral(referral, now=now, recipients=recipients)
-            except Exception:
-                # One broken row must not hold up the rest; it stays due and is tried next tick.
-                logger.exception("chase of referral %s failed", referral.pk)
-                step = "failed"
-            counts[step or "already_claimed"] += 1
-    # Past the limit, failed, or claimed by another sweep that has not finished: for the next tick.
-    still_due = Referral.objects.due(now).count()
-    if still_due:
-        counts["still_due"] = still_due
-    logger.info("chase_referrals %s", dict(counts))
-    return dict(counts)
+    return run_pass(
+        "chase_referrals",
+        due_referrals(now, limit=limit),
+        lambda referral: chase_referral(referral, now=now, recipients=recipients),
+        still_due=Referral.objects.due(now).count,
+    )
 
 
 def chase_referral(referral: Referral, *, now: datetime, recipients: Recipients) -> str | None:
@@ -251,27 +162,20 @@ def _appointment_passed(referral: Referral, now: datetime) -> bool:
     )
 
 
-def _navigator_id(referral: Referral) -> int | None:
-    navigator = referral.case.navigator if referral.case_id else None
-    return Recipients.first_active_id(navigator, referral.created_by)
-
-
 def _make_referral_step(referral: Referral, step: str, *, now: datetime, recipients: Recipients) -> None:
     if step == "reminded":
         enqueue_event(referral, "referral.reminder")
     elif step == "outcome_requested":
         enqueue_event(referral, "referral.outcome_requested")
-        navigator_id = _navigator_id(referral)
+        navigator = navigator_id(referral)
         if referral.case_id:
-            follow_up = FollowUp(
-                case_id=referral.case_id, label=f"appt-{referral.pk}", owner_id=navigator_id, due_at=now
-            )
+            follow_up = FollowUp(case_id=referral.case_id, label=f"appt-{referral.pk}", owner_id=navigator, due_at=now)
             FollowUp.objects.bulk_create([follow_up], ignore_conflicts=True)  # one per referral, ever
         raise_alert(
             kind=Kind.APPOINTMENT_NO_OUTCOME,
             level=1,
             program_id=referral.program_id,
-            recipient_id=navigator_id,
+            recipient_id=navigator,
             now=now,
             referral=referral,
         )
@@ -280,7 +184,7 @@ def _make_referral_step(referral: Referral, step: str, *, now: datetime, recipie
             kind=Kind.REFERRAL_UNANSWERED,
             level=2,
             program_id=referral.program_id,
-            recipient_id=_navigator_id(referral),
+            recipient_id=navigator_id(referral),
             now=now,
             referral=referral,
         )

@@ -13,6 +13,7 @@ from django.utils import timezone
 from accounts.roles import Role, sync_role_groups
 from cases import follow_up_sweep
 from cases.models import FollowUp
+from inbox.alerts import Recipients
 from inbox.models import Item
 from providers.models import Organization
 from referrals import chase, outbox
@@ -161,7 +162,7 @@ def test_a_sweep_waiting_on_a_row_another_sweep_is_claiming_finds_it_taken(team,
 
     def sweep(name, seen):
         try:
-            outcome[name] = chase.chase_referral(seen, now=now, recipients=chase.Recipients())
+            outcome[name] = chase.chase_referral(seen, now=now, recipients=Recipients())
         finally:
             connection.close()
 

@@ -6,6 +6,7 @@ from datetime import timedelta
 from cases import follow_up_sweep
 from cases.models import FollowUp
 from cases.sweeps import sweep_follow_ups
+from inbox.alerts import Recipients
 from inbox.models import Item
 from tests import factories as f
 from tests.chase.conftest import START
@@ -107,7 +108,7 @@ def test_a_follow_up_done_after_the_sweep_read_it_is_not_escalated(clock, case):
     [[seen]] = list(follow_up_sweep.due_follow_ups(START + GRACE))
     FollowUp.objects.filter(pk=follow_up.pk).update(done_at=START + GRACE)  # the contact is logged
 
-    assert follow_up_sweep.escalate_follow_up(seen, now=START + GRACE, recipients=follow_up_sweep.Recipients()) is None
+    assert follow_up_sweep.escalate_follow_up(seen, now=START + GRACE, recipients=Recipients()) is None
     assert alerts(follow_up) == []
 
 

@@ -7,6 +7,8 @@ import pytest
 
 from accounts.roles import Role
 from cases.models import FollowUp
+from crt import sweeps
+from inbox.alerts import Recipients
 from inbox.models import Item
 from providers.models import Organization
 from referrals import chase, services
@@ -115,8 +117,8 @@ def test_a_stale_read_claims_nothing_and_sends_nothing(clock, send_referral):
     [[first_read]] = list(chase.due_referrals(START + days(1)))
     [[second_read]] = list(chase.due_referrals(START + days(1)))  # a duplicated tick, or a second beat
 
-    assert chase.chase_referral(first_read, now=START + days(1), recipients=chase.Recipients()) == "reminded"
-    assert chase.chase_referral(second_read, now=START + days(1), recipients=chase.Recipients()) is None
+    assert chase.chase_referral(first_read, now=START + days(1), recipients=Recipients()) == "reminded"
+    assert chase.chase_referral(second_read, now=START + days(1), recipients=Recipients()) is None
 
     assert reminders(referral) == ["referral.reminder"]
 
@@ -128,7 +130,7 @@ def test_a_referral_answered_after_the_sweep_read_it_is_not_chased(clock, send_r
     # Meanwhile the partner accepts (referrals.services resets the clock).
     Referral.objects.filter(pk=referral.pk).update(status="accepted", next_action_due_at=START + days(8))
 
-    assert chase.chase_referral(seen, now=START + days(1), recipients=chase.Recipients()) is None
+    assert chase.chase_referral(seen, now=START + days(1), recipients=Recipients()) is None
 
     referral.refresh_from_db()
     assert (referral.chase_level, referral.next_action_due_at) == (0, START + days(8))
@@ -364,7 +366,7 @@ def test_the_due_set_is_read_once_then_loaded_in_batches_oldest_first(clock, sen
 
 
 def test_a_pass_stops_at_its_limit_and_the_next_tick_carries_on(clock, send_referral, monkeypatch):
-    monkeypatch.setattr(chase, "BATCH_SIZE", 2)
+    monkeypatch.setattr(sweeps, "BATCH_SIZE", 2)
     for _ in range(5):
         send_referral()
     clock.move_to(START + days(1))
