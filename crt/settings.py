@@ -82,6 +82,7 @@ INSTALLED_APPS = [
     "inbox",
     "metrics",
     "audit",
+    "demo",  # manage.py seed_demo and seed_bulk
 ]
 
 MIDDLEWARE = [

@@ -14,8 +14,8 @@ from django.utils import timezone
 
 from accounts.models import User
 from accounts.roles import Role
-from cases import demo_data as d
 from cases.models import Assessment, Case, Encounter, FollowUp, Individual, SafetyPlan
+from demo import data as d
 from providers.models import Organization
 from referrals.models import (
     OPEN,

@@ -32,7 +32,7 @@ from django.urls import Resolver404, resolve
 from drf_spectacular.generators import SchemaGenerator
 
 from accounts.models import TwoFactorDevice
-from cases import demo_data
+from demo import data as demo_data
 from tests.web.test_browser import _problem, browser, web_settings  # noqa: F401  (fixtures)
 
 pytestmark = [pytest.mark.skipif(_problem is not None, reason=_problem or "")]
@@ -44,7 +44,7 @@ HEIGHT = 800
 MAX_BYTES = 150 * 1024
 HEAVY_PAGES = {"api-docs"}  # Swagger UI's own script and stylesheet: the one page allowed past MAX_BYTES
 MAX_PATTERNS = 60  # a guard against a crawl that never ends (a link that makes a new pattern each time)
-ROLES = {  # role -> the first demo user of that role (cases/demo_data.py)
+ROLES = {  # role -> the first demo user of that role (demo/data.py)
     "navigator": "nina.navigator",
     "peer": "pete.peer",
     "clinician": "cleo.clinician",

@@ -32,8 +32,8 @@ from tqdm import tqdm
 from accounts.credentials import issue_key
 from accounts.models import Program, User
 from accounts.roles import Role
-from cases import demo_data as d
 from cases.models import Case, Encounter, Individual
+from demo import data as d
 from providers.models import NeedDomain, Organization, PartnerCredential, Service
 from referrals.models import PARTNER_SETS, REASON_REQUIRED, Referral, ReferralEvent, Status
 

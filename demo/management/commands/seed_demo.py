@@ -33,7 +33,6 @@ from accounts.credentials import issue_key
 from accounts.models import Program, User
 from accounts.roles import Role
 from accounts.twofactor import enrol_for_demo
-from cases import demo_data as d
 from cases.models import (
     Assessment,
     Case,
@@ -48,6 +47,7 @@ from cases.models import (
     SupportContact,
     derive_cssrs_risk,
 )
+from demo import data as d
 from inbox.models import Kind
 from inbox.services import raise_item
 from providers.models import (
