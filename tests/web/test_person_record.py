@@ -220,6 +220,7 @@ def test_the_panels_say_what_the_models_say(client, navigator, peer, case, partn
     )
     body = signed_in(client, navigator).get(reverse("cases:person", args=[person.pk])).content.decode()
     text = " ".join(body.split())
+    on = timezone.localdate(given)  # the page says the day in TIME_ZONE, not in UTC
 
     assert f"Case #{case.pk}</strong> — {case.get_status_display()}," in text
     assert f"navigator {navigator}, peer {peer}" in text
@@ -231,10 +232,10 @@ def test_the_panels_say_what_the_models_say(client, navigator, peer, case, partn
     assert 'Luis Reyes (father) · caregiver <span class="badge ok">may contact</span>' in text
     assert (
         f"Contacting them about the person — Luis Reyes; verbal, with a witness (witness Nina Navigator), "
-        f"given {given:%Y-%m-%d}" in text
+        f"given {on:%Y-%m-%d}" in text
     )
     assert (
-        f"Referral and care coordination — {partner_org.name}, covers Part 2; written, signed, given {given:%Y-%m-%d}"
+        f"Referral and care coordination — {partner_org.name}, covers Part 2; written, signed, given {on:%Y-%m-%d}"
         in text
     )
     assert "Referral and care coordination — any housing partner; written, signed" in text
