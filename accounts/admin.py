@@ -30,7 +30,7 @@ from accounts.credentials import CredentialAdmin
 from accounts.models import BreakGlassGrant, LoginFailure, Program, RecoveryCode, StaffToken, TwoFactorDevice, User
 from accounts.roles import is_network_admin
 from audit.admin import AuditedAdminMixin
-from cases.validators import validate_planned
+from crt.validators import validate_planned
 
 
 def choices_for(related_model, user):
@@ -422,3 +422,19 @@ class StaffTokenAdmin(CredentialAdmin, CRTModelAdmin):
     def issue(self, request, obj) -> str:
         obj.created_by = request.user
         return tokens.issue_prepared_token(obj)
+
+
+# --- date bounds for the admin forms that write (the partner directory's: providers.admin) ------
+
+
+class DateBoundsMixin:
+    """Each field named in BOUNDS also gets that validator from crt.validators, so a mistyped year
+    (0350, 9999) is a field error, as on the staff pages, instead of a stored date or a server error."""
+
+    BOUNDS: dict = {}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name, validator in self.BOUNDS.items():
+            if name in self.fields:  # not when the admin shows it read-only
+                self.fields[name].validators.append(validator)

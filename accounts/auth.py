@@ -13,7 +13,7 @@ from django.core.exceptions import PermissionDenied
 from accounts import lockout
 from accounts.models import LoginFailure
 from accounts.roles import permissions_of_roles, roles_of
-from crt.middleware import client_ip
+from crt.client_ip import client_ip
 
 
 class LockoutModelBackend(ModelBackend):

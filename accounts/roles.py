@@ -165,6 +165,14 @@ def is_network_admin(user) -> bool:
     return bool(getattr(user, "is_authenticated", False) and user.is_active and user.is_superuser)
 
 
+ENCOUNTER_WRITERS = frozenset({Role.PARAMEDIC, Role.CLINICIAN, Role.SUPERVISOR})
+
+
+def may_write_encounters(user) -> bool:
+    """Recording and editing encounters (the pages show their links only then)."""
+    return bool(roles_of(user) & ENCOUNTER_WRITERS)
+
+
 def may_use_admin(user) -> bool:
     """The operations console (Django admin) is the staff admins' (and the network admin's) only: every
     other role does its whole day in the staff app (issue 12). The admin site and the Account page's

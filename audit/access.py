@@ -21,8 +21,7 @@ from django.utils import timezone
 
 from accounts.models import BreakGlassGrant
 from audit.models import AccessLog, Action
-from crt.middleware import client_ip
-from providers.models import Organization, PartnerCredential
+from crt.client_ip import client_ip
 
 __all__ = ["AccessContext", "Action", "AuditMissing", "AuditWriteError", "Seen", "audited", "record_access"]
 
@@ -140,17 +139,26 @@ def _pick(values: list, has_program: bool) -> tuple[int | None, int | None]:
     return person, (values[-1] if has_program else None)
 
 
+# The directory's partner API key, by its model's label: the access log sits below the directory
+# (docs/decisions/017-layers.md) and records which key read, not what a key is.
+PARTNER_CREDENTIAL = "providers.PartnerCredential"
+
+
+def _is_partner_credential(obj) -> bool:
+    return getattr(getattr(obj, "_meta", None), "label", None) == PARTNER_CREDENTIAL
+
+
 def context_of(who, route: str = "") -> AccessContext:
     """Who is acting, from a request (Django or DRF), a user, a partner credential, or None (system)."""
     if who is None:
         return AccessContext(route=route or "system")
-    if isinstance(who, PartnerCredential):
+    if _is_partner_credential(who):
         return AccessContext(credential_id=who.pk, route=route)
     if hasattr(who, "META") or hasattr(who, "_request"):
         http = getattr(who, "_request", who)
         user = getattr(who, "user", None)
         credential = getattr(who, "auth", None)
-        if not isinstance(credential, PartnerCredential):
+        if not _is_partner_credential(credential):
             credential = getattr(http, "partner_credential", None)
         match = getattr(http, "resolver_match", None)
         return AccessContext(
@@ -193,7 +201,7 @@ def record_access(
     *,
     action: str,
     objects: Iterable[models.Model | Seen],
-    recipient: Organization | None = None,
+    recipient: models.Model | None = None,  # the partner Organization a disclosure goes to
     purpose: str = "",
     detail: str = "",
     route: str = "",

@@ -40,22 +40,6 @@ def person_column(path: str):
     return person
 
 
-# --- date bounds for the admin forms that write (the partner directory's: providers.admin) ------
-
-
-class DateBoundsMixin:
-    """Each field named in BOUNDS also gets that validator from cases.validators, so a mistyped year
-    (0350, 9999) is a field error, as on the staff pages, instead of a stored date or a server error."""
-
-    BOUNDS: dict = {}
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        for name, validator in self.BOUNDS.items():
-            if name in self.fields:  # not when the admin shows it read-only
-                self.fields[name].validators.append(validator)
-
-
 # --- inlines ----------------------------------------------------------------------------------
 
 

@@ -25,10 +25,10 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts.models import User
-from accounts.roles import STAFF_ROLES, Role, roles_of
+from accounts.roles import ENCOUNTER_WRITERS, STAFF_ROLES, may_write_encounters, roles_of
 from cases.models import Assessment, Case, Encounter, EncounterResponder, Individual, RiskLevel, derive_cssrs_risk
 
-WRITERS = frozenset({Role.PARAMEDIC, Role.CLINICIAN, Role.SUPERVISOR})
+WRITERS = ENCOUNTER_WRITERS
 CLOCK_SKEW = timedelta(minutes=5)  # a phone's clock may run a little ahead of the server's
 TIMES = ("call_received_at", "dispatched_at", "on_scene_at", "cleared_at")
 TIME_LABELS = {
@@ -95,9 +95,7 @@ def _error(message: str, code: str = "invalid", field: str | None = None) -> Val
     return ValidationError(message, code=code, params={"field": field} if field else None)
 
 
-def may_write(user) -> bool:
-    """Whether the user's roles record encounters (the pages show the links only then)."""
-    return bool(roles_of(user) & WRITERS)
+may_write = may_write_encounters  # whether the user's roles record encounters
 
 
 def _writer(by) -> User:

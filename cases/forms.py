@@ -12,7 +12,7 @@ from cases import encounters
 from cases.display import PARTICIPANT_ROLE_LABELS, STEP_STATUS_LABELS, follow_up_name
 from cases.models import Assessment, Contact, Encounter, RiskLevel
 from cases.services import ITEM_MAX_LENGTH, MAX_ITEMS
-from cases.validators import validate_planned, validate_since_2000
+from crt.validators import validate_planned, validate_since_2000
 from providers.models import NeedDomain
 
 DATETIME_LOCAL = "%Y-%m-%dT%H:%M"

@@ -26,7 +26,7 @@ from django.utils import timezone
 from accounts.models import User
 from accounts.roles import STAFF_ROLES, roles_of
 from cases.models import Consent, Encounter, Individual, SupportContact
-from cases.validators import EARLIEST_CALL
+from crt.validators import EARLIEST_CALL
 from providers.models import NeedDomain, Organization
 from referrals import services as referral_services
 from referrals.models import OPEN as OPEN_REFERRALS

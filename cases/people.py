@@ -43,7 +43,7 @@ from accounts.roles import STAFF_ROLES, Role, roles_of
 from cases import matching
 from cases.intake import revoke_consent
 from cases.models import Consent, Individual, PersonMerge, RiskLevel, SupportContact
-from cases.validators import validate_date_of_birth
+from crt.validators import validate_date_of_birth
 from referrals.services import move_referrals_to_person
 
 # --- shared checks ------------------------------------------------------------------------------

@@ -20,8 +20,8 @@ from cases import encounters, intake, matching
 from cases import people as services
 from cases.forms import DATETIME_LOCAL, DateTimeLocalInput
 from cases.models import Consent, Encounter, Individual, PersonMerge, SupportContact
-from cases.validators import validate_consent_expiry, validate_date_of_birth, validate_happened
 from crt.pages import page, staff_page
+from crt.validators import validate_consent_expiry, validate_date_of_birth, validate_happened
 
 # --- forms --------------------------------------------------------------------------------------
 

@@ -4,8 +4,8 @@ from rest_framework import serializers
 
 from cases.models import Case, Consent, Contact, Encounter, FollowUp, Individual
 from cases.services import ReferralDecision
-from cases.validators import validate_consent_expiry, validate_date_of_birth, validate_happened
 from crt.api import StrictSerializer
+from crt.validators import validate_consent_expiry, validate_date_of_birth, validate_happened
 from providers.models import NeedDomain
 
 

@@ -9,13 +9,13 @@
   response. Django's SecurityMiddleware adds HSTS, X-Content-Type-Options and Referrer-Policy.
 """
 
-import ipaddress
 import logging
 import uuid
 from contextvars import ContextVar
 
 from django.conf import settings
 
+from crt.client_ip import client_ip
 from crt.inputs import query_has_nul
 
 _request_id: ContextVar[str] = ContextVar("crt_request_id", default="-")
@@ -27,27 +27,6 @@ _request_id: ContextVar[str] = ContextVar("crt_request_id", default="-")
 ADMIN_INLINE_STYLE_HASHES = ("'sha256-blvLUW3UscWqsXGByNOqdBboM+ShWAuugp2mC/wbafU='",)
 # The API docs page (Swagger UI) also shows images written as data: URLs; nothing else does.
 API_DOCS = "/api/docs/"
-
-
-def client_ip(request) -> str | None:
-    """The client's address for the audit log.
-
-    With TRUSTED_PROXY_COUNT = 0 this is REMOTE_ADDR and X-Forwarded-For is ignored (anyone can send
-    one). With N trusted proxies in front, each appends the address it received from, so the client
-    is the N-th entry from the right; anything left of it was written by the client and is not trusted.
-    """
-    remote = request.META.get("REMOTE_ADDR") or None
-    hops = settings.TRUSTED_PROXY_COUNT
-    if hops <= 0:
-        return remote
-    forwarded = [part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if part.strip()]
-    if len(forwarded) < hops:
-        return remote  # did not come through all our proxies: nothing in the header is trustworthy
-    candidate = forwarded[-hops]
-    try:
-        return str(ipaddress.ip_address(candidate))
-    except ValueError:
-        return remote
 
 
 def current_request_id() -> str:

@@ -11,8 +11,7 @@ from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
 
-from accounts.roles import Role, roles_of
-from cases import encounters
+from accounts.roles import Role, may_write_encounters, roles_of
 
 
 def staff_page(view):
@@ -34,7 +33,7 @@ def nav(user) -> dict:
         "can_caseload": bool(roles & {Role.NAVIGATOR, Role.PEER}),
         "can_team": Role.SUPERVISOR in roles,
         "can_metrics": bool(roles & {Role.SUPERVISOR, Role.STAFF_ADMIN}),
-        "can_write_encounters": encounters.may_write(user),
+        "can_write_encounters": may_write_encounters(user),
         "can_review_break_glass": bool(roles & {Role.SUPERVISOR, Role.STAFF_ADMIN}),
     }
 

@@ -243,7 +243,7 @@ CELERY_BEAT_SCHEDULE = {
 
 CELERY_BEAT_SCHEDULE.update(
     {
-        # The inbox (inbox.tasks): emails in the outbox, the daily digest, housekeeping (inbox.housekeeping).
+        # The inbox (inbox.tasks): emails in the outbox, the daily digest; housekeeping (inbox.sweeps).
         "inbox-send-notifications": {
             "task": "inbox.send_notifications",
             "schedule": env_int("SWEEP_NOTIFICATIONS_SECONDS", 60),

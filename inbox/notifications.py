@@ -9,7 +9,7 @@ The outbox pattern of referrals.outbox and referrals.delivery, for people instea
   forward by a lease, sends outside any transaction, then records the outcome; a worker killed in
   between leaves the lease to run out and the sweep sends again (at least once; the Message-ID is
   made from the key, so a mail client folds a resent copy into the first);
-- failures wait referrals.delivery.next_delay; after MAX_ATTEMPTS the row is dead.
+- failures wait crt.backoff.next_delay; after MAX_ATTEMPTS the row is dead.
 
 What an email says is made when it is sent, from counts and ids: never a name, a date of birth, a
 reason or a note (tests/inbox/test_digest_has_no_phi.py). The reader signs in to see the rest.
@@ -28,6 +28,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.roles import Role
+from crt.backoff import next_delay
 from inbox.models import ACTIVE_STATES, Item, Kind, Notification, NotificationPreference
 
 logger = logging.getLogger(__name__)
@@ -188,8 +189,6 @@ def message_for(notification: Notification) -> EmailMessage | None:
 
 def send(notification_id: int, *, now: datetime | None = None) -> str:
     """Make one attempt at a pending, due notification. Safe to call any number of times."""
-    from referrals.delivery import next_delay
-
     now = now or timezone.now()
     claimed = Notification.objects.filter(
         pk=notification_id, state=Notification.State.PENDING, next_attempt_at__lte=now

@@ -6,7 +6,8 @@ processes that make the same step at the same time cannot both raise it; the los
 for the winner's transaction and then fails, and the savepoint keeps the caller's transaction whole.
 
 Items resolve by themselves when their cause does (`resolve_caused`), from the services where the
-cause ends: referrals.services (a partner answers, the sender cancels), cases.services (a contact is
+cause ends: referrals.services (a partner answers, the sender cancels: it raises the answer's item
+too), cases.services (a contact is
 logged, a follow-up dismissed, a case closed). A person resolves, acknowledges, snoozes or (a
 supervisor) reassigns an item they can see (`Item.objects.visible_to`); every change writes one
 ItemEvent, the item's history.
@@ -34,7 +35,7 @@ from inbox.models import ACTIVE_STATES, Item, ItemEvent, Kind, State
 logger = logging.getLogger(__name__)
 
 NOTE_MAX_LENGTH = 1000
-# The kinds a referral's answer from the partner (any status change) ends.
+# The kinds a referral's answer from the partner (any status change) ends (referrals.services).
 CHASE_KINDS = (Kind.REFERRAL_UNANSWERED, Kind.APPOINTMENT_NO_OUTCOME)
 
 
@@ -148,32 +149,6 @@ def resolve_caused(*, now: datetime | None = None, kinds=None, note: str = "", *
 
 
 # --- the causes, as the services where they happen call them ----------------------------------------
-
-
-def referral_status_changed(referral, *, from_status: str, now: datetime | None = None) -> None:
-    """Called by referrals.services inside the transaction of every status change."""
-    from referrals.models import Referral, Status
-
-    now = now or timezone.now()
-    resolve_caused(referral=referral, kinds=CHASE_KINDS, now=now, note="The partner answered.")
-    to_status = referral.status
-    if to_status in (Status.CANCELLED, Status.ENTERED_IN_ERROR):
-        resolve_caused(referral=referral, now=now, note="The referral was closed.")
-        return
-    kind = {
-        Status.REJECTED: Kind.REFERRAL_DECLINED,
-        Status.COMPLETED: Kind.REFERRAL_COMPLETED,
-        Status.FAILED: Kind.REFERRAL_FAILED,
-    }.get(to_status)
-    if kind is None:
-        return
-    raise_referral_item(
-        referral,
-        kind=kind,
-        cause_key=f"referral:{referral.pk}:{kind.removeprefix('referral_')}",
-        now=now,
-        is_urgent=kind == Kind.REFERRAL_DECLINED and referral.urgency == Referral.Urgency.URGENT,
-    )
 
 
 def referral_outcome_given(referral, *, now: datetime | None = None) -> None:

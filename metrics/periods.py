@@ -10,7 +10,7 @@ from datetime import date, datetime, time, timedelta
 
 from django.utils import timezone
 
-from cases.validators import EARLIEST_CALL
+from crt.validators import EARLIEST_CALL
 
 MAX_DAYS = 5 * 366  # a longer custom range is refused: nobody reports on more, and it only costs
 
@@ -134,7 +134,7 @@ def parse_month(text: str) -> Period:
 
 
 def check_years(period: Period, today: date) -> None:
-    """A mistyped year is an error: no call we hold is older than 2000 (cases.validators.EARLIEST_CALL),
+    """A mistyped year is an error: no call we hold is older than 2000 (crt.validators.EARLIEST_CALL),
     and nothing is planned past next year."""
     if period.first_day < EARLIEST_CALL.date() or period.last_day.year > today.year + 1:
         raise ValueError(f"Choose a period between 2000 and {today.year + 1}: check the year.")

@@ -9,11 +9,10 @@ from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from accounts.admin import CRTModelAdmin, ReadOnlyAdminMixin, ScopedChoicesMixin
+from accounts.admin import CRTModelAdmin, DateBoundsMixin, ReadOnlyAdminMixin, ScopedChoicesMixin
 from accounts.credentials import CredentialAdmin
 from accounts.roles import is_network_admin
-from cases.admin import DateBoundsMixin
-from cases.validators import validate_happened
+from crt.validators import validate_happened
 from providers import services
 from providers.models import (
     IdempotencyRecord,

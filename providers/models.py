@@ -10,7 +10,7 @@ from django.db.models import F, Min, Q
 
 from accounts.credentials import Credential
 from accounts.models import Program
-from referrals.netguard import validate_webhook_url
+from crt.netguard import validate_webhook_url
 
 
 class NeedDomain(models.TextChoices):

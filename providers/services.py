@@ -18,8 +18,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.roles import Role, is_network_admin, roles_of
+from crt.netguard import validate_webhook_url
 from providers.models import Organization, PartnerCredential, Service, ServiceCapacity
-from referrals.netguard import validate_webhook_url
 
 # After a rotation the previous secret keeps signing this long, so the partner can switch over.
 WEBHOOK_ROTATION_OVERLAP = timedelta(hours=24)
@@ -97,7 +97,7 @@ def _check_webhook_url(url: str) -> str:
     if len(url) > 500:
         raise ValidationError("The URL must be at most 500 characters.", code="invalid")
     try:
-        validate_webhook_url(url)  # the send-time guard's rule, applied now (referrals.netguard)
+        validate_webhook_url(url)  # the send-time guard's rule, applied now (crt.netguard)
     except ValidationError as blocked:
         raise ValidationError(blocked.messages[0], code="invalid") from None
     return url

@@ -33,12 +33,12 @@ token the caller now holds; the task (referrals.tasks.deliver) retries within se
 the claim lease is only the last resort.
 
 Retry schedule (docs/reliability.md): MAX_ATTEMPTS attempts; after attempt n the wait is a "full
-jitter" draw, uniform between 0 and min(BACKOFF_CAP, BACKOFF_BASE * 2**(n-1)), at least MIN_DELAY.
-With the constants below the expected span from the first to the last attempt is about three days
-(at most about six). A 429 or 503 with Retry-After waits what the partner asked, capped at
-RETRY_AFTER_CAP. Answers that say the endpoint is misconfigured rather than busy (3xx, 4xx other
-than 408/410/425/429, a blocked URL) end the delivery sooner: dead once it has made
-MAX_MISCONFIGURED_ATTEMPTS attempts, so the navigator hears within the hour and can pick up the phone.
+jitter" draw, uniform between 0 and min(BACKOFF_CAP, BACKOFF_BASE * 2**(n-1)), at least MIN_DELAY
+(crt.backoff, which the inbox's emails share). With those constants the expected span from the first
+to the last attempt is about three days (at most about six). A 429 or 503 with Retry-After waits what
+the partner asked, capped at RETRY_AFTER_CAP. Answers that say the endpoint is misconfigured rather
+than busy (3xx, 4xx other than 408/410/425/429, a blocked URL) end the delivery sooner: dead once it
+has made MAX_MISCONFIGURED_ATTEMPTS attempts, so the navigator hears within the hour and can pick up the phone.
 """
 
 import contextlib
@@ -60,10 +60,11 @@ from django.db.models import F, Q
 from django.utils import timezone
 from standardwebhooks.webhooks import Webhook
 
+from crt import netguard
+from crt.backoff import next_delay
 from inbox.models import Kind as ItemKind
 from inbox.services import raise_referral_item
 from providers.models import Organization
-from referrals import netguard
 from referrals.consent import disclosure_allowed
 from referrals.models import Delivery, DeliveryAttempt
 
@@ -75,10 +76,6 @@ STOP_NOTICES = frozenset({"referral.cancelled", "referral.entered-in-error"})
 
 MAX_ATTEMPTS = 15
 MAX_MISCONFIGURED_ATTEMPTS = 5
-BACKOFF_BASE = timedelta(minutes=3)
-BACKOFF_CAP = timedelta(hours=24)
-MIN_DELAY = timedelta(seconds=10)
-RETRY_AFTER_CAP = timedelta(hours=6)
 # An attempt cannot take much longer than its connect and read timeouts; the lease outlasts it
 # with room to spare, so a live attempt keeps its claim and a killed one is retried soon after.
 CLAIM_LEASE_TIMEOUTS = 6
@@ -350,14 +347,6 @@ def send_email(delivery: Delivery, organization: Organization) -> Outcome:
 
 
 # --- recording ----------------------------------------------------------------------------------
-
-
-def next_delay(attempt: int, retry_after: timedelta | None = None) -> timedelta:
-    """How long to wait after failed attempt number `attempt` (1-based)."""
-    if retry_after is not None:
-        return min(max(retry_after, MIN_DELAY), RETRY_AFTER_CAP)
-    ceiling = min(BACKOFF_CAP, BACKOFF_BASE * 2 ** (attempt - 1))
-    return max(MIN_DELAY, timedelta(seconds=_random.uniform(0, ceiling.total_seconds())))
 
 
 def _record_outcome(

@@ -7,7 +7,7 @@ from django import forms
 from django.utils import timezone
 
 from cases.models import Consent
-from cases.validators import validate_consent_expiry
+from crt.validators import validate_consent_expiry
 from referrals.models import Referral
 
 

@@ -12,8 +12,8 @@ from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from cases.validators import validate_planned
 from crt.api import StrictSerializer
+from crt.validators import validate_planned
 from referrals.consent import PART2_REDISCLOSURE_NOTICE, person_withheld
 from referrals.models import Referral
 

@@ -59,6 +59,7 @@ from accounts.models import User
 from accounts.roles import Kind, Role, Scope, roles_of, scope_for
 from cases.models import Case, Individual
 from inbox import services as inbox
+from inbox.models import Kind as ItemKind
 from providers.models import PartnerCredential, Service
 from referrals import outbox
 from referrals.consent import find_consent
@@ -308,8 +309,36 @@ def _transition(
     _record(locked, who, from_status=from_status, note=note or reason)
     if to_status in _ANNOUNCED and locked.requested_at is not None:
         outbox.enqueue_event(locked, _ANNOUNCED[to_status])
-    inbox.referral_status_changed(locked, from_status=from_status, now=now)
+    _tell_inbox(locked, now=now)
     return _refresh(referral, locked)
+
+
+# The item a partner's answer raises for the navigator.
+_ANSWER_ITEMS = {
+    Status.REJECTED: ItemKind.REFERRAL_DECLINED,
+    Status.COMPLETED: ItemKind.REFERRAL_COMPLETED,
+    Status.FAILED: ItemKind.REFERRAL_FAILED,
+}
+
+
+def _tell_inbox(referral: Referral, *, now: datetime) -> None:
+    """Inside the transaction of every status change: the chase's items end (the partner answered), a
+    closed referral's items all end, and a partner's refusal, completion or failure is an item for the
+    navigator (urgent for a declined urgent referral)."""
+    inbox.resolve_caused(referral=referral, kinds=inbox.CHASE_KINDS, now=now, note="The partner answered.")
+    if referral.status in (Status.CANCELLED, Status.ENTERED_IN_ERROR):
+        inbox.resolve_caused(referral=referral, now=now, note="The referral was closed.")
+        return
+    kind = _ANSWER_ITEMS.get(referral.status)
+    if kind is None:
+        return
+    inbox.raise_referral_item(
+        referral,
+        kind=kind,
+        cause_key=f"referral:{referral.pk}:{kind.removeprefix('referral_')}",
+        now=now,
+        is_urgent=kind == ItemKind.REFERRAL_DECLINED and referral.urgency == Referral.Urgency.URGENT,
+    )
 
 
 def _gate_and_request(referral: Referral, now: datetime) -> list[str]:

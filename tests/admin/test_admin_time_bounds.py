@@ -1,4 +1,4 @@
-"""Dates and times typed in the admin get the same bounds as the staff pages (cases.validators): a
+"""Dates and times typed in the admin get the same bounds as the staff pages (crt.validators): a
 mistyped year is a field error and the record is unchanged. Before, the year 0350 was stored, and
 31 December 9999 was a server error (23:59 in Chicago is past the calendar's end in UTC). The admin
 writes dates only in the partner directory: person data is read-only there (accounts.admin.ScopedAdmin)."""

@@ -1,5 +1,5 @@
 """A mistyped year over the API is a field error (400, problem details) and changes nothing, as on the
-staff pages (cases.validators): contacts, consents, intake's date of birth, a partner's appointment."""
+staff pages (crt.validators): contacts, consents, intake's date of birth, a partner's appointment."""
 
 from datetime import timedelta
 

@@ -1,12 +1,12 @@
 """A webhook URL the send-time guard would block is refused when it is set (issue 14, item 7): on the
 model, in the admin and through the partner API, with the reason, by the one rule of
-referrals.netguard."""
+crt.netguard."""
 
 import pytest
 from django.core.exceptions import ValidationError
 
+from crt import netguard
 from providers.models import Organization
-from referrals import netguard
 from tests import factories as f
 from tests.admin.test_admin import admin_url, post_form
 

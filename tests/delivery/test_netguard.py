@@ -5,8 +5,8 @@ import socket
 import pytest
 import requests
 
+from crt import netguard
 from referrals import delivery as service
-from referrals import netguard
 from referrals.models import Delivery
 
 

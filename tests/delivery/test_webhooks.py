@@ -8,6 +8,7 @@ import pytest
 from django.utils import timezone
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
+from crt import backoff
 from inbox.models import Item
 from inbox.models import Kind as ItemKind
 from referrals import delivery as service
@@ -107,7 +108,7 @@ def test_a_partner_too_slow_to_answer_is_a_timed_out_attempt_that_is_retried(rec
     assert 900 <= attempt.duration_ms < 2500
     pending.refresh_from_db()
     assert pending.state == Delivery.State.PENDING
-    assert pending.next_attempt_at >= timezone.now() + service.MIN_DELAY - timedelta(seconds=2)
+    assert pending.next_attempt_at >= timezone.now() + backoff.MIN_DELAY - timedelta(seconds=2)
 
 
 def test_a_429_waits_as_long_as_retry_after_says_in_seconds(receiver, pending):
@@ -137,7 +138,7 @@ def test_a_retry_after_longer_than_the_cap_is_capped(receiver, pending):
     service.deliver(pending.pk)
 
     pending.refresh_from_db()
-    assert pending.next_attempt_at <= timezone.now() + service.RETRY_AFTER_CAP
+    assert pending.next_attempt_at <= timezone.now() + backoff.RETRY_AFTER_CAP
 
 
 def test_a_redirect_is_a_failed_attempt_and_is_never_followed(receiver, pending):

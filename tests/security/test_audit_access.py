@@ -11,7 +11,7 @@ from django.urls import reverse
 from audit.access import AuditMissing, AuditWriteError, audited, record_access
 from audit.models import AccessLog, Action
 from cases.models import Contact, Individual
-from crt.middleware import client_ip
+from crt.client_ip import client_ip
 from tests import factories as f
 
 

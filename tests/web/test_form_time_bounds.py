@@ -3,7 +3,7 @@
 contact pages stored a call or contact in the year 0350, the safety plan a review in 9999, and a
 consent expiring on 31 December 9999 or a metrics period in 9999 was a server error.
 
-The bounds are those of cases.validators, which the intake API shares (call times from 2000)."""
+The bounds are those of crt.validators, which the intake API shares (call times from 2000)."""
 
 from datetime import timedelta
 
