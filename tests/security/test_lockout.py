@@ -6,6 +6,7 @@ import pytest
 from django.conf import settings
 from django.contrib.auth import SESSION_KEY
 from django.contrib.auth.hashers import Argon2PasswordHasher, MD5PasswordHasher
+from django.test import Client
 from django.urls import reverse
 
 from accounts import lockout
@@ -104,6 +105,27 @@ def test_the_lock_lifts_when_the_oldest_failure_leaves_the_window(client, target
     time_machine.move_to(T0 + settings.LOCKOUT_WINDOW + timedelta(minutes=1), tick=False)
     response = password_step(client, target.username)
     assert response.status_code == 302  # on to the second factor
+
+
+def test_guesses_arriving_while_one_is_being_evaluated_share_its_budget(client, target, hasher_calls, monkeypatch):
+    """A burst of parallel guesses: while the first password is being evaluated, ten more arrive.
+    Each check is claimed before it is evaluated, so only four of them are; six are refused.
+    Counting failures after evaluation (django-axes) would evaluate all eleven."""
+    counted_verify = MD5PasswordHasher.verify
+    burst: list[list[str]] = []
+
+    def verify_while_a_burst_arrives(self, password, encoded):
+        if not burst:
+            burst.append([])
+            burst.extend(list(errors(password_step(Client(), target.username, f"parallel-{n}"))) for n in range(10))
+        return counted_verify(self, password, encoded)
+
+    monkeypatch.setattr(MD5PasswordHasher, "verify", verify_while_a_burst_arrives)
+    first = password_step(client, target.username, "first")
+    # four more are evaluated (the fourth fills the budget, so it already answers "locked")
+    assert burst[1:] == [[INVALID_LOGIN]] * 3 + [[LOCKED]] * 7
+    assert LOCKED in first.content.decode()  # (its context also holds the burst's forms: read the page)
+    assert hasher_calls.count("verify") == settings.LOCKOUT_MAX_FAILURES  # (MD5's verify calls its encode)
 
 
 def test_unknown_usernames_are_refused_and_locked_exactly_like_real_ones(client, target):

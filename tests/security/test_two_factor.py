@@ -68,6 +68,36 @@ def test_a_code_is_accepted_only_once(client, enrolled_navigator, frozen):
     assert not signed_in(client)
 
 
+def test_a_code_sent_by_two_requests_at_once_is_accepted_once(enrolled_navigator, frozen, monkeypatch):
+    """The second request reads the authenticator after the first has matched the code but before it
+    has recorded the code's use. The use is recorded with a conditional UPDATE, so exactly one of the
+    two is accepted; a read-check-save (django-otp's TOTPDevice.verify_token) accepts both."""
+    user, totp = enrolled_navigator
+    code = totp.now()
+    matching_step = twofactor._matching_step
+    other_request: list[bool] = []
+
+    def the_other_request_arrives_meanwhile(secret, typed):
+        step = matching_step(secret, typed)
+        if not other_request:
+            other_request.append(False)
+            other_request[0] = twofactor.verify(user, code)
+        return step
+
+    monkeypatch.setattr(twofactor, "_matching_step", the_other_request_arrives_meanwhile)
+    first = twofactor.verify(user, code)
+    assert other_request == [True]
+    assert first is False
+
+
+def test_a_code_may_be_typed_with_spaces(client, enrolled_navigator, frozen):
+    user, totp = enrolled_navigator
+    password_step(client, user.username)
+    code = totp.now()
+    response = client.post(reverse("accounts:two_factor"), {"code": f"{code[:3]} {code[3:]}"})
+    assert response.status_code == 302 and signed_in(client)
+
+
 def test_the_second_step_must_follow_the_first_within_five_minutes(client, enrolled_navigator, frozen):
     user, totp = enrolled_navigator
     password_step(client, user.username)
