@@ -43,7 +43,7 @@ def choices_for(related_model, user):
             return User.objects.none()
         return User.objects.filter(program_id=user.program_id).order_by("username")
     if related_model is Program:
-        return Program.objects.all() if user.is_superuser else Program.objects.filter(pk=user.program_id)
+        return Program.objects.all() if is_network_admin(user) else Program.objects.filter(pk=user.program_id)
     manager = related_model._default_manager
     if hasattr(manager, "visible_to"):
         return manager.visible_to(user)
@@ -179,15 +179,15 @@ class ProgramAdmin(CRTModelAdmin):
     prepopulated_fields = {"slug": ("name",)}
 
     def has_add_permission(self, request):
-        return request.user.is_superuser
+        return is_network_admin(request.user)
 
     def has_change_permission(self, request, obj=None):
-        if obj is not None and not request.user.is_superuser and obj.pk != request.user.program_id:
+        if obj is not None and not is_network_admin(request.user) and obj.pk != request.user.program_id:
             return False
         return super().has_change_permission(request, obj)
 
     def has_delete_permission(self, request, obj=None):
-        return request.user.is_superuser and super().has_delete_permission(request, obj)
+        return is_network_admin(request.user) and super().has_delete_permission(request, obj)
 
 
 class StaffOrPartnerFormMixin:
@@ -403,7 +403,7 @@ class StaffTokenAdmin(CredentialAdmin, CRTModelAdmin):
 
     def get_queryset(self, request):
         queryset = super().get_queryset(request)
-        if request.user.is_superuser:
+        if is_network_admin(request.user):
             return queryset
         if request.user.program_id is None:
             return queryset.none()

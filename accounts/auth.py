@@ -12,7 +12,7 @@ from django.core.exceptions import PermissionDenied
 
 from accounts import lockout
 from accounts.models import LoginFailure
-from accounts.roles import permissions_of_roles, roles_of
+from accounts.roles import permissions_of
 from crt.client_ip import client_ip
 
 
@@ -27,7 +27,7 @@ class LockoutModelBackend(ModelBackend):
         every migrate and never edited): no permission query on every page."""
         if not user_obj.is_active or user_obj.is_anonymous or obj is not None:
             return set()
-        return set(permissions_of_roles(roles_of(user_obj)))
+        return set(permissions_of(user_obj))
 
     def authenticate(self, request, username=None, password=None, **kwargs):
         if username is None:

@@ -24,7 +24,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import BreakGlassGrant, User
-from accounts.roles import STAFF_ROLES, Role, roles_of
+from accounts.roles import is_program_staff, supervisors
 from audit.access import record_access
 from audit.models import Action
 
@@ -41,7 +41,7 @@ def start_break_glass(user: User, individual, *, reason: str, minutes: int = 60,
         raise ValidationError({"reason": "Say why emergency access is needed (at least a short sentence)."})
     if not 1 <= minutes <= settings.BREAK_GLASS_MAX_MINUTES:
         raise ValidationError({"minutes": f"Between 1 and {settings.BREAK_GLASS_MAX_MINUTES} minutes."})
-    if not roles_of(user) & STAFF_ROLES or user.program_id is None:
+    if not is_program_staff(user):
         raise PermissionDenied("Only staff of a program can use break-glass access.")
     if individual.program_id != user.program_id:
         raise PermissionDenied("Break-glass access is for people of your own program.")
@@ -78,7 +78,7 @@ def active_grants(user, now=None) -> list[BreakGlassGrant]:
 
 
 def may_break_glass(user) -> bool:
-    return bool(roles_of(user) & STAFF_ROLES) and user.program_id is not None and not user.is_partner_user
+    return is_program_staff(user) and not user.is_partner_user
 
 
 def end_break_glass(grant: BreakGlassGrant, *, by: User) -> bool:
@@ -89,9 +89,7 @@ def end_break_glass(grant: BreakGlassGrant, *, by: User) -> bool:
 
 
 def supervisors_of(program_id: int):
-    return User.objects.filter(program_id=program_id, is_active=True, groups__name=Role.SUPERVISOR.label).exclude(
-        email=""
-    )
+    return supervisors(User.objects.filter(program_id=program_id, is_active=True)).exclude(email="")
 
 
 def _alert_supervisors(grant: BreakGlassGrant) -> None:

@@ -7,7 +7,7 @@ from django.db import models
 from django.db.models import F, Q
 
 from accounts.credentials import Credential
-from accounts.roles import Role, roles_of
+from accounts.roles import Role, may_review_access, roles_of
 
 
 class Program(models.Model):
@@ -136,7 +136,7 @@ class BreakGlassGrantQuerySet(models.QuerySet):
         """Supervisors and staff admins see their program's grants; anyone else their own."""
         if not getattr(user, "is_authenticated", False) or not user.is_active or user.program_id is None:
             return self.none()
-        if roles_of(user) & {Role.SUPERVISOR, Role.STAFF_ADMIN}:
+        if may_review_access(user):
             return self.filter(program_id=user.program_id)
         return self.filter(user=user)
 

@@ -1,4 +1,4 @@
-"""Roles, and what each role may see. This table is the one place that says so.
+"""Roles, what each role may see and what it may do. This module is the one place that says so.
 
 A user's roles are the Django groups they belong to (one group per role, created by a data
 migration with the permissions below). Every `visible_to(user)` query method asks `scope_for`
@@ -10,6 +10,10 @@ how far the user may see a kind of record:
 
 Partners (partner users and partner API credentials) never see people's records through these
 scopes: they see only referrals addressed to their organisation (see referrals.models).
+
+What a role may do is PERMISSIONS (model permissions, asked with user.has_perm) and, for every other
+rule that turns on a role, a named predicate or query below ("who may do what"): the rest of the
+code asks those and never compares roles itself.
 """
 
 from enum import StrEnum
@@ -155,6 +159,148 @@ def roles_of(user) -> frozenset[Role]:
     return cached
 
 
+def permissions_of(user) -> frozenset[str]:
+    """What the user's roles grant (accounts.auth answers has_perm from this)."""
+    return permissions_of_roles(roles_of(user))
+
+
+# --- who may do what ------------------------------------------------------------------------------
+# Every rule of the app that turns on a user's roles is one of the predicates and queries below; pages,
+# services, query methods, the admin and the API ask these and never compare roles themselves
+# (tests/accounts/test_role_rules_live_here.py fails on a role comparison anywhere else). What a role
+# may do with a kind of model is PERMISSIONS (asked with user.has_perm); how far it sees is ACCESS.
+
+OVERSIGHT = frozenset({Role.SUPERVISOR, Role.STAFF_ADMIN})  # program-wide oversight of people's work
+CASEWORK = frozenset({Role.NAVIGATOR, Role.PEER})  # the roles that hold a caseload
+FIELD = frozenset({Role.PARAMEDIC, Role.CLINICIAN})  # responders on the call
+ENCOUNTER_WRITERS = frozenset({Role.PARAMEDIC, Role.CLINICIAN, Role.SUPERVISOR})
+DIGEST_ROLES = (Role.NAVIGATOR, Role.SUPERVISOR)  # who gets the inbox's daily digest email
+
+
+def is_program_staff(user) -> bool:
+    """Active staff in one of the staff roles with a program. Anonymous and inactive users, partner
+    users and staff without a program are not."""
+    return bool(roles_of(user) & STAFF_ROLES) and getattr(user, "program_id", None) is not None
+
+
+def is_partner(user) -> bool:
+    """In the partner role (a partner user also needs a partner organisation to see anything)."""
+    return Role.PARTNER in roles_of(user)
+
+
+def acts_for_partner(user) -> bool:
+    """A partner user who may act for their organisation: in the partner role and belonging to one."""
+    return getattr(user, "partner_organization_id", None) is not None and is_partner(user)
+
+
+def may_be_navigator(user) -> bool:
+    """May be named a case's primary navigator (and is the default one of a case they open)."""
+    return Role.NAVIGATOR in roles_of(user)
+
+
+def may_be_peer(user) -> bool:
+    """May be named a case's peer recovery specialist."""
+    return Role.PEER in roles_of(user)
+
+
+def holds_caseload(user) -> bool:
+    """Works a caseload of their own: the caseload page is their start page and in their navigation."""
+    return bool(roles_of(user) & CASEWORK)
+
+
+def may_supervise_team(user) -> bool:
+    """The team page (caseloads, overdue follow-ups, unassigned cases) and reassigning a case."""
+    return Role.SUPERVISOR in roles_of(user)
+
+
+def may_merge_people(user) -> bool:
+    """Merging two people's records into one, and undoing a merge."""
+    return Role.SUPERVISOR in roles_of(user)
+
+
+def may_write_encounters(user) -> bool:
+    """Recording and editing encounters (the pages show their links only then)."""
+    return bool(roles_of(user) & ENCOUNTER_WRITERS)
+
+
+def may_view_metrics(user) -> bool:
+    """Program metrics (pages, exports, API), for the user's own program."""
+    if getattr(user, "program_id", None) is None:
+        return False  # partner users and staff without a program
+    return bool(roles_of(user) & OVERSIGHT)  # empty for anonymous and inactive users
+
+
+def may_review_access(user) -> bool:
+    """The audit trail of the user's program: who has looked at a person's record, the accounting of
+    disclosures, and every break-glass grant (anyone else sees only their own grants)."""
+    return bool(roles_of(user) & OVERSIGHT)
+
+
+def may_oversee_inbox(user) -> bool:
+    """Every inbox item of the program (not only those addressed to them), the team inbox page, and
+    giving an item to a colleague."""
+    return bool(roles_of(user) & OVERSIGHT)
+
+
+def start_page(user) -> str | None:
+    """The URL name of the page a staff member lands on after signing in; None: the plain home page."""
+    roles = roles_of(user)
+    if roles & CASEWORK:
+        return "cases:caseload"
+    if Role.SUPERVISOR in roles:
+        return "cases:team"
+    if roles & FIELD:
+        return "cases:people"
+    return None
+
+
+def call_role_of(user, choices) -> str:
+    """The first of `choices` (role values, as an encounter's responders record them) the user holds."""
+    roles = roles_of(user)
+    return next((choice for choice in choices if choice in roles), "")
+
+
+# Who holds a role, as a filter on a queryset of users (one join on their role groups).
+
+
+def _holding(users, roles):
+    labels = [role.label for role in roles]
+    if len(labels) == 1:
+        return users.filter(groups__name=labels[0])
+    return users.filter(groups__name__in=labels).distinct()
+
+
+def supervisors(users):
+    return _holding(users, [Role.SUPERVISOR])
+
+
+def navigators(users):
+    return _holding(users, [Role.NAVIGATOR])
+
+
+def peers(users):
+    return _holding(users, [Role.PEER])
+
+
+def caseload_holders(users):
+    """Navigators and peer specialists: the people the team page counts cases for."""
+    return _holding(users, [Role.NAVIGATOR, Role.PEER])
+
+
+def responders(users):
+    """Who can be on a call: every staff role but the staff admin's."""
+    return _holding(users, [role for role in STAFF_ROLES if role is not Role.STAFF_ADMIN])
+
+
+def staff(users):
+    """Holders of any staff role."""
+    return _holding(users, STAFF_ROLES)
+
+
+def digest_recipients(users):
+    return _holding(users, DIGEST_ROLES)
+
+
 def is_network_admin(user) -> bool:
     """Who administers the shared partner directory's access: partner API keys, partner users (their
     passwords and second factors) and how a partner receives referrals (docs/decisions/014).
@@ -163,14 +309,6 @@ def is_network_admin(user) -> bool:
     because a partner serves every program and whoever holds its keys reads every program's referrals.
     """
     return bool(getattr(user, "is_authenticated", False) and user.is_active and user.is_superuser)
-
-
-ENCOUNTER_WRITERS = frozenset({Role.PARAMEDIC, Role.CLINICIAN, Role.SUPERVISOR})
-
-
-def may_write_encounters(user) -> bool:
-    """Recording and editing encounters (the pages show their links only then)."""
-    return bool(roles_of(user) & ENCOUNTER_WRITERS)
 
 
 def may_use_admin(user) -> bool:

@@ -22,14 +22,14 @@ from drf_spectacular.extensions import OpenApiAuthenticationExtension
 
 from accounts.credentials import CredentialAuthentication, issue_key
 from accounts.models import StaffToken, User
-from accounts.roles import Role, roles_of
+from accounts.roles import is_partner
 
 
 def may_hold_token(user: User) -> bool:
     """Active staff of a program; never a partner user (partners have their organisation's keys)."""
     if not user.is_active or user.program_id is None or user.partner_organization_id is not None:
         return False
-    return Role.PARTNER not in roles_of(user)
+    return not is_partner(user)
 
 
 def issue_token(

@@ -6,6 +6,7 @@ from django.contrib import admin
 from django.contrib.admin.views.autocomplete import AutocompleteJsonView
 from django.template.response import TemplateResponse
 
+from accounts.roles import may_use_admin
 from audit.access import record_access
 from audit.models import AccessLog, Action
 
@@ -97,10 +98,10 @@ class AccessLogAdmin(admin.ModelAdmin):
 
     # Model permissions do not decide here: the rows a user gets are AccessLog.objects.visible_to.
     def has_module_permission(self, request):
-        return request.user.is_active and request.user.is_staff
+        return may_use_admin(request.user)
 
     def has_view_permission(self, request, obj=None):
-        return request.user.is_active and request.user.is_staff
+        return may_use_admin(request.user)
 
     def has_add_permission(self, request):
         return False

@@ -8,7 +8,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
-from accounts.roles import Role, roles_of
+from accounts.roles import may_review_access
 
 
 class Action(models.TextChoices):
@@ -27,7 +27,7 @@ class AccessLogQuerySet(models.QuerySet):
         """Supervisors and staff admins read their own program's trail; no one else reads it."""
         if not getattr(user, "is_authenticated", False) or not user.is_active or user.program_id is None:
             return self.none()
-        if not roles_of(user) & {Role.SUPERVISOR, Role.STAFF_ADMIN}:
+        if not may_review_access(user):
             return self.none()
         return self.filter(program_id=user.program_id)
 

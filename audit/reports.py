@@ -8,17 +8,16 @@ the pages turn into a 404, the same answer as for a person who does not exist.
 import csv
 import io
 
-from accounts.roles import Role, roles_of
+from accounts.roles import may_review_access
 from audit.models import AccessLog
 from cases.models import Individual
 from crt.spreadsheets import safe_cell
 
-REVIEWER_ROLES = frozenset({Role.SUPERVISOR, Role.STAFF_ADMIN})
 DISCLOSURE_COLUMNS = ("date", "recipient organisation", "what", "purpose")
 
 
 def reviewable_individual(user, individual_id: int) -> Individual | None:
-    if not roles_of(user) & REVIEWER_ROLES:
+    if not may_review_access(user):
         return None
     return Individual.objects.visible_to(user).filter(pk=individual_id).first()
 

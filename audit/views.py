@@ -17,7 +17,7 @@ from django.views.decorators.http import require_POST
 
 from accounts.breakglass import end_break_glass
 from accounts.models import BreakGlassGrant
-from accounts.roles import roles_of
+from accounts.roles import may_review_access
 from audit import reports
 from audit.access import audited, record_access
 from audit.models import AccessLog, Action
@@ -57,7 +57,7 @@ def disclosures_csv(request, individual_id: int):
 def break_glass_review(request):
     """Every break-glass grant of the supervisor's program, newest first: who, whose record, why, how
     long, how many accesses were made under it, and a link to that person's access history."""
-    if not roles_of(request.user) & reports.REVIEWER_ROLES or request.user.program_id is None:
+    if not may_review_access(request.user) or request.user.program_id is None:
         raise PermissionDenied
     accesses = (
         AccessLog.objects.filter(break_glass=OuterRef("pk"))
@@ -87,6 +87,6 @@ def break_glass_end(request, pk: int):
     grant = get_object_or_404(BreakGlassGrant.objects.visible_to(request.user), pk=pk)
     if end_break_glass(grant, by=request.user):
         messages.success(request, "Emergency access ended.")
-    if grant.user_id == request.user.pk and not roles_of(request.user) & reports.REVIEWER_ROLES:
+    if grant.user_id == request.user.pk and not may_review_access(request.user):
         return redirect("cases:people")
     return redirect("audit:break_glass_review")

@@ -9,6 +9,7 @@ names in their own columns, since the staff admin only ever sees their own progr
 from django.contrib import admin
 
 from accounts.admin import CRTModelAdmin, ReadOnlyAdminMixin, ScopedAdmin, ScopedInlineMixin
+from accounts.roles import is_network_admin
 from cases.models import (
     Assessment,
     Case,
@@ -329,7 +330,7 @@ class FollowUpRuleAdmin(CRTModelAdmin):
 
     def get_queryset(self, request):
         rules = super().get_queryset(request)
-        return rules if request.user.is_superuser else rules.filter(program_id=request.user.program_id)
+        return rules if is_network_admin(request.user) else rules.filter(program_id=request.user.program_id)
 
     def get_changeform_initial_data(self, request):
         return {"program": request.user.program_id, **super().get_changeform_initial_data(request)}

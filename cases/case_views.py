@@ -15,7 +15,7 @@ from django.shortcuts import get_object_or_404, redirect
 from django.views.decorators.http import require_http_methods
 
 from accounts.models import User
-from accounts.roles import Role, roles_of
+from accounts.roles import may_be_navigator, navigators, peers
 from audit.access import Action, audited, record_access
 from cases import services
 from cases.models import Case, Encounter, Individual
@@ -36,8 +36,8 @@ class OpenCaseForm(forms.Form):
     def __init__(self, *args, program_id: int, **kwargs):
         super().__init__(*args, **kwargs)
         team = User.objects.filter(program_id=program_id, is_active=True).order_by("last_name", "first_name", "pk")
-        self.fields["navigator"].queryset = team.filter(groups__name=Role.NAVIGATOR.label)
-        self.fields["peer"].queryset = team.filter(groups__name=Role.PEER.label)
+        self.fields["navigator"].queryset = navigators(team)
+        self.fields["peer"].queryset = peers(team)
 
 
 class CloseCaseForm(forms.Form):
@@ -80,7 +80,7 @@ def _open_case_page(request, *, person: Individual, encounter: Encounter | None)
     if existing is not None:
         messages.info(request, f"Case #{existing.pk} was already opened from this encounter.")
         return redirect("cases:person", pk=person.pk)
-    is_navigator = Role.NAVIGATOR in roles_of(request.user)
+    is_navigator = may_be_navigator(request.user)
     form = OpenCaseForm(
         request.POST or None,
         program_id=person.program_id,

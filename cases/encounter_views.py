@@ -1,7 +1,7 @@
 """Encounter pages for field responders: new (for a known person or nobody yet), edit, and the encounter
 page with its assessments and the assessment form (vitals and the C-SSRS screener).
 
-Who: paramedics, clinicians and supervisors write (cases.encounters.WRITERS); navigators read (a write
+Who: paramedics, clinicians and supervisors write (accounts.roles.may_write_encounters); navigators read (a write
 is a 403); a role that cannot see encounters at all (peers) and anyone outside the program get a 404.
 Their forms (cases.forms) only validate and shape input; cases.encounters does the work and re-checks it all.
 The screener's risk is previewed by assets/crt/cssrs.js and derived on the server when saved.
@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
 from accounts.models import User
-from accounts.roles import STAFF_ROLES, Kind, Role, Scope, scope_for
+from accounts.roles import Kind, Scope, may_write_encounters, responders, scope_for
 from audit.access import Action, audited, record_access
 from cases import encounters
 from cases.forms import EncounterDetailsForm, VitalsAndScreenerForm
@@ -31,7 +31,7 @@ def _can_see(user) -> None:
 
 
 def _can_write(user) -> bool:
-    return encounters.may_write(user)
+    return may_write_encounters(user)
 
 
 def _require_writer(user) -> None:
@@ -41,11 +41,8 @@ def _require_writer(user) -> None:
 
 
 def _program_staff(user):
-    labels = [role.label for role in STAFF_ROLES if role is not Role.STAFF_ADMIN]
-    return (
-        User.objects.filter(program_id=user.program_id, is_active=True, groups__name__in=labels)
-        .distinct()
-        .order_by("last_name", "first_name", "username")
+    return responders(User.objects.filter(program_id=user.program_id, is_active=True)).order_by(
+        "last_name", "first_name", "username"
     )
 
 

@@ -7,7 +7,8 @@
                        cases.models.derive_cssrs_risk (the page's script only previews it), and a
                        higher risk raises the person's risk and that of their open cases
 
-Who may write: paramedics, clinicians and supervisors of the encounter's program (WRITERS).
+Who may write: paramedics, clinicians and supervisors of the encounter's program
+(accounts.roles.may_write_encounters).
 Navigators read encounters but do not record them; peers do not see them at all.
 
 Errors are Django ValidationErrors with a code: "not_found" (not visible to the actor),
@@ -25,10 +26,9 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts.models import User
-from accounts.roles import ENCOUNTER_WRITERS, STAFF_ROLES, may_write_encounters, roles_of
+from accounts.roles import call_role_of, is_program_staff, may_write_encounters
 from cases.models import Assessment, Case, Encounter, EncounterResponder, Individual, RiskLevel, derive_cssrs_risk
 
-WRITERS = ENCOUNTER_WRITERS
 CLOCK_SKEW = timedelta(minutes=5)  # a phone's clock may run a little ahead of the server's
 TIMES = ("call_received_at", "dispatched_at", "on_scene_at", "cleared_at")
 TIME_LABELS = {
@@ -95,13 +95,10 @@ def _error(message: str, code: str = "invalid", field: str | None = None) -> Val
     return ValidationError(message, code=code, params={"field": field} if field else None)
 
 
-may_write = may_write_encounters  # whether the user's roles record encounters
-
-
 def _writer(by) -> User:
-    if not isinstance(by, User) or by.program_id is None or not roles_of(by) & STAFF_ROLES:
+    if not isinstance(by, User) or not is_program_staff(by):
         raise _error("Only program staff can do this.", "forbidden")
-    if not roles_of(by) & WRITERS:
+    if not may_write_encounters(by):
         raise _error("Only paramedics, clinicians and supervisors record encounters.", "forbidden")
     return by
 
@@ -183,10 +180,10 @@ def _responders(responders, program_id: int) -> list[tuple[User, str]]:
         user, role = entry if isinstance(entry, tuple) else (entry, None)
         if not isinstance(user, User) or not user.is_active or user.program_id != program_id:
             raise _error("Each responder must be an active member of this program.", field="responders")
-        if not roles_of(user) & STAFF_ROLES:
+        if not is_program_staff(user):
             raise _error("Each responder must be program staff.", field="responders")
         if role is None:
-            role = next((r for r in RESPONDER_ROLES if r in roles_of(user)), "")
+            role = call_role_of(user, RESPONDER_ROLES)
         if role not in RESPONDER_ROLES:
             raise _error("Unknown role on the call.", field="responders")
         pairs[user.pk] = (user, role)

@@ -24,7 +24,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts.models import User
-from accounts.roles import STAFF_ROLES, roles_of
+from accounts.roles import is_program_staff
 from cases.models import Consent, Encounter, Individual, SupportContact
 from crt.validators import EARLIEST_CALL
 from providers.models import NeedDomain, Organization
@@ -45,7 +45,7 @@ class Intake:
 
 
 def _staff(by) -> User:
-    if not isinstance(by, User) or by.program_id is None or not roles_of(by) & STAFF_ROLES:
+    if not isinstance(by, User) or not is_program_staff(by):
         raise ValidationError("Only program staff can do this.", code="forbidden")
     return by
 

@@ -11,7 +11,7 @@ from django.db.models import F, OuterRef, Q
 from django.utils import timezone
 
 from accounts.models import BreakGlassGrant, Program
-from accounts.roles import STAFF_ROLES, Kind, Scope, roles_of, scope_for
+from accounts.roles import Kind, Scope, is_program_staff, scope_for
 from providers.models import NeedDomain, Organization
 
 
@@ -33,7 +33,7 @@ class ScopedQuerySet(models.QuerySet):
         scope = scope_for(user, self.kind)
         if scope is Scope.PROGRAM:
             return self.filter(**{f"{self.program_path}_id": user.program_id})
-        if not roles_of(user) & STAFF_ROLES or user.program_id is None:
+        if not is_program_staff(user):
             return self.none()  # anonymous, inactive, partner, or staff without a program
         person_id = f"{self.individual_path}_id" if self.individual_path else "id"
         visible = Q(**{f"{person_id}__in": _granted_people(user).values("individual_id")})
@@ -60,7 +60,7 @@ def kinds_visible_of_person(user, person_id: int, kinds) -> frozenset[Kind]:
     scopes = {kind: scope_for(user, kind) for kind in kinds}
     if all(scope is Scope.PROGRAM for scope in scopes.values()):
         return frozenset(scopes)
-    if not roles_of(user) & STAFF_ROLES or user.program_id is None:
+    if not is_program_staff(user):
         return frozenset(kind for kind, scope in scopes.items() if scope is Scope.PROGRAM)
     granted, on_caseload = Individual.objects.filter(pk=person_id).values_list(
         models.Exists(_granted_people(user).filter(individual_id=OuterRef("pk"))),

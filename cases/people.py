@@ -39,7 +39,7 @@ from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from accounts.models import User
-from accounts.roles import STAFF_ROLES, Role, roles_of
+from accounts.roles import is_program_staff, may_merge_people
 from cases import matching
 from cases.intake import revoke_consent
 from cases.models import Consent, Individual, PersonMerge, RiskLevel, SupportContact
@@ -54,7 +54,7 @@ def _error(message: str, code: str = "invalid") -> ValidationError:
 
 
 def _staff(by) -> User:
-    if not isinstance(by, User) or by.program_id is None or not roles_of(by) & STAFF_ROLES:
+    if not isinstance(by, User) or not is_program_staff(by):
         raise _error("Only program staff can do this.", "forbidden")
     return by
 
@@ -64,8 +64,8 @@ def _require_perm(by: User, perm: str, action: str) -> None:
         raise _error(f"Your role cannot {action}.", "forbidden")
 
 
-def _require_supervisor(by: User, action: str) -> None:
-    if Role.SUPERVISOR not in roles_of(by):
+def _require_merger(by: User, action: str) -> None:
+    if not may_merge_people(by):
         raise _error(f"Only a supervisor can {action}.", "forbidden")
 
 
@@ -239,7 +239,7 @@ def _program_people(
 ) -> list[tuple[int, matching.Person, bool]]:
     """(id, names and date of birth, may the user see them) of the active people of the user's program
     who can possibly match (_blocking), in one query of five columns and a visible_to subquery."""
-    if getattr(user, "program_id", None) is None or not roles_of(user) & STAFF_ROLES:
+    if not is_program_staff(user):
         return []
     visible = Individual.objects.visible_to(user).filter(pk=OuterRef("pk"))
     rows = (
@@ -397,7 +397,7 @@ def _model(label: str):
 def merge_people(*, survivor: Individual, merged: Individual, by: User, reason: str) -> PersonMerge:
     """Make two records of one person one: see the module docstring."""
     by = _staff(by)
-    _require_supervisor(by, "merge records")
+    _require_merger(by, "merge records")
     reason = _text(reason, "reason", max_length=500, required=True)
     if not isinstance(survivor, Individual) or not isinstance(merged, Individual):
         raise _error("Expected two people.")
@@ -447,7 +447,7 @@ def undo_merge(merge: PersonMerge, *, by: User, reason: str) -> PersonMerge:
     """Put two merged records back apart: the rows that moved go back, and the survivor's fields the
     merge filled return to what they were (unless someone changed them since)."""
     by = _staff(by)
-    _require_supervisor(by, "undo a merge")
+    _require_merger(by, "undo a merge")
     reason = _text(reason, "reason", max_length=500, required=True)
     if not isinstance(merge, PersonMerge) or merge.pk is None:
         raise _error("Expected a merge.")

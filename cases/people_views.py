@@ -14,7 +14,7 @@ from django.shortcuts import get_object_or_404, redirect
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
-from accounts.roles import Role, roles_of
+from accounts.roles import may_merge_people
 from audit.access import Action, audited, record_access
 from cases import encounters, intake, matching
 from cases import people as services
@@ -165,8 +165,8 @@ def _require_perm(user, perm: str) -> None:
         raise PermissionDenied
 
 
-def _supervisor(user) -> None:
-    if Role.SUPERVISOR not in roles_of(user):
+def _may_merge(user) -> None:
+    if not may_merge_people(user):
         raise PermissionDenied
 
 
@@ -290,7 +290,7 @@ def _moving(person: Individual) -> dict[str, int]:
 def person_merge(request, pk: int):
     """A supervisor merges this record and another of the same person: pick the other (likely
     duplicates are listed), say which is kept and why, see what moves, confirm."""
-    _supervisor(request.user)
+    _may_merge(request.user)
     person = _person(request, pk)
     form = MergeForm(request.POST or None, initial={"other": request.GET.get("other", "")})
     query = matching.Person(
@@ -341,7 +341,7 @@ def merge(request, pk: int):
         PersonMerge.objects.visible_to(request.user).select_related("survivor", "merged", "merged_by", "undone_by"),
         pk=pk,
     )
-    can_undo = Role.SUPERVISOR in roles_of(request.user) and found.undone_at is None
+    can_undo = may_merge_people(request.user) and found.undone_at is None
     form = UndoMergeForm(request.POST or None) if can_undo else None
     if request.method == "POST":
         if form is None:

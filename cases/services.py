@@ -56,7 +56,7 @@ from django.db.models import Max, Q
 from django.utils import timezone
 
 from accounts.models import User
-from accounts.roles import Role, roles_of
+from accounts.roles import may_be_navigator, may_be_peer, may_supervise_team
 from cases.models import (
     Assessment,
     Case,
@@ -167,13 +167,21 @@ def _text(value, field: str, *, max_length: int) -> str:
     return value
 
 
-def _team_member(user, case_program_id: int, role: Role, field: str) -> User | None:
+# field -> (may a user be it, the role's name in the refusal)
+_TEAM_PLACES = {
+    "navigator": (may_be_navigator, "navigator"),
+    "peer specialist": (may_be_peer, "peer recovery specialist"),
+}
+
+
+def _team_member(user, case_program_id: int, field: str) -> User | None:
     if user is None:
         return None
     if not isinstance(user, User) or not user.is_active or user.program_id != case_program_id:
         raise _error(f"The {field} must be an active member of this program.", "invalid")
-    if role not in roles_of(user):
-        raise _error(f"The {field} must have the {role.label.lower()} role.", "invalid")
+    may_be, role_name = _TEAM_PLACES[field]
+    if not may_be(user):
+        raise _error(f"The {field} must have the {role_name} role.", "invalid")
     return user
 
 
@@ -245,10 +253,10 @@ def open_case(
         existing = Case.objects.filter(encounter=encounter, individual=person).first()
         if existing is not None:
             return existing  # its schedule was made with it (rules changed since apply to new cases)
-    if navigator is None and Role.NAVIGATOR in roles_of(by):
+    if navigator is None and may_be_navigator(by):
         navigator = by
-    navigator = _team_member(navigator, person.program_id, Role.NAVIGATOR, "navigator")
-    peer = _team_member(peer, person.program_id, Role.PEER, "peer specialist")
+    navigator = _team_member(navigator, person.program_id, "navigator")
+    peer = _team_member(peer, person.program_id, "peer specialist")
 
     case = Case.objects.create(
         program_id=person.program_id,
@@ -446,13 +454,13 @@ def reassign_case(case: Case, *, by: User, navigator: User | None = None, peer: 
     """Give a case to another navigator and/or peer; their open follow-ups move with it."""
     by = _staff(by)
     case = _visible_case(case, by)
-    if Role.SUPERVISOR not in roles_of(by):
+    if not may_supervise_team(by):
         raise _error("Only a supervisor can reassign a case.", "forbidden")
     if navigator is None and peer is None:
         raise _error("Name a navigator or a peer specialist.", "invalid")
     _require_open(case)
-    navigator = _team_member(navigator, case.program_id, Role.NAVIGATOR, "navigator")
-    peer = _team_member(peer, case.program_id, Role.PEER, "peer specialist")
+    navigator = _team_member(navigator, case.program_id, "navigator")
+    peer = _team_member(peer, case.program_id, "peer specialist")
     fields = []
     open_follow_ups = FollowUp.objects.filter(case=case, done_at__isnull=True, is_missed=False)
     if navigator is not None and navigator.pk != case.navigator_id:
@@ -532,8 +540,8 @@ def close_case(case: Case, *, by: User, reason: str, referrals: dict[int, str] |
     return case
 
 
-def _still_on_team(user: User | None, program_id: int, role: Role) -> User | None:
-    if user is None or not user.is_active or user.program_id != program_id or role not in roles_of(user):
+def _still_on_team(user: User | None, program_id: int, may_be) -> User | None:
+    if user is None or not user.is_active or user.program_id != program_id or not may_be(user):
         return None
     return user
 
@@ -566,12 +574,12 @@ def reopen_case(case: Case, *, by: User) -> Case:
         case.save(update_fields=["status", "closed_reason", "closed_at", "times_reopened", "updated_at"])
         _create_schedule(case, base=now, suffix=f"+{case.times_reopened}")
         return case
-    navigator = _still_on_team(case.navigator, case.program_id, Role.NAVIGATOR)
+    navigator = _still_on_team(case.navigator, case.program_id, may_be_navigator)
     later = open_case(
         individual=case.individual,
         by=by,
         navigator=navigator,
-        peer=_still_on_team(case.peer, case.program_id, Role.PEER),
+        peer=_still_on_team(case.peer, case.program_id, may_be_peer),
     )
     later.previous_case = case
     later.save(update_fields=["previous_case", "updated_at"])

@@ -26,7 +26,16 @@ from django.views.decorators.http import require_http_methods
 
 from accounts import breakglass
 from accounts.models import User
-from accounts.roles import Kind, Role, Scope, roles_of, scope_for
+from accounts.roles import (
+    Kind,
+    Scope,
+    caseload_holders,
+    may_merge_people,
+    may_supervise_team,
+    navigators,
+    peers,
+    scope_for,
+)
 from audit.access import Action, audited, record_access
 from cases import services
 from cases.display import follow_up_name
@@ -260,7 +269,7 @@ def person(request, pk: int):
         "older_page": timeline_page + 1 if has_older else None,
         "can_refer": scope_for(user, Kind.REFERRAL) is not Scope.NONE and user.has_perm("referrals.add_referral"),
         "can_edit": user.has_perm("cases.change_individual"),
-        "can_merge": Role.SUPERVISOR in roles_of(user),
+        "can_merge": may_merge_people(user),
         "can_support": user.has_perm("cases.add_supportcontact"),
         "can_consent": user.has_perm("cases.add_consent"),
         "can_contact": user.has_perm("cases.add_contact"),
@@ -355,7 +364,7 @@ def _safe_next(request) -> str:
 
 
 def _supervisor(request) -> None:
-    if Role.SUPERVISOR not in roles_of(request.user):
+    if not may_supervise_team(request.user):
         raise Http404
 
 
@@ -366,11 +375,9 @@ def team(request):
     user = request.user
     now = timezone.now()
     staff = list(
-        User.objects.filter(
-            program_id=user.program_id, is_active=True, groups__name__in=[Role.NAVIGATOR.label, Role.PEER.label]
+        caseload_holders(User.objects.filter(program_id=user.program_id, is_active=True)).order_by(
+            "last_name", "first_name", "username"
         )
-        .distinct()
-        .order_by("last_name", "first_name", "username")
     )
     open_cases = Case.objects.visible_to(user).open()
     counts: dict[int, dict] = {member.pk: {"cases": 0, "overdue": 0} for member in staff}
@@ -406,8 +413,8 @@ def reassign(request, pk: int):
     members = User.objects.filter(program_id=request.user.program_id, is_active=True).order_by("last_name", "username")
     form = ReassignForm(
         request.POST or None,
-        navigators=members.filter(groups__name=Role.NAVIGATOR.label),
-        peers=members.filter(groups__name=Role.PEER.label),
+        navigators=navigators(members),
+        peers=peers(members),
         initial={"navigator": case.navigator_id, "peer": case.peer_id},
     )
     if request.method == "POST" and form.is_valid():

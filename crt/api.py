@@ -28,7 +28,7 @@ from rest_framework.response import Response
 from rest_framework.throttling import SimpleRateThrottle
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from accounts.roles import STAFF_ROLES, roles_of
+from accounts.roles import is_program_staff
 from crt.inputs import MAX_JSON_DEPTH, json_depth_exceeds
 from providers.models import PartnerCredential
 
@@ -84,7 +84,7 @@ def is_staff(request) -> bool:
     user = request.user
     if is_partner(request) or not getattr(user, "is_authenticated", False):
         return False
-    return user.program_id is not None and bool(roles_of(user) & STAFF_ROLES)
+    return is_program_staff(user)
 
 
 class IsPartnerCredential(BasePermission):

@@ -11,7 +11,14 @@ from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
 
-from accounts.roles import Role, may_write_encounters, roles_of
+from accounts.roles import (
+    holds_caseload,
+    may_review_access,
+    may_supervise_team,
+    may_view_metrics,
+    may_write_encounters,
+    start_page,
+)
 
 
 def staff_page(view):
@@ -28,13 +35,12 @@ def staff_page(view):
 
 
 def nav(user) -> dict:
-    roles = roles_of(user)
     return {
-        "can_caseload": bool(roles & {Role.NAVIGATOR, Role.PEER}),
-        "can_team": Role.SUPERVISOR in roles,
-        "can_metrics": bool(roles & {Role.SUPERVISOR, Role.STAFF_ADMIN}),
+        "can_caseload": holds_caseload(user),
+        "can_team": may_supervise_team(user),
+        "can_metrics": may_view_metrics(user),
         "can_write_encounters": may_write_encounters(user),
-        "can_review_break_glass": bool(roles & {Role.SUPERVISOR, Role.STAFF_ADMIN}),
+        "can_review_break_glass": may_review_access(user),
     }
 
 
@@ -54,11 +60,7 @@ def home(request):
     user = request.user
     if user.is_partner_user:
         return redirect("providers:partner_home")
-    roles = roles_of(user)
-    if roles & {Role.NAVIGATOR, Role.PEER}:
-        return redirect("cases:caseload")
-    if Role.SUPERVISOR in roles:
-        return redirect("cases:team")
-    if roles & {Role.PARAMEDIC, Role.CLINICIAN}:
-        return redirect("cases:people")
+    landing = start_page(user)
+    if landing is not None:
+        return redirect(landing)
     return render(request, "home.html", {"nav": nav(user)})

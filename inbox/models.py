@@ -14,7 +14,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
-from accounts.roles import STAFF_ROLES, Role, roles_of
+from accounts.roles import is_program_staff, may_oversee_inbox
 
 
 class Kind(models.TextChoices):
@@ -63,10 +63,9 @@ class ItemQuerySet(models.QuerySet):
     def visible_to(self, user):
         """Staff of a program see the items addressed to them; supervisors and staff admins see every
         item of their program. Another program's items, and everything for partners, are invisible."""
-        roles = roles_of(user)
-        if not roles & STAFF_ROLES or getattr(user, "program_id", None) is None:
+        if not is_program_staff(user):
             return self.none()
-        if roles & {Role.SUPERVISOR, Role.STAFF_ADMIN}:
+        if may_oversee_inbox(user):
             return self.filter(program_id=user.program_id)
         return self.filter(program_id=user.program_id, recipient=user)
 

@@ -27,7 +27,7 @@ from django.db.models import Count, Q
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.roles import Role
+from accounts.roles import digest_recipients
 from crt.backoff import next_delay
 from inbox.models import ACTIVE_STATES, Item, Kind, Notification, NotificationPreference
 
@@ -36,8 +36,6 @@ logger = logging.getLogger(__name__)
 MAX_ATTEMPTS = 8
 CLAIM_LEASE = timedelta(minutes=5)
 SEND_BATCH = 200
-# Roles that get the daily digest.
-DIGEST_ROLES = (Role.NAVIGATOR, Role.SUPERVISOR)
 # Urgent kinds, and the preference that switches each off.
 URGENT_PREFERENCE = {
     Kind.FOLLOW_UP_OVERDUE: "urgent_follow_up",
@@ -104,11 +102,9 @@ def queue_digests(now: datetime | None = None) -> int:
     day = local.date().isoformat()
     off = NotificationPreference.objects.filter(daily_digest=False).values("user_id")
     users = (
-        get_user_model()
-        .objects.filter(is_active=True, program__isnull=False, groups__name__in=[r.label for r in DIGEST_ROLES])
+        digest_recipients(get_user_model().objects.filter(is_active=True, program__isnull=False))
         .exclude(email="")
         .exclude(pk__in=off)
-        .distinct()
         .values_list("pk", flat=True)
     )
     keys = {f"digest:{pk}:{day}": pk for pk in users}

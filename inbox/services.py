@@ -29,7 +29,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
-from accounts.roles import Role, roles_of
+from accounts.roles import may_oversee_inbox, staff, supervisors
 from inbox.models import ACTIVE_STATES, Item, ItemEvent, Kind, State
 
 logger = logging.getLogger(__name__)
@@ -50,8 +50,7 @@ def supervisor_id(program_id: int) -> int | None:
     """The program's active supervisor with the lowest id: one named owner; every supervisor of the
     program still sees the item (Item.objects.visible_to)."""
     return (
-        get_user_model()
-        .objects.filter(program_id=program_id, is_active=True, groups__name=Role.SUPERVISOR.label)
+        supervisors(get_user_model().objects.filter(program_id=program_id, is_active=True))
         .order_by("pk")
         .values_list("pk", flat=True)
         .first()
@@ -303,19 +302,13 @@ def snooze_item(item, *, by, until: datetime) -> Item:
 
 
 def may_reassign(user) -> bool:
-    return bool(roles_of(user) & {Role.SUPERVISOR, Role.STAFF_ADMIN})
+    return may_oversee_inbox(user)
 
 
 def colleagues(user):
     """Who an item can be given to: active staff of the user's program."""
-    from accounts.roles import STAFF_ROLES
-
-    labels = [role.label for role in STAFF_ROLES]
-    return (
-        get_user_model()
-        .objects.filter(program_id=user.program_id, is_active=True, groups__name__in=labels)
-        .distinct()
-        .order_by("last_name", "first_name", "username")
+    return staff(get_user_model().objects.filter(program_id=user.program_id, is_active=True)).order_by(
+        "last_name", "first_name", "username"
     )
 
 

@@ -18,7 +18,7 @@ from django.shortcuts import redirect
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
-from accounts.roles import Role, roles_of
+from accounts.roles import may_oversee_inbox
 from audit.access import Action, audited, record_access
 from cases.models import Individual
 from crt.pages import page, staff_page
@@ -157,7 +157,7 @@ def item_detail(request, pk: int):
 def team(request):
     """The supervisor's view: the program's unresolved items by kind and age; escalations they own."""
     user = request.user
-    if not roles_of(user) & {Role.SUPERVISOR, Role.STAFF_ADMIN}:
+    if not may_oversee_inbox(user):
         raise Http404
     now = timezone.now()
     team_items = Item.objects.visible_to(user).unresolved()

@@ -1,4 +1,4 @@
-"""Who may see program metrics: supervisors and staff admins, for their own program only.
+"""The program a figure is computed for (who may see metrics at all: accounts.roles.may_view_metrics).
 
 Every page, export and API view gets its Selection from `selection_for`, so the program a figure
 is computed for always comes from the signed-in user, never from the request.
@@ -6,16 +6,8 @@ is computed for always comes from the signed-in user, never from the request.
 
 from django.core.exceptions import PermissionDenied
 
-from accounts.roles import Role, roles_of
+from accounts.roles import may_view_metrics
 from metrics.periods import Period, Selection
-
-METRICS_ROLES = frozenset({Role.SUPERVISOR, Role.STAFF_ADMIN})
-
-
-def may_view_metrics(user) -> bool:
-    if getattr(user, "program_id", None) is None:
-        return False  # partner users and staff without a program
-    return bool(roles_of(user) & METRICS_ROLES)  # empty for anonymous and inactive users
 
 
 def selection_for(user, period: Period, *, team: str = "", area: str = "", as_of=None) -> Selection:

@@ -13,8 +13,9 @@ from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.roles import may_view_metrics
 from crt.api import error_responses
-from metrics.access import may_view_metrics, selection_for
+from metrics.access import selection_for
 from metrics.compute import compute
 from metrics.forms import SelectionForm
 from metrics.measures import MEASURES, Measure

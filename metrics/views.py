@@ -8,7 +8,8 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 
-from metrics.access import may_view_metrics, selection_for
+from accounts.roles import may_view_metrics
+from metrics.access import selection_for
 from metrics.compute import compute
 from metrics.exports import record_export, write_csv
 from metrics.forms import NO_BREAKDOWN, SelectionForm, team_and_area_options

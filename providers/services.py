@@ -17,7 +17,7 @@ from django.core.validators import URLValidator
 from django.db import transaction
 from django.utils import timezone
 
-from accounts.roles import Role, is_network_admin, roles_of
+from accounts.roles import acts_for_partner, is_network_admin
 from crt.netguard import validate_webhook_url
 from providers.models import Organization, PartnerCredential, Service, ServiceCapacity
 
@@ -31,7 +31,7 @@ def organization_of(by) -> int:
     if isinstance(by, PartnerCredential):
         if by.revoked_at is None and by.organization.is_active:
             return by.organization_id
-    elif getattr(by, "partner_organization_id", None) is not None and Role.PARTNER in roles_of(by):
+    elif acts_for_partner(by):
         return by.partner_organization_id
     raise ValidationError("Not found.", code="not_found")
 

@@ -9,7 +9,7 @@ from django.db import models
 from django.db.models import Q
 
 from accounts.models import Program
-from accounts.roles import Kind, Role, roles_of
+from accounts.roles import Kind, is_partner
 from cases.models import Case, Consent, Individual, ScopedQuerySet
 from providers.models import NeedDomain, Organization, PartnerCredential, Service
 
@@ -55,7 +55,7 @@ class ReferralQuerySet(ScopedQuerySet):
                 return self.none()
             return self._sent_to(actor.organization_id)
         if getattr(actor, "partner_organization_id", None) is not None:
-            if Role.PARTNER not in roles_of(actor):  # also empty for an inactive or anonymous user
+            if not is_partner(actor):  # also empty for an inactive or anonymous user
                 return self.none()
             return self._sent_to(actor.partner_organization_id)
         return super().visible_to(actor)

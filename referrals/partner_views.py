@@ -14,7 +14,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
-from accounts.roles import Role, roles_of
+from accounts.roles import acts_for_partner
 from audit.access import Action, audited, record_access
 from crt.pages import form_errors
 from providers import services as directory
@@ -50,7 +50,7 @@ def partner_page(view):
     @wraps(view)
     def wrapper(request, *args, **kwargs):
         user = request.user
-        if not user.is_partner_user or Role.PARTNER not in roles_of(user):
+        if not acts_for_partner(user):
             raise Http404
         return view(request, *args, **kwargs)
 

@@ -56,7 +56,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from accounts.models import User
-from accounts.roles import Kind, Role, Scope, roles_of, scope_for
+from accounts.roles import Kind, Scope, acts_for_partner, scope_for
 from cases.models import Case, Individual
 from inbox import services as inbox
 from inbox.models import Kind as ItemKind
@@ -125,7 +125,7 @@ def _who(by) -> _Who:
     if isinstance(by, PartnerCredential):
         return _Who(ReferralEvent.ActorKind.PARTNER, credential=by)
     if isinstance(by, User):
-        if Role.PARTNER in roles_of(by) and by.partner_organization_id is not None:
+        if acts_for_partner(by):
             return _Who(ReferralEvent.ActorKind.PARTNER, user=by)
         if by.program_id is not None:
             return _Who(ReferralEvent.ActorKind.STAFF, user=by)
