@@ -25,12 +25,10 @@ from django.utils import timezone
 
 from accounts.models import User
 from accounts.roles import is_program_staff
+from cases import hooks
 from cases.models import Consent, Encounter, Individual, SupportContact
 from crt.validators import EARLIEST_CALL
 from providers.models import NeedDomain, Organization
-from referrals import services as referral_services
-from referrals.models import OPEN as OPEN_REFERRALS
-from referrals.models import Referral
 
 CLOCK_SKEW = timedelta(minutes=5)
 
@@ -242,8 +240,6 @@ def revoke_consent(consent: Consent, *, by: User, at: datetime | None = None) ->
         return locked
     locked.revoked_at = max(at, locked.given_at)
     locked.save(update_fields=["revoked_at"])
-    # The closed loop at once, not at the next housekeeping run: each open referral sent under this
-    # consent stops being chased and its navigator is told (the hourly job is the safety net).
-    for referral in Referral.objects.filter(consent=locked, status__in=OPEN_REFERRALS).order_by("pk"):
-        referral_services.stop_chase_consent_ended(referral, now=max(locked.revoked_at, timezone.now()))
+    # The closed loop at once: each open referral sent under this consent stops being chased.
+    hooks.referrals().consent_revoked(locked)
     return locked

@@ -40,11 +40,10 @@ from django.utils import timezone
 
 from accounts.models import User
 from accounts.roles import is_program_staff, may_merge_people
-from cases import matching
+from cases import hooks, matching
 from cases.intake import revoke_consent
 from cases.models import Consent, Individual, PersonMerge, RiskLevel, SupportContact
 from crt.validators import validate_date_of_birth
-from referrals.services import move_referrals_to_person
 
 # --- shared checks ------------------------------------------------------------------------------
 
@@ -418,7 +417,7 @@ def merge_people(*, survivor: Individual, merged: Individual, by: User, reason: 
             moved[label] = ids
     for label, ids in moved.items():
         if label == "referrals.referral":
-            move_referrals_to_person(ids, survivor, now=now)
+            hooks.referrals().move_to_person(ids, survivor, now=now)
         else:
             _model(label)._base_manager.filter(pk__in=ids).update(**{MOVED_RELATIONS[label]: survivor})
 
@@ -467,7 +466,7 @@ def undo_merge(merge: PersonMerge, *, by: User, reason: str) -> PersonMerge:
         field = MOVED_RELATIONS[label]
         rows = _model(label)._base_manager.filter(pk__in=ids, **{field: survivor})
         if label == "referrals.referral":
-            move_referrals_to_person(list(rows.values_list("pk", flat=True)), merged, now=now)
+            hooks.referrals().move_to_person(list(rows.values_list("pk", flat=True)), merged, now=now)
         else:
             rows.update(**{field: merged})
     values, were_set = merge.survivor_before.get("values", {}), merge.survivor_before.get("set", {})

@@ -29,7 +29,7 @@ Closing a case closes out its schedule: follow-ups already due are marked missed
 and not done, which the metrics must show) and, with the missed ones, dismissed with the closing
 reason; follow-ups not yet due are deleted (nothing was owed), and the open overdue inbox items of its
 follow-ups are resolved. Open referrals must each be decided: left open or cancelled
-(referrals.services.cancel_referral). A case closed less than the program's case_reopen_window ago
+(cases.hooks: referrals.services.cancel_referral). A case closed less than the program's case_reopen_window ago
 can be reopened (a fresh schedule from the rules, labelled "24h+1" and so on); an older one is
 not reopened: a new case is opened that points back at it (previous_case).
 
@@ -57,6 +57,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from accounts.roles import may_be_navigator, may_be_peer, may_supervise_team
+from cases import hooks
 from cases.models import (
     Assessment,
     Case,
@@ -70,10 +71,6 @@ from cases.models import (
 )
 from inbox import services as inbox
 from providers.models import NeedDomain
-from referrals import services as referral_services
-from referrals.models import OPEN as OPEN_REFERRALS
-from referrals.models import Referral
-from referrals.models import Status as ReferralStatus
 
 H = timedelta(hours=1)
 # (disposition, risk level, label, offset, owner); "" is "any". The same rows as migration 0004.
@@ -484,13 +481,9 @@ class ReferralDecision(models.TextChoices):
     CANCEL = "cancel", "Cancel it"
 
 
-# Referrals a closing case must decide on: sent and not finished, or never sent.
-UNDECIDED_REFERRAL_STATUSES = frozenset({*OPEN_REFERRALS, ReferralStatus.DRAFT})
-
-
 def referrals_to_decide(case: Case):
     """The case's referrals that closing it must decide on (leave open or cancel), oldest first."""
-    return Referral.objects.filter(case=case, status__in=UNDECIDED_REFERRAL_STATUSES).order_by("created_at", "pk")
+    return hooks.referrals().to_decide(case)
 
 
 def _decisions(value, case: Case) -> dict[int, str]:
@@ -526,7 +519,7 @@ def close_case(case: Case, *, by: User, reason: str, referrals: dict[int, str] |
     now = timezone.now()
     note = f"Case closed: {Case.ClosedReason(reason).label}."
     for referral in referrals_to_decide(case).filter(pk__in=[pk for pk, d in decisions.items() if d == "cancel"]):
-        referral_services.cancel_referral(referral, by=by, reason=note)
+        hooks.referrals().cancel(referral, by=by, reason=note)
     open_follow_ups = FollowUp.objects.filter(case=case, done_at__isnull=True, is_missed=False)
     open_follow_ups.filter(due_at__lte=now).update(is_missed=True, missed_at=now)
     open_follow_ups.filter(due_at__gt=now, inbox_items__isnull=True).delete()

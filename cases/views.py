@@ -37,7 +37,7 @@ from accounts.roles import (
     scope_for,
 )
 from audit.access import Action, audited, record_access
-from cases import services
+from cases import hooks, services
 from cases.display import follow_up_name
 from cases.forms import (
     CaseloadFilterForm,
@@ -59,7 +59,6 @@ from cases.panels import panels_for
 from cases.people import resolve_person, search_people
 from cases.timeline import timeline_page_for
 from crt.pages import form_errors, page, staff_page
-from referrals.models import OPEN, Referral
 
 PAGE_SIZE = 50
 
@@ -164,12 +163,7 @@ def caseload(request):
             "case__individual", "owner"
         )[:PAGE_SIZE]
     )
-    waiting = list(
-        Referral.objects.visible_to(user)
-        .filter(case__in=my_cases(user), status__in=OPEN, next_action_owner=Referral.NextActionOwner.PARTNER)
-        .select_related("individual", "organization", "service")
-        .order_by("requested_at", "pk")[:PAGE_SIZE]
-    )
+    waiting = list(hooks.referrals().waiting_on_partner(user, my_cases(user))[:PAGE_SIZE])
     rows = list(page_obj.object_list)
     record_access(request, action=Action.LIST, objects=[*rows, *due, *waiting])
     context = {

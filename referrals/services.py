@@ -653,3 +653,33 @@ def move_referrals_to_person(referral_ids: list[int], individual: Individual, *,
     return Referral.objects.filter(pk__in=referral_ids).update(
         individual=individual, version=F("version") + 1, updated_at=now
     )
+
+
+# --- a case's own actions on its referrals (cases.hooks, registered in ReferralsConfig.ready) ---------
+
+# Referrals a closing case must decide on: sent and not finished, or never sent.
+UNDECIDED_ON_CLOSE = frozenset({*OPEN, Status.DRAFT})
+
+
+def referrals_to_decide(case: Case):
+    """The case's referrals that closing it must decide on (leave open or cancel), oldest first
+    (cases.services.close_case)."""
+    return Referral.objects.filter(case=case, status__in=UNDECIDED_ON_CLOSE).order_by("created_at", "pk")
+
+
+def consent_revoked(consent) -> None:
+    """The closed loop at once, not at the next housekeeping run: each open referral sent under this
+    just revoked consent stops being chased and its navigator is told (cases.intake.revoke_consent,
+    inside its transaction; the hourly job is the safety net)."""
+    for referral in Referral.objects.filter(consent=consent, status__in=OPEN).order_by("pk"):
+        stop_chase_consent_ended(referral, now=max(consent.revoked_at, timezone.now()))
+
+
+def waiting_on_partner(user: User, cases):
+    """The open referrals of these cases that wait on their partner, oldest first (the caseload)."""
+    return (
+        Referral.objects.visible_to(user)
+        .filter(case__in=cases, status__in=OPEN, next_action_owner=Referral.NextActionOwner.PARTNER)
+        .select_related("individual", "organization", "service")
+        .order_by("requested_at", "pk")
+    )
