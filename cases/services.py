@@ -28,10 +28,10 @@ dismisses it with a reason (dismiss_follow_up).
 Closing a case closes out its schedule: follow-ups already due are marked missed (they were owed
 and not done, which the metrics must show) and, with the missed ones, dismissed with the closing
 reason; follow-ups not yet due are deleted (nothing was owed), and the open overdue inbox items of its
-follow-ups are resolved. Open referrals must each be decided: left open or cancelled
-(cases.hooks: referrals.services.cancel_referral). A case closed less than the program's case_reopen_window ago
-can be reopened (a fresh schedule from the rules, labelled "24h+1" and so on); an older one is
-not reopened: a new case is opened that points back at it (previous_case).
+follow-ups are resolved. Open referrals must each be decided: left open or cancelled (through
+cases.hooks, by referrals.services.cancel_referral). A case closed less than the program's
+case_reopen_window ago can be reopened (a fresh schedule from the rules, labelled "24h+1" and so
+on); an older one is not reopened: a new case is opened that points back at it (previous_case).
 
 Who may do what (visibility is always `visible_to`; someone else's record is "not_found"):
 - open a case: staff with cases.add_case (navigators, clinicians from the encounter, supervisors,
