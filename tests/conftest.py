@@ -9,9 +9,15 @@ import os
 
 import pytest
 from django.conf import settings
+from hypothesis import settings as hypothesis_settings
 
 from accounts.roles import Role
 from tests import factories as f
+
+# Hypothesis's default 200 ms deadline per example is a wall-clock assertion: on a loaded machine an
+# example that is correct but slow fails the test. Our properties are about behaviour, not time.
+hypothesis_settings.register_profile("crt", deadline=None)
+hypothesis_settings.load_profile("crt")
 
 
 def _postgres_problem() -> str | None:
