@@ -23,7 +23,16 @@ from accounts.models import BreakGlassGrant
 from audit.models import AccessLog, Action
 from crt.client_ip import client_ip
 
-__all__ = ["AccessContext", "Action", "AuditMissing", "AuditWriteError", "Seen", "audited", "record_access"]
+__all__ = [
+    "AccessContext",
+    "Action",
+    "AuditMissing",
+    "AuditWriteError",
+    "Seen",
+    "audited",
+    "record_access",
+    "record_disclosure",
+]
 
 
 class AuditWriteError(RuntimeError):
@@ -249,6 +258,12 @@ def record_access(
     if hasattr(http, "META"):
         http._crt_audited = True
     return len(varying)
+
+
+def record_disclosure(who, *, objects: Iterable[models.Model | Seen], to: Organization, detail: str) -> int:
+    """A partner's read of referrals: a disclosure to its organisation for the referral (record_access),
+    `detail` saying in words what it was shown (never the values)."""
+    return record_access(who, action=Action.DISCLOSE, objects=objects, recipient=to, purpose="referral", detail=detail)
 
 
 # The columns of an AccessLog row: those the same for every object of one call, then those that vary.

@@ -408,19 +408,11 @@ def error_responses(*codes: int) -> dict:
 
 def audit(request, objects, *, action: str, detail: str = "") -> None:
     """Record the access before any data leaves. A partner's read is a disclosure to its organisation."""
-    from audit.access import record_access
+    from audit.access import record_access, record_disclosure
     from audit.models import Action
 
-    objects = list(objects)
     if is_partner(request) and action in (Action.VIEW, Action.LIST):
-        record_access(
-            request,
-            action=Action.DISCLOSE,
-            objects=objects,
-            recipient=request.auth.organization,
-            purpose="referral",
-            detail=detail,
-        )
+        record_disclosure(request, objects=objects, to=request.auth.organization, detail=detail)
         return
     record_access(request, action=action, objects=objects, detail=detail)
 
