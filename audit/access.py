@@ -260,7 +260,7 @@ def record_access(
     return len(varying)
 
 
-def record_disclosure(who, *, objects: Iterable[models.Model | Seen], to: Organization, detail: str) -> int:
+def record_disclosure(who, *, objects: Iterable[models.Model | Seen], to: models.Model, detail: str) -> int:
     """A partner's read of referrals: a disclosure to its organisation for the referral (record_access),
     `detail` saying in words what it was shown (never the values)."""
     return record_access(who, action=Action.DISCLOSE, objects=objects, recipient=to, purpose="referral", detail=detail)
