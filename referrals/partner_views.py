@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.roles import acts_for_partner
-from audit.access import Action, audited, record_access
+from audit.access import Action, audited, record_access, record_disclosure
 from crt.pages import form_errors
 from providers import services as directory
 from providers.models import ServiceCapacity, stale_capacity_after
@@ -35,14 +35,7 @@ MOVE_DISCLOSURE = "name, service, status"
 
 def _disclose(request, referrals, detail: str) -> None:
     """A partner user's read is a disclosure to their organisation, as for the partner API (crt.api.audit)."""
-    record_access(
-        request,
-        action=Action.DISCLOSE,
-        objects=referrals,
-        recipient=request.user.partner_organization,
-        purpose="referral",
-        detail=detail,
-    )
+    record_disclosure(request, objects=referrals, to=request.user.partner_organization, detail=detail)
 
 
 def partner_page(view):
