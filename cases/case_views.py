@@ -19,7 +19,7 @@ from accounts.roles import may_be_navigator, navigators, peers
 from audit.access import Action, audited, record_access
 from cases import services
 from cases.models import Case, Encounter, Individual
-from crt.pages import form_errors, page, staff_page
+from crt.pages import page, raise_for_access, refused, staff_form_page, staff_page
 
 
 class StaffChoiceField(forms.ModelChoiceField):
@@ -62,15 +62,6 @@ class CloseCaseForm(forms.Form):
         return {referral.pk: self.cleaned_data[f"referral_{referral.pk}"] for referral in self.referrals}
 
 
-def _refused(error: ValidationError, form) -> None:
-    code = getattr(error, "code", None)
-    if code == "not_found":
-        raise Http404 from None
-    if code == "forbidden":
-        raise PermissionDenied from None
-    form_errors(form, error)
-
-
 def _open_case_page(request, *, person: Individual, encounter: Encounter | None):
     if not request.user.has_perm("cases.add_case"):
         raise PermissionDenied
@@ -96,7 +87,7 @@ def _open_case_page(request, *, person: Individual, encounter: Encounter | None)
                 peer=form.cleaned_data["peer"],
             )
         except ValidationError as error:
-            _refused(error, form)
+            refused(form, error)
         else:
             record_access(request, action=Action.CREATE, objects=[case])
             labels = ", ".join(case.follow_ups.order_by("due_at").values_list("label", flat=True)) or "none"
@@ -120,9 +111,7 @@ def _open_case_page(request, *, person: Individual, encounter: Encounter | None)
     return page(request, "cases/open_case.html", context, status=400 if form.is_bound else 200)
 
 
-@staff_page
-@audited
-@require_http_methods(["GET", "POST"])
+@staff_form_page
 def open_case_from_encounter(request, pk: int):
     """The field team's one action after a call: put the person on a navigator's caseload."""
     encounter = get_object_or_404(Encounter.objects.visible_to(request.user).select_related("individual"), pk=pk)
@@ -132,17 +121,13 @@ def open_case_from_encounter(request, pk: int):
     return _open_case_page(request, person=person, encounter=encounter)
 
 
-@staff_page
-@audited
-@require_http_methods(["GET", "POST"])
+@staff_form_page
 def open_case_for_person(request, pk: int):
     person = get_object_or_404(Individual.objects.visible_to(request.user), pk=pk)
     return _open_case_page(request, person=person, encounter=None)
 
 
-@staff_page
-@audited
-@require_http_methods(["GET", "POST"])
+@staff_form_page
 def close_case(request, pk: int):
     case = get_object_or_404(Case.objects.visible_to(request.user).select_related("individual"), pk=pk)
     if not request.user.has_perm("cases.change_case"):
@@ -156,7 +141,7 @@ def close_case(request, pk: int):
         try:
             services.close_case(case, by=request.user, reason=form.cleaned_data["reason"], referrals=form.decisions())
         except ValidationError as error:
-            _refused(error, form)
+            refused(form, error)
         else:
             record_access(request, action=Action.UPDATE, objects=[case])
             messages.success(request, f"Case #{case.pk} closed.")
@@ -177,10 +162,7 @@ def reopen_case(request, pk: int):
     try:
         reopened = services.reopen_case(case, by=request.user)
     except ValidationError as error:
-        if getattr(error, "code", None) == "not_found":
-            raise Http404 from None
-        if getattr(error, "code", None) == "forbidden":
-            raise PermissionDenied from None
+        raise_for_access(error)
         messages.error(request, " ".join(error.messages))
         return redirect("cases:person", pk=case.individual_id)
     record_access(request, action=Action.UPDATE if reopened.pk == case.pk else Action.CREATE, objects=[reopened])

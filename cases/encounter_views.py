@@ -12,15 +12,14 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect
 from django.utils import timezone
-from django.views.decorators.http import require_http_methods
 
 from accounts.models import User
 from accounts.roles import Kind, Scope, may_write_encounters, responders, scope_for
-from audit.access import Action, audited, record_access
+from audit.access import Action, record_access
 from cases import encounters
 from cases.forms import EncounterDetailsForm, VitalsAndScreenerForm
 from cases.models import Assessment, Case, Encounter, EncounterResponder, Individual
-from crt.pages import page, staff_page
+from crt.pages import page, refused, staff_form_page
 
 # --- helpers ------------------------------------------------------------------------------------
 
@@ -44,17 +43,6 @@ def _program_staff(user):
     return responders(User.objects.filter(program_id=user.program_id, is_active=True)).order_by(
         "last_name", "first_name", "username"
     )
-
-
-def _refused(form, error: ValidationError) -> None:
-    """A service's refusal as form errors: on its field when it names one (nothing was saved)."""
-    if getattr(error, "code", None) == "not_found":
-        raise Http404 from None
-    if getattr(error, "code", None) == "forbidden":
-        raise PermissionDenied from None
-    field = (getattr(error, "params", None) or {}).get("field")
-    for message in error.messages:
-        form.add_error(field if field in form.fields else None, message)
 
 
 def _visible_encounter(request, pk: int) -> Encounter:
@@ -85,7 +73,7 @@ def _encounter_form_page(request, *, person: Individual | None, encounter: Encou
             else:
                 saved = encounters.update_encounter(encounter, by=request.user, **data)
         except ValidationError as error:
-            _refused(form, error)
+            refused(form, error)
         else:
             record_access(request, action=Action.UPDATE if encounter else Action.CREATE, objects=[saved])
             messages.success(request, f"Encounter {saved.cad_incident_number} saved.")
@@ -99,9 +87,7 @@ def _encounter_form_page(request, *, person: Individual | None, encounter: Encou
     return page(request, "cases/encounter_form.html", context, status=400 if form.is_bound else 200)
 
 
-@staff_page
-@audited
-@require_http_methods(["GET", "POST"])
+@staff_form_page
 def encounter_new(request, person_pk: int | None = None):
     """A new encounter: for a person the user can see, or (no person_pk) for nobody identified yet."""
     _require_writer(request.user)
@@ -111,18 +97,14 @@ def encounter_new(request, person_pk: int | None = None):
     return _encounter_form_page(request, person=person)
 
 
-@staff_page
-@audited
-@require_http_methods(["GET", "POST"])
+@staff_form_page
 def encounter_edit(request, pk: int):
     encounter = _visible_encounter(request, pk)
     _require_writer(request.user)
     return _encounter_form_page(request, person=encounter.individual, encounter=encounter)
 
 
-@staff_page
-@audited
-@require_http_methods(["GET", "POST"])
+@staff_form_page
 def encounter(request, pk: int):
     """The encounter, its team and assessments; writers also get the assessment form (POST here)."""
     found = _visible_encounter(request, pk)
@@ -134,7 +116,7 @@ def encounter(request, pk: int):
         try:
             assessment = encounters.record_assessment(found, by=request.user, **form.cleaned_data)
         except ValidationError as error:
-            _refused(form, error)
+            refused(form, error)
         else:
             record_access(request, action=Action.CREATE, objects=[assessment])
             risk = f" C-SSRS risk: {assessment.get_risk_level_display().lower()}." if assessment.risk_level else ""

@@ -12,7 +12,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect
 from django.utils import timezone
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_POST
 
 from accounts.roles import may_merge_people
 from audit.access import Action, audited, record_access
@@ -20,7 +20,7 @@ from cases import encounters, intake, matching
 from cases import people as services
 from cases.forms import DATETIME_LOCAL, DateTimeLocalInput
 from cases.models import Consent, Encounter, Individual, PersonMerge, SupportContact
-from crt.pages import page, staff_page
+from crt.pages import page, refused, staff_form_page, staff_page
 from crt.validators import validate_consent_expiry, validate_date_of_birth, validate_happened
 
 # --- forms --------------------------------------------------------------------------------------
@@ -149,17 +149,6 @@ class SupportConsentForm(forms.Form):
 # --- helpers ------------------------------------------------------------------------------------
 
 
-def _refused(form, error: ValidationError) -> None:
-    """A service's refusal: a 404 or 403 as the code says, else errors on the form (nothing saved)."""
-    code = getattr(error, "code", None)
-    if code == "not_found":
-        raise Http404 from None
-    if code == "forbidden":
-        raise PermissionDenied from None
-    for message in error.messages:
-        form.add_error(None, message)
-
-
 def _require_perm(user, perm: str) -> None:
     if not user.has_perm(perm):
         raise PermissionDenied
@@ -204,9 +193,7 @@ def _identify(request, encounter: Encounter | None, person: Individual):
 # --- add and edit -------------------------------------------------------------------------------
 
 
-@staff_page
-@audited
-@require_http_methods(["GET", "POST"])
+@staff_form_page
 def person_new(request):
     """Add a person. The first submit shows likely duplicates, if any; the user picks one (a link to
     their page) or confirms that this is a new person (a second submit with confirm_new)."""
@@ -226,7 +213,7 @@ def person_new(request):
             try:
                 person = services.add_person(by=request.user, confirm_new=confirm_new, **data)
             except ValidationError as error:
-                _refused(form, error)
+                refused(form, error)
             else:
                 record_access(request, action=Action.CREATE, objects=[person])
                 messages.success(request, f"{person.display_name} added.")
@@ -249,9 +236,7 @@ def person_pick(request, pk: int):
     return _identify(request, encounter, person)
 
 
-@staff_page
-@audited
-@require_http_methods(["GET", "POST"])
+@staff_form_page
 def person_edit(request, pk: int):
     person = _person(request, pk)
     _require_perm(request.user, "cases.change_individual")
@@ -260,7 +245,7 @@ def person_edit(request, pk: int):
         try:
             services.update_person(person, by=request.user, **form.cleaned_data)
         except ValidationError as error:
-            _refused(form, error)
+            refused(form, error)
         else:
             record_access(request, action=Action.UPDATE, objects=[person])
             messages.success(request, "Details saved.")
@@ -284,9 +269,7 @@ def _moving(person: Individual) -> dict[str, int]:
     }
 
 
-@staff_page
-@audited
-@require_http_methods(["GET", "POST"])
+@staff_form_page
 def person_merge(request, pk: int):
     """A supervisor merges this record and another of the same person: pick the other (likely
     duplicates are listed), say which is kept and why, see what moves, confirm."""
@@ -308,7 +291,7 @@ def person_merge(request, pk: int):
             try:
                 merge = services.merge_people(survivor=survivor, merged=merged, by=request.user, reason=data["reason"])
             except ValidationError as error:
-                _refused(form, error)
+                refused(form, error)
             else:
                 record_access(request, action=Action.UPDATE, objects=[survivor, merged, merge])
                 messages.success(request, f"Records merged: #{merged.pk} now points to #{survivor.pk}.")
@@ -332,9 +315,7 @@ def person_merge(request, pk: int):
     return page(request, "cases/person_merge.html", context, status=status)
 
 
-@staff_page
-@audited
-@require_http_methods(["GET", "POST"])
+@staff_form_page
 def merge(request, pk: int):
     """A merge's record: who, when, why, what moved; supervisors can undo it here."""
     found = get_object_or_404(
@@ -350,7 +331,7 @@ def merge(request, pk: int):
             try:
                 services.undo_merge(found, by=request.user, reason=form.cleaned_data["reason"])
             except ValidationError as error:
-                _refused(form, error)
+                refused(form, error)
             else:
                 record_access(request, action=Action.UPDATE, objects=[found, found.survivor, found.merged])
                 messages.success(request, f"Merge undone: #{found.merged_id} is a record of its own again.")
@@ -376,9 +357,7 @@ def _support(request, pk: int) -> SupportContact:
     return get_object_or_404(SupportContact.objects.visible_to(request.user).select_related("individual"), pk=pk)
 
 
-@staff_page
-@audited
-@require_http_methods(["GET", "POST"])
+@staff_form_page
 def support_new(request, person_pk: int):
     person = _person(request, person_pk)
     _require_perm(request.user, "cases.add_supportcontact")
@@ -387,7 +366,7 @@ def support_new(request, person_pk: int):
         try:
             contact = services.add_support_contact(person, by=request.user, **form.cleaned_data)
         except ValidationError as error:
-            _refused(form, error)
+            refused(form, error)
         else:
             record_access(request, action=Action.CREATE, objects=[contact])
             messages.success(request, f"{contact.name} added to the support network.")
@@ -397,9 +376,7 @@ def support_new(request, person_pk: int):
     return page(request, "cases/support_form.html", context, status=400 if form.is_bound else 200)
 
 
-@staff_page
-@audited
-@require_http_methods(["GET", "POST"])
+@staff_form_page
 def support_edit(request, pk: int):
     contact = _support(request, pk)
     _require_perm(request.user, "cases.change_supportcontact")
@@ -411,7 +388,7 @@ def support_edit(request, pk: int):
         try:
             services.update_support_contact(contact, by=request.user, **form.cleaned_data)
         except ValidationError as error:
-            _refused(form, error)
+            refused(form, error)
         else:
             record_access(request, action=Action.UPDATE, objects=[contact])
             messages.success(request, "Support contact saved.")
@@ -438,9 +415,7 @@ def support_end(request, pk: int):
     return redirect("cases:person", pk=contact.individual_id)
 
 
-@staff_page
-@audited
-@require_http_methods(["GET", "POST"])
+@staff_form_page
 def support_consent(request, pk: int):
     """Record the person's consent that we contact this support contact (or share with them)."""
     contact = _support(request, pk)
@@ -462,7 +437,7 @@ def support_consent(request, pk: int):
                 expires_at=data["expires_at"],
             )
         except ValidationError as error:
-            _refused(form, error)
+            refused(form, error)
         else:
             record_access(request, action=Action.CREATE, objects=[consent])
             messages.success(request, f"Consent recorded: {consent.get_purpose_display().lower()}, {contact.name}.")

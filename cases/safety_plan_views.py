@@ -11,23 +11,20 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
-from django.views.decorators.http import require_http_methods
 
 from audit.access import Action, audited, record_access
 from cases import plan_pdf, services
 from cases.display import CRISIS_LINES, plan_participants, plan_sections
 from cases.forms import SafetyPlanEditor
 from cases.models import Case, SafetyPlan
-from crt.pages import form_errors, page, staff_page
+from crt.pages import form_errors, page, staff_form_page, staff_page
 
 
 def _plans(request, case: Case):
     return SafetyPlan.objects.visible_to(request.user).filter(case=case).select_related("created_by")
 
 
-@staff_page
-@audited
-@require_http_methods(["GET", "POST"])
+@staff_form_page
 def safety_plan_edit(request, pk: int):
     case = get_object_or_404(Case.objects.visible_to(request.user).select_related("individual"), pk=pk)
     current = _plans(request, case).filter(is_current=True).first()

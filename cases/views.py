@@ -11,7 +11,7 @@ docs/decisions/006.
 from datetime import datetime, time, timedelta
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Case as CaseWhen
 from django.db.models import Exists, F, IntegerField, OuterRef, Q, Subquery, Value, When
@@ -22,7 +22,6 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import mark_safe
-from django.views.decorators.http import require_http_methods
 
 from accounts import breakglass
 from accounts.models import User
@@ -58,7 +57,7 @@ from cases.models import (
 from cases.panels import panels_for
 from cases.people import resolve_person, search_people
 from cases.timeline import timeline_page_for
-from crt.pages import form_errors, page, staff_page
+from crt.pages import form_errors, page, refused, staff_form_page, staff_page
 
 PAGE_SIZE = 50
 
@@ -281,28 +280,14 @@ def _visible_case(request, pk: int) -> Case:
     return get_object_or_404(Case.objects.visible_to(request.user).select_related("individual"), pk=pk)
 
 
-@staff_page
-@audited
-@require_http_methods(["GET", "POST"])
+@staff_form_page
 def log_contact(request, pk: int):
     case = _visible_case(request, pk)
     follow_ups = FollowUp.objects.filter(case=case).outstanding().order_by("due_at", "pk")
     form = LogContactForm(request.POST or None, follow_ups=follow_ups)
     if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
         try:
-            contact = services.log_contact(
-                case,
-                by=request.user,
-                occurred_at=data["occurred_at"],
-                method=data["method"],
-                outcome=data["outcome"],
-                note=data["note"],
-                duration_minutes=data["duration_minutes"],
-                needs_identified=data["needs_identified"],
-                next_step=data["next_step"],
-                follow_up=data["follow_up"],
-            )
+            contact = services.log_contact(case, by=request.user, **form.cleaned_data)
         except ValidationError as error:
             if getattr(error, "code", None) == "not_found":
                 raise Http404 from None
@@ -318,9 +303,7 @@ def log_contact(request, pk: int):
     return page(request, "cases/log_contact.html", context, status=status)
 
 
-@staff_page
-@audited
-@require_http_methods(["GET", "POST"])
+@staff_form_page
 def dismiss_follow_up(request, pk: int):
     """Take a missed follow-up off the lists with a reason (services.dismiss_follow_up says who may)."""
     follow_up = get_object_or_404(
@@ -331,11 +314,7 @@ def dismiss_follow_up(request, pk: int):
         try:
             services.dismiss_follow_up(follow_up, by=request.user, reason=form.cleaned_data["reason"])
         except ValidationError as error:
-            if getattr(error, "code", None) == "not_found":
-                raise Http404 from None
-            if getattr(error, "code", None) == "forbidden":
-                raise PermissionDenied from None
-            form_errors(form, error)
+            refused(form, error)
         else:
             record_access(request, action=Action.UPDATE, objects=[follow_up])
             messages.success(request, f"The {follow_up.label} follow-up was dismissed.")
@@ -398,9 +377,7 @@ def team(request):
     return page(request, "cases/team.html", context)
 
 
-@staff_page
-@audited
-@require_http_methods(["GET", "POST"])
+@staff_form_page
 def reassign(request, pk: int):
     _supervisor(request)
     case = _visible_case(request, pk)

@@ -1,15 +1,17 @@
 """What every app's staff pages share: the `staff_page` decorator (signed-in program staff only), `page`
 (render with the staff navigation), `nav` (the navigation's one rule, also used by crt.layout for
-the shared pages), `form_errors` (a service's refusal shown on the form), and the landing page `home`
+the shared pages), `staff_form_page` (a staff page with a form), `form_errors`, `raise_for_access` and
+`refused` (a service's refusal on a page), and the landing page `home`
 that sends each role to its start page.
 """
 
 from functools import wraps
 
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods
 
 from accounts.roles import (
     holds_caseload,
@@ -19,6 +21,7 @@ from accounts.roles import (
     may_write_encounters,
     start_page,
 )
+from audit.access import audited
 
 
 def staff_page(view):
@@ -48,10 +51,34 @@ def page(request, template: str, context: dict, status: int = 200):
     return render(request, template, {**context, "nav": nav(request.user)}, status=status)
 
 
+def staff_form_page(view):
+    """A staff page with a form (GET shows it, POST submits it) that serves a person's record:
+    staff_page, audit.access.audited, GET and POST only."""
+    return staff_page(audited(require_http_methods(["GET", "POST"])(view)))
+
+
 def form_errors(form, error: ValidationError) -> None:
-    """A service's refusal shown as a form error (nothing was saved: the service is atomic)."""
+    """A service's refusal shown on the form, on the field it names when it names one (params["field"],
+    cases.encounters) (nothing was saved: the service is atomic)."""
+    field = (getattr(error, "params", None) or {}).get("field")
     for message in error.messages:
-        form.add_error(None, message)
+        form.add_error(field if field in form.fields else None, message)
+
+
+def raise_for_access(error: ValidationError) -> None:
+    """A service's refusal about access answers as the API does: "not_found" a 404 (someone else's
+    record looks like none), "forbidden" a 403. Any other refusal is the page's to show."""
+    code = getattr(error, "code", None)
+    if code == "not_found":
+        raise Http404 from None
+    if code == "forbidden":
+        raise PermissionDenied from None
+
+
+def refused(form, error: ValidationError) -> None:
+    """A service's refusal on a form page: raise_for_access, else the errors on the form."""
+    raise_for_access(error)
+    form_errors(form, error)
 
 
 @login_required

@@ -16,12 +16,12 @@ from django.db.models import Count, Q
 from django.http import Http404
 from django.shortcuts import redirect
 from django.utils import timezone
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_POST
 
 from accounts.roles import may_oversee_inbox
 from audit.access import Action, audited, record_access
 from cases.models import Individual
-from crt.pages import page, staff_page
+from crt.pages import page, staff_form_page, staff_page
 from inbox import services
 from inbox.forms import NotificationPreferenceForm, ReassignItemForm, ResolveItemForm, SnoozeItemForm
 from inbox.models import ACTIVE_STATES, Item, Kind, NotificationPreference, State
@@ -92,9 +92,7 @@ def _visible_item(user, pk) -> Item:
     return item
 
 
-@staff_page
-@audited
-@require_http_methods(["GET", "POST"])
+@staff_form_page
 def item_detail(request, pk: int):
     user = request.user
     item = _visible_item(user, pk)

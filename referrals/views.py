@@ -12,12 +12,12 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_POST
 
 from audit.access import Action, audited, record_access
 from cases import intake
 from cases.models import Case
-from crt.pages import form_errors, page, staff_page
+from crt.pages import form_errors, page, staff_form_page, staff_page
 from providers.directory import search_directory
 from providers.forms import DirectorySearchForm
 from providers.models import Service
@@ -33,9 +33,7 @@ def _age(born, today) -> int | None:
     return today.year - born.year - ((today.month, today.day) < (born.month, born.day))
 
 
-@staff_page
-@audited
-@require_http_methods(["GET", "POST"])
+@staff_form_page
 def new_referral(request, case_pk: int):
     user = request.user
     case = get_object_or_404(
