@@ -13,7 +13,7 @@ by supervisors and staff admins only.
 from datetime import datetime
 
 from inbox.models import Kind
-from inbox.services import raise_item, supervisor_id
+from inbox.services import first_active_id, raise_item, supervisor_id
 
 
 class Recipients:
@@ -27,12 +27,7 @@ class Recipients:
             self._supervisors[program_id] = supervisor_id(program_id)
         return self._supervisors[program_id]
 
-    @staticmethod
-    def first_active_id(*users) -> int | None:
-        for user in users:
-            if user is not None and user.is_active:
-                return user.pk
-        return None
+    first_active_id = staticmethod(first_active_id)
 
 
 def raise_alert(

@@ -57,13 +57,17 @@ def supervisor_id(program_id: int) -> int | None:
     )
 
 
-def navigator_id(referral) -> int | None:
-    """The case's navigator, else the referral's creator, if active."""
-    navigator = referral.case.navigator if referral.case_id else None
-    for user in (navigator, referral.created_by):
+def first_active_id(*users) -> int | None:
+    """The first of these users (None for nobody) who is active: a deactivated account gets no item."""
+    for user in users:
         if user is not None and user.is_active:
             return user.pk
     return None
+
+
+def navigator_id(referral) -> int | None:
+    """The case's navigator, else the referral's creator, if active."""
+    return first_active_id(referral.case.navigator if referral.case_id else None, referral.created_by)
 
 
 # --- raising ----------------------------------------------------------------------------------------
