@@ -20,6 +20,19 @@ a fresh API key, and measures, first page and a page deep in the list:
 Every measurement runs turn about with the floors (one call of each per round), so the shared
 machine's drift falls on both. Prints medians and 90th percentiles in milliseconds and the ratio to
 the floor of the same group.
+
+--load measures throughput from outside instead: wrk (--threads x --connections, --seconds per run)
+against three servers, each gunicorn with 2 sync workers, in --rounds interleaved rounds (plain floor,
+consent-and-audit floor, product, then again), first page of 100:
+
+- plain floor: bench/partner_floor.py /plain, the raw query and orjson;
+- consent-and-audit floor: bench/partner_floor.py /consent-audit, the product's own three
+  statements (captured here from one real request and replayed with fresh values: credential
+  lookup, consent-checked page SELECT, audit INSERT with its commit), psycopg and orjson;
+- the product: GET /api/v1/partner/referrals/?page_size=100 through crt.wsgi.
+
+Prints requests per second of every run, the medians, the product's ratio to each floor per round
+(a floor's rate over the product's), and the load average before every round.
 The audit rows the requests write stay in the database (it is a benchmark database).
 """
 
@@ -60,6 +73,7 @@ from accounts.credentials import issue_key  # noqa: E402
 from audit.access import record_access  # noqa: E402
 from audit.models import Action  # noqa: E402
 from providers.models import Organization, PartnerCredential  # noqa: E402
+from referrals.consent import PART2_REDISCLOSURE_NOTICE  # noqa: E402
 from referrals.models import Referral  # noqa: E402
 
 PAGE = 100
@@ -136,6 +150,12 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=200, help="Timed requests per measurement.")
     parser.add_argument("--http", action="store_true", help="Also measure over HTTP through gunicorn.")
     parser.add_argument("--port", type=int, default=8765)
+    parser.add_argument("--load", action="store_true", help="Throughput from outside with wrk (see above).")
+    parser.add_argument("--rounds", type=int, default=6)
+    parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn sync workers of every server.")
     args = parser.parse_args()
     if connection.vendor != "postgresql":
         sys.exit("Run against PostgreSQL: DATABASE_URL=postgres://.../crt_bench_api")
@@ -168,6 +188,9 @@ def main() -> None:
 
     database = settings.DATABASES["default"]
     dsn = f"host={database['HOST']} port={database['PORT'] or 5432} dbname={database['NAME']} user={database['USER']}"
+    if args.load:
+        load(args, client, url, key, credential.prefix, organization, dsn)
+        return
     page_rows = list(Referral.objects.filter(organization=organization).order_by("-updated_at", "-id")[:PAGE])
     with psycopg.connect(dsn, autocommit=True) as conn:
         floors = {
@@ -224,18 +247,19 @@ def timed_turns(functions: dict, repeat: int) -> dict[str, list[float]]:
 
 
 @contextlib.contextmanager
-def gunicorn(args):
-    """The app under gunicorn (2 sync workers), as deployed behind a proxy; yields its base URL."""
+def gunicorn(args, app="crt.wsgi", port=None, workers=2, extra_env=None):
+    """The app under gunicorn (sync workers), as deployed behind a proxy; yields its base URL."""
     import requests
 
-    env = {**os.environ, "API_THROTTLE_RATE": "1000000/min", "DATABASE_CONN_MAX_AGE": "600"}
-    command = [str(ROOT / ".venv/bin/gunicorn"), "crt.wsgi", "-w", "2", "-b", f"127.0.0.1:{args.port}"]
+    port = port or args.port
+    env = {**os.environ, "API_THROTTLE_RATE": "1000000/min", "DATABASE_CONN_MAX_AGE": "600", **(extra_env or {})}
+    command = [str(ROOT / ".venv/bin/gunicorn"), app, "-w", str(workers), "-b", f"127.0.0.1:{port}"]
     server = subprocess.Popen([*command, "--log-level", "warning"], cwd=ROOT, env=env)
     try:
-        base = f"http://127.0.0.1:{args.port}"
+        base = f"http://127.0.0.1:{port}"
         for _ in range(100):
             try:
-                requests.get(base + "/healthz", timeout=5)
+                requests.get(base + "/healthz", timeout=30)  # a loaded machine boots workers slowly
                 break
             except requests.ConnectionError:
                 time.sleep(0.2)
@@ -256,6 +280,136 @@ def http_requests(base: str, key: str, url: str, deep_url: str) -> dict:
         "api over http, first page": lambda: session.get(base + url, timeout=30),
         "api over http, page 21": lambda: session.get(base + deep_url, timeout=30),
     }
+
+
+# --- throughput from outside (--load) ------------------------------------------------------------
+
+
+def capture_statements(client, url) -> list[tuple[str, list]]:
+    """The statements one request of the product sends, with their parameters."""
+    captured = []
+
+    def capture(execute, sql, params, many, context):
+        captured.append((sql, list(params or ())))
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(capture):
+        response = client.get(url)
+    assert response.status_code == 200, response.content[:300]
+    return captured
+
+
+def floor_spec(client, url, key, prefix, organization, dsn) -> dict:
+    """What bench/partner_floor.py needs: the product's three statements, captured from a real request."""
+    statements = capture_statements(client, url)
+    kinds = [sql.split()[0].upper() for sql, _ in statements]
+    assert kinds == ["SELECT", "SELECT", "INSERT"], f"expected credential, page, audit; the product sent {kinds}"
+    (credential_sql, credential_params), (page_sql, page_params), (audit_sql, audit_params) = statements
+    assert prefix in credential_params, "the first statement is not the credential lookup"
+    at_marker = "<now>"
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        described = conn.execute(credential_sql, credential_params).description
+        names = [column.name for column in described]
+        credential_columns = {name: names.index(name) for name in ("id", "key_hash", "revoked_at", "is_active")}
+        described = conn.execute(page_sql, page_params).description
+        page_positions = {}
+        for index, column in enumerate(described):
+            page_positions.setdefault(column.name, index)
+    return {
+        "dsn": dsn,
+        "organization_id": organization.pk,
+        "page": PAGE,
+        "plain_sql": FLOOR_SQL.format(after=""),
+        "credential_sql": credential_sql,
+        "credential_params": credential_params,
+        "credential_columns": credential_columns,
+        "page_sql": page_sql,
+        "page_params": [at_marker if hasattr(p, "tzinfo") else p for p in page_params],
+        "at_marker": at_marker,
+        "page_positions": page_positions,
+        "audit_sql": audit_sql,
+        "route": audit_params[4],
+        "audit_shared_tail": audit_params[7:10],
+        "next": client.get(url).json()["next"],
+        "part2_notice": PART2_REDISCLOSURE_NOTICE,
+    }
+
+
+def wrk(base_url: str, path: str, key: str, args) -> tuple[float, str]:
+    """Requests per second of one wrk run, and its latency line."""
+    command = [
+        "wrk",
+        f"-t{args.threads}",
+        f"-c{args.connections}",
+        f"-d{args.seconds}s",
+        "-H",
+        f"Authorization: Bearer {key}",
+        base_url + path,
+    ]
+    output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+    if "Non-2xx" in output or "Socket errors" in output:
+        sys.exit(f"wrk saw errors against {path}:\n{output}")
+    rate = float(next(line for line in output.splitlines() if line.startswith("Requests/sec")).split()[1])
+    latency = next(line for line in output.splitlines() if line.strip().startswith("Latency")).split()[1]
+    return rate, latency
+
+
+def load(args, client, url, key, prefix, organization, dsn) -> None:
+    import json
+    import tempfile
+
+    spec = floor_spec(client, url, key, prefix, organization, dsn)
+    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as file:
+        json.dump(spec, file)
+    floor_env = {"PARTNER_FLOOR_SPEC": file.name}
+    targets = ["plain floor", "consent-and-audit floor", "product"]
+    rates: dict[str, list[float]] = {name: [] for name in targets}
+    print(
+        f"wrk {args.threads} threads x {args.connections} connections, {args.seconds} s a run, "
+        f"{args.rounds} rounds; gunicorn {args.workers} sync workers each; first page of {PAGE}"
+    )
+    try:
+        with (
+            gunicorn(args, "bench.partner_floor", args.port + 1, args.workers, floor_env) as floor_base,
+            gunicorn(args, "crt.wsgi", args.port, args.workers) as product_base,
+        ):
+            paths = {
+                "plain floor": (floor_base, "/plain"),
+                "consent-and-audit floor": (floor_base, "/consent-audit"),
+                "product": (product_base, url),
+            }
+            for base, path in paths.values():  # warm up: connections, caches, first-use costs
+                subprocess.run(["wrk", "-t1", "-c2", "-d2s", "-H", f"Authorization: Bearer {key}", base + path],
+                               capture_output=True, check=True)  # fmt: skip
+            for round_number in range(1, args.rounds + 1):
+                load_average = " ".join(f"{value:.2f}" for value in os.getloadavg())
+                line = []
+                for name in targets:
+                    base, path = paths[name]
+                    rate, latency = wrk(base, path, key, args)
+                    rates[name].append(rate)
+                    line.append(f"{name} {rate:8.1f}/s ({latency})")
+                ratio_plain = rates["plain floor"][-1] / rates["product"][-1]
+                ratio_audit = rates["consent-and-audit floor"][-1] / rates["product"][-1]
+                print(
+                    f"round {round_number} (load {load_average}): " + "; ".join(line)
+                    + f"; x plain {ratio_plain:.2f}, x consent-and-audit {ratio_audit:.2f}"
+                )  # fmt: skip
+    finally:
+        os.unlink(file.name)
+    medians = {name: statistics.median(values) for name, values in rates.items()}
+    per_round_audit = [a / p for a, p in zip(rates["consent-and-audit floor"], rates["product"], strict=True)]
+    per_round_plain = [a / p for a, p in zip(rates["plain floor"], rates["product"], strict=True)]
+    print()
+    for name in targets:
+        print(f"{name:26} median {medians[name]:8.1f} req/s  (range {min(rates[name]):.1f}-{max(rates[name]):.1f})")
+    print(
+        f"product x consent-and-audit floor: median {statistics.median(per_round_audit):.2f} "
+        f"(range {min(per_round_audit):.2f}-{max(per_round_audit):.2f}); "
+        f"x plain floor: median {statistics.median(per_round_plain):.2f} "
+        f"(range {min(per_round_plain):.2f}-{max(per_round_plain):.2f})"
+    )
+    print(f"load average at the end: {' '.join(f'{value:.2f}' for value in os.getloadavg())}")
 
 
 if __name__ == "__main__":
