@@ -3,6 +3,7 @@
 from datetime import timedelta
 
 import pytest
+import time_machine
 from django.utils import timezone
 
 from audit.models import AccessLog, Action
@@ -10,6 +11,7 @@ from providers.models import PartnerCredential
 from referrals.consent import PART2_REDISCLOSURE_NOTICE
 from referrals.models import Referral, ReferralEvent
 from tests import factories as f
+from tests.api.conftest import credential_for
 
 pytestmark = pytest.mark.django_db
 URL = "/api/v1/partner/referrals/"
@@ -351,6 +353,24 @@ def test_throttled_credential_gets_429_with_retry_after(api_client, partner_cred
     assert response.status_code == 429
     assert int(response["Retry-After"]) > 0
     assert response.json()["code"] == "throttled"
+
+
+def test_throttle_counts_each_credential_apart_and_lets_it_in_again_when_the_minute_is_over(
+    api_client, partner_credential, partner_org, settings
+):
+    settings.API_THROTTLE_RATE = "2/min"
+    client, other = api_client(partner_credential), api_client(credential_for(partner_org))
+    minute = (timezone.now() + timedelta(days=1)).replace(second=0, microsecond=0)
+    with time_machine.travel(minute + timedelta(seconds=20), tick=False):
+        assert [client.get(URL).status_code for _ in range(3)] == [200, 200, 429]
+        refused = client.get(URL)
+        assert other.get(URL).status_code == 200  # another credential has its own count
+    with time_machine.travel(minute + timedelta(seconds=59), tick=False):
+        assert client.get(URL).status_code == 429
+    with time_machine.travel(minute + timedelta(seconds=60), tick=False):
+        assert client.get(URL).status_code == 200
+
+    assert refused["Retry-After"] == "40"  # the seconds left of the minute
 
 
 def test_staff_session_cannot_use_partner_endpoints(api_client, navigator, referral):
