@@ -318,7 +318,7 @@ REST_FRAMEWORK = {
     # The API's shared pieces (crt.api): one error shape, JSON only with a size limit, throttling.
     "EXCEPTION_HANDLER": "crt.api.exception_handler",
     "DEFAULT_PARSER_CLASSES": ["crt.api.LimitedJSONParser"],
-    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_RENDERER_CLASSES": ["crt.api.JSONRenderer"],  # DRF's JSON, written by orjson
     "DEFAULT_THROTTLE_CLASSES": ["crt.api.ApiRateThrottle"],
     "DEFAULT_PAGINATION_CLASS": "crt.api.Pagination",
     "DEFAULT_FILTER_BACKENDS": ["crt.inputs.StrictFilterBackend"],
