@@ -118,6 +118,10 @@ class CredentialAuthentication(BaseAuthentication):
     def get_queryset(self):
         return self.model.objects.all()
 
+    def find(self, prefix: str) -> Credential | None:
+        """The credential of this prefix, from `get_queryset`."""
+        return self.get_queryset().filter(prefix=prefix).first()
+
     def may_act(self, credential: Credential, now) -> bool:
         return credential.is_usable(now)
 
@@ -139,7 +143,7 @@ class CredentialAuthentication(BaseAuthentication):
         prefix = self.model.prefix_of(key)
         if prefix is None:
             raise AuthenticationFailed(self.invalid_message)
-        credential = self.get_queryset().filter(prefix=prefix).first()
+        credential = self.find(prefix)
         if credential is None:
             hash_key(key)  # the same work either way: timing says nothing about which prefixes exist
             raise AuthenticationFailed(self.invalid_message)

@@ -21,6 +21,7 @@ from django.utils import timezone
 
 from accounts.models import BreakGlassGrant
 from audit.models import AccessLog, Action
+from crt import statements
 from crt.client_ip import client_ip
 
 __all__ = [
@@ -289,20 +290,22 @@ def _insert(shared: tuple, varying: list[tuple]) -> None:
     connection = connections[router.db_for_write(AccessLog)]
     table = connection.ops.quote_name(AccessLog._meta.db_table)
     columns = ", ".join((*_SHARED_COLUMNS, *_VARYING_COLUMNS))
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            # The varying columns travel as five arrays: one statement, whatever the batch size.
-            arrays = [list(column) for column in zip(*varying, strict=True)]
-            select = "%s, %s, %s, %s, %s, %s::inet, %s, %s, %s, %s, t.*"
-            unnest = "unnest(%s::text[], %s::text[], %s::bigint[], %s::bigint[], %s::bigint[]) AS t"
-            sql = f"INSERT INTO {table} ({columns}) SELECT {select} FROM {unnest}"  # noqa: S608 (our own names)
+    if connection.vendor == "postgresql":
+        # The varying columns travel as five arrays: one statement, whatever the batch size, the
+        # same text every time, so it is prepared once per connection (crt.statements).
+        arrays = [list(column) for column in zip(*varying, strict=True)]
+        select = "%s, %s, %s, %s, %s, %s::inet, %s, %s, %s, %s, t.*"
+        unnest = "unnest(%s::text[], %s::text[], %s::bigint[], %s::bigint[], %s::bigint[]) AS t"
+        sql = f"INSERT INTO {table} ({columns}) SELECT {select} FROM {unnest}"  # noqa: S608 (our own names)
+        with statements.cursor(connection) as cursor:
             cursor.execute(sql, [*shared, *arrays])
-        else:
-            # SQLite stores datetimes as text: in the form the ORM writes, or ordering by time breaks.
-            shared = (connection.ops.adapt_datetimefield_value(shared[0]), *shared[1:])
-            placeholders = ", ".join(["%s"] * (len(_SHARED_COLUMNS) + len(_VARYING_COLUMNS)))
-            sql = f"INSERT INTO {table} ({columns}) VALUES ({placeholders})"  # noqa: S608 (our own names)
-            cursor.executemany(sql, [(*shared, *row) for row in varying])
+        return
+    # SQLite stores datetimes as text: in the form the ORM writes, or ordering by time breaks.
+    shared = (connection.ops.adapt_datetimefield_value(shared[0]), *shared[1:])
+    placeholders = ", ".join(["%s"] * (len(_SHARED_COLUMNS) + len(_VARYING_COLUMNS)))
+    sql = f"INSERT INTO {table} ({columns}) VALUES ({placeholders})"  # noqa: S608 (our own names)
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, [(*shared, *row) for row in varying])
 
 
 def audited(view):

@@ -310,7 +310,10 @@ def floor_spec(client, url, key, prefix, organization, dsn) -> dict:
     with psycopg.connect(dsn, autocommit=True) as conn:
         described = conn.execute(credential_sql, credential_params).description
         names = [column.name for column in described]
-        credential_columns = {name: names.index(name) for name in ("id", "key_hash", "revoked_at", "is_active")}
+        credential_columns = {
+            name: next(i for i, column in enumerate(names) if column in (name, f"organization__{name}"))
+            for name in ("id", "key_hash", "revoked_at", "is_active")
+        }
         described = conn.execute(page_sql, page_params).description
         page_positions = {}
         for index, column in enumerate(described):

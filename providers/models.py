@@ -11,6 +11,7 @@ from django.db.models import F, Min, Q
 from accounts.credentials import Credential
 from accounts.models import Program
 from crt.netguard import validate_webhook_url
+from crt.statements import SENTINEL_TEXT, Statement, StatementCache
 
 
 class NeedDomain(models.TextChoices):
@@ -190,6 +191,24 @@ def stale_capacity_after() -> timedelta:
     return Program.objects.aggregate(limit=Min("stale_capacity_after"))["limit"] or DEFAULT_STALE_AFTER
 
 
+class PartnerCredentialQuerySet(models.QuerySet):
+    def by_prefix(self, prefix: str) -> "PartnerCredential | None":
+        """The credential of this key prefix, its organisation loaded with it, or None: what
+        `select_related("organization").filter(prefix=prefix).first()` finds. It runs on every
+        partner call, so as a statement compiled once and prepared (crt.statements)."""
+        rows = _CREDENTIAL_STATEMENTS.get("by_prefix", _credential_statement).rows({"prefix": prefix})
+        if not rows:
+            return None
+        row = rows[0]
+        db = self.db
+        credential = PartnerCredential.from_db(db, _CREDENTIAL_FIELDS, [row[name] for name in _CREDENTIAL_FIELDS])
+        organization = Organization.from_db(
+            db, _ORGANIZATION_FIELDS, [row[f"organization__{name}"] for name in _ORGANIZATION_FIELDS]
+        )
+        credential.organization = organization
+        return credential
+
+
 class PartnerCredential(Credential):
     """An API key of a partner organisation: stored hashed, shown once, looked up by prefix
     (accounts.credentials)."""
@@ -199,12 +218,28 @@ class PartnerCredential(Credential):
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="credentials")
     name = models.CharField(max_length=100, help_text="What it is for, e.g. 'case management system'.")
 
+    objects = PartnerCredentialQuerySet.as_manager()
+
     def __str__(self) -> str:
         return f"{self.organization} / {self.name} ({self.prefix}…)"
 
     def is_usable(self, now) -> bool:
         """Not revoked, and its organisation not made inactive."""
         return super().is_usable(now) and self.organization.is_active
+
+
+_CREDENTIAL_FIELDS = [field.attname for field in PartnerCredential._meta.concrete_fields]
+_ORGANIZATION_FIELDS = [field.attname for field in Organization._meta.concrete_fields]
+_CREDENTIAL_STATEMENTS = StatementCache("partner_credential")
+
+
+def _credential_statement() -> Statement:
+    lookup = (
+        PartnerCredential.objects.select_related("organization")
+        .filter(prefix=SENTINEL_TEXT)
+        .values(*_CREDENTIAL_FIELDS, *(f"organization__{name}" for name in _ORGANIZATION_FIELDS))
+    )
+    return Statement(lookup[:1], {"prefix": (SENTINEL_TEXT, PartnerCredential._meta.get_field("prefix"))})
 
 
 # --- api: Idempotency-Key records (crt.idempotency) --------------------------------------------
