@@ -131,3 +131,22 @@ def test_the_list_sends_its_three_statements(api_client, referrals, partner_org)
     assert "providers_partnercredential" in sql[0]
     assert "cases_consent" in sql[1]
     assert 'INSERT INTO "audit_accesslog"' in sql[2]  # on SQLite an executemany
+
+
+def test_the_credential_lookup_finds_what_the_queryset_finds(partner_org):
+    from django.forms.models import model_to_dict
+
+    from providers.models import PartnerCredential
+
+    credential = credential_for(partner_org)
+    found = PartnerCredential.objects.by_prefix(credential.prefix)
+    expected = PartnerCredential.objects.select_related("organization").filter(prefix=credential.prefix).first()
+
+    assert model_to_dict(found) == model_to_dict(expected)
+    assert (found.created_at, found.last_used_at, found.revoked_at) == (
+        expected.created_at,
+        expected.last_used_at,
+        expected.revoked_at,
+    )
+    assert model_to_dict(found.organization) == model_to_dict(expected.organization)
+    assert PartnerCredential.objects.by_prefix("0" * 8 if credential.prefix != "0" * 8 else "1" * 8) is None
