@@ -15,13 +15,12 @@ from functools import cache
 
 from django.apps import apps
 from django.db import connection
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
 from audit.access import Seen
-from cases.display import aware, label, shorten, user_name
+from cases.display import aware, label, link_format, shorten, user_name
 from cases.models import Assessment, Contact, Encounter, Individual, SafetyPlan, kinds_visible_of_person
 
 PAGE = 50
@@ -178,17 +177,9 @@ class _Links:
     """The page's links: reverse() once per route with placeholder ids, then a str.format per row."""
 
     def __init__(self):
-        self.encounter = _link_format("cases:encounter", 1)
-        self.referral = _link_format("referrals:detail", 1)
-        self.safety_plan = _link_format("cases:safety_plan", 2)
-
-
-def _link_format(name: str, arity: int):
-    marks = [str(9_000_000_001 + i) for i in range(arity)]  # digits: every <int:> converter takes them
-    url = reverse(name, args=marks)
-    for i, mark in enumerate(marks):
-        url = url.replace(mark, f"{{{i}}}")
-    return url.format
+        self.encounter = link_format("cases:encounter", 1)
+        self.referral = link_format("referrals:detail", 1)
+        self.safety_plan = link_format("cases:safety_plan", 2)
 
 
 def _event(values: tuple, links: _Links) -> Event:
