@@ -345,12 +345,14 @@ def wrk(base_url: str, path: str, key: str, args) -> tuple[float, str]:
         f"-t{args.threads}",
         f"-c{args.connections}",
         f"-d{args.seconds}s",
+        "--timeout",
+        "30s",
         "-H",
         f"Authorization: Bearer {key}",
         base_url + path,
     ]
     output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
-    if "Non-2xx" in output or "Socket errors" in output:
+    if "Non-2xx" in output or "Socket errors" in output:  # refused, reset or timed out (30 s)
         sys.exit(f"wrk saw errors against {path}:\n{output}")
     rate = float(next(line for line in output.splitlines() if line.startswith("Requests/sec")).split()[1])
     latency = next(line for line in output.splitlines() if line.strip().startswith("Latency")).split()[1]
