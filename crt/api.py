@@ -15,6 +15,7 @@ import re
 
 import orjson
 from django.conf import settings
+from django.core.cache.backends.redis import RedisCache
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -378,12 +379,21 @@ class ApiRateThrottle(SimpleRateThrottle):
         self.now = self.timer()
         window = int(self.now // self.duration)
         self.window_ends_at = (window + 1) * self.duration
-        key = f"{self.key}:{window}"
+        return self._count(f"{self.key}:{window}") <= self.num_requests
+
+    def _count(self, key: str) -> int:
+        """Add this request to the window's counter; return the count. On Redis, one round trip:
+        INCR and EXPIRE sent together (Django's cache API takes two to five)."""
+        timeout = self.duration + 1
+        if isinstance(self.cache, RedisCache):
+            key = self.cache.make_and_validate_key(key)
+            client = self.cache._cache.get_client(key, write=True)
+            count, _ = client.pipeline(transaction=False).incr(key).expire(key, timeout).execute()
+            return count
         try:
-            count = self.cache.incr(key)
+            return self.cache.incr(key)
         except ValueError:  # the window's first request (or its counter expired meanwhile)
-            count = 1 if self.cache.add(key, 1, self.duration + 1) else self.cache.incr(key)
-        return count <= self.num_requests
+            return 1 if self.cache.add(key, 1, timeout) else self.cache.incr(key)
 
     def wait(self):
         """Seconds until the window ends (Retry-After), at least one."""
