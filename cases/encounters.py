@@ -18,18 +18,17 @@ one), "conflict" (the CAD incident number is already used). Nothing is written w
 """
 
 from collections.abc import Iterable
-from datetime import datetime, timedelta
+from datetime import datetime
 from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.utils import timezone
 
 from accounts.models import User
 from accounts.roles import call_role_of, is_program_staff, may_write_encounters
 from cases.models import Assessment, Case, Encounter, EncounterResponder, Individual, RiskLevel, derive_cssrs_risk
+from crt.inputs import aware_datetime, is_ahead
 
-CLOCK_SKEW = timedelta(minutes=5)  # a phone's clock may run a little ahead of the server's
 TIMES = ("call_received_at", "dispatched_at", "on_scene_at", "cleared_at")
 TIME_LABELS = {
     "call_received_at": "call time",
@@ -103,16 +102,13 @@ def _writer(by) -> User:
     return by
 
 
-def _aware(value, field: str, *, required: bool = False) -> datetime | None:
-    if value is None:
-        if required:
-            raise _error(f"The {TIME_LABELS.get(field, field)} is required.", field=field)
-        return None
-    if not isinstance(value, datetime) or timezone.is_naive(value):
-        raise _error(f"The {TIME_LABELS.get(field, field)} must be a date and time with a time zone.", field=field)
-    if value > timezone.now() + CLOCK_SKEW:
-        raise _error(f"The {TIME_LABELS.get(field, field)} cannot be in the future.", field=field)
-    return value
+def _time(value, field: str, *, required: bool = False) -> datetime | None:
+    """A time of the call (TIMES) or of an assessment: aware, and not in the future."""
+    label = TIME_LABELS.get(field, field)
+    moment = aware_datetime(value, label, required=required, field=field)
+    if moment is not None and is_ahead(moment):
+        raise _error(f"The {label} cannot be in the future.", field=field)
+    return moment
 
 
 def _check_times(times: dict) -> None:
@@ -257,10 +253,10 @@ def create_encounter(
     }
     fields = {name: _clean_field(name, value) for name, value in given.items()}
     times = {
-        "call_received_at": _aware(call_received_at, "call_received_at", required=True),
-        "dispatched_at": _aware(dispatched_at, "dispatched_at"),
-        "on_scene_at": _aware(on_scene_at, "on_scene_at"),
-        "cleared_at": _aware(cleared_at, "cleared_at"),
+        "call_received_at": _time(call_received_at, "call_received_at", required=True),
+        "dispatched_at": _time(dispatched_at, "dispatched_at"),
+        "on_scene_at": _time(on_scene_at, "on_scene_at"),
+        "cleared_at": _time(cleared_at, "cleared_at"),
     }
     _check_times(times)
     person = _person(individual, by)
@@ -299,7 +295,7 @@ def update_encounter(encounter: Encounter, *, by: User, **changes) -> Encounter:
     times = {name: getattr(locked, name) for name in TIMES}
     for name in TIMES:
         if name in changes:
-            times[name] = _aware(changes[name], name, required=name == "call_received_at")
+            times[name] = _time(changes[name], name, required=name == "call_received_at")
     _check_times(times)
     cleaned.update({name: times[name] for name in TIMES if name in changes})
     if "individual" in changes:
@@ -386,7 +382,7 @@ def record_assessment(
         raise _error("Expected an encounter.")
     if kind not in Assessment.Kind.values:
         raise _error("Unknown kind of assessment.", field="kind")
-    performed_at = _aware(performed_at, "performed_at", required=True)
+    performed_at = _time(performed_at, "performed_at", required=True)
     vitals = {
         "heart_rate": heart_rate,
         "systolic_bp": systolic_bp,

@@ -2,16 +2,15 @@
 
 import itertools
 from dataclasses import dataclass
-from datetime import timedelta
 
 from django import forms
 from django.utils import timezone
 
 from accounts.models import User
-from cases import encounters
 from cases.display import PARTICIPANT_ROLE_LABELS, STEP_STATUS_LABELS, follow_up_name
 from cases.models import Assessment, Contact, Encounter, RiskLevel
 from cases.services import ITEM_MAX_LENGTH, MAX_ITEMS
+from crt.inputs import is_ahead
 from crt.validators import validate_planned, validate_since_2000
 from providers.models import NeedDomain
 
@@ -75,7 +74,7 @@ class LogContactForm(forms.Form):
 
     def clean_occurred_at(self):
         value = self.cleaned_data["occurred_at"]
-        if value > timezone.now() + timedelta(minutes=5):
+        if is_ahead(value):
             raise forms.ValidationError("A contact cannot be in the future.")
         return value
 
@@ -449,9 +448,9 @@ class EncounterDetailsForm(forms.Form):
         for before, after in itertools.pairwise(known):
             if times[after] < times[before]:
                 self.add_error(after, f"Must be after {self.fields[before].label.lower()}.")
-            elif times[after] > timezone.now() + encounters.CLOCK_SKEW:
+            elif is_ahead(times[after]):
                 self.add_error(after, "Cannot be in the future.")
-        if known and times[known[0]] > timezone.now() + encounters.CLOCK_SKEW:
+        if known and is_ahead(times[known[0]]):
             self.add_error(known[0], "Cannot be in the future.")
         return data
 

@@ -17,7 +17,7 @@ is written when one is raised.
 """
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -27,10 +27,9 @@ from accounts.models import User
 from accounts.roles import is_program_staff
 from cases import hooks
 from cases.models import Consent, Encounter, Individual, SupportContact
+from crt.inputs import aware_datetime, is_ahead
 from crt.validators import EARLIEST_CALL
 from providers.models import NeedDomain, Organization
-
-CLOCK_SKEW = timedelta(minutes=5)
 
 
 @dataclass(frozen=True)
@@ -46,14 +45,6 @@ def _staff(by) -> User:
     if not isinstance(by, User) or not is_program_staff(by):
         raise ValidationError("Only program staff can do this.", code="forbidden")
     return by
-
-
-def _aware(value, field: str) -> datetime | None:
-    if value is None:
-        return None
-    if not isinstance(value, datetime) or timezone.is_naive(value):
-        raise ValidationError(f"The {field} must be a date and time with a time zone.", code="invalid")
-    return value
 
 
 def _match(by: User, person: dict) -> tuple[Individual | None, bool, tuple[int, ...]]:
@@ -113,9 +104,9 @@ def intake_call(
     number = (cad_incident_number or "").strip()
     if not number or len(number) > 50:
         raise ValidationError("The CAD incident number is required (at most 50 characters).", code="invalid")
-    received = _aware(call_received_at, "call time")
-    dispatched = _aware(dispatched_at, "dispatch time")
-    if received > timezone.now() + CLOCK_SKEW:
+    received = aware_datetime(call_received_at, "call time")
+    dispatched = aware_datetime(dispatched_at, "dispatch time", required=False)
+    if is_ahead(received):
         raise ValidationError("The call cannot be in the future.", code="invalid")
     if received < EARLIEST_CALL:
         raise ValidationError("The call time is before 2000: check the year.", code="invalid")
@@ -189,9 +180,9 @@ def record_consent(
             )
     elif purpose == Consent.Purpose.CONTACT:
         raise ValidationError("Consent to contact names someone of the support network.", code="invalid")
-    given_at = _aware(given_at, "time given")
-    expires_at = _aware(expires_at, "expiry")
-    if given_at > timezone.now() + CLOCK_SKEW:
+    given_at = aware_datetime(given_at, "time given")
+    expires_at = aware_datetime(expires_at, "expiry", required=False)
+    if is_ahead(given_at):
         raise ValidationError("A consent cannot be given in the future.", code="invalid")
     if expires_at is not None and expires_at <= given_at:
         raise ValidationError("The expiry must be after the time given.", code="invalid")
@@ -228,8 +219,8 @@ def revoke_consent(consent: Consent, *, by: User, at: datetime | None = None) ->
     by = _staff(by)
     if not isinstance(consent, Consent) or consent.pk is None:
         raise ValidationError("Expected a consent.", code="invalid")
-    at = _aware(at, "time revoked") or timezone.now()
-    if at > timezone.now() + CLOCK_SKEW:
+    at = aware_datetime(at, "time revoked", required=False) or timezone.now()
+    if is_ahead(at):
         raise ValidationError("A consent cannot be revoked in the future.", code="invalid")
     locked = Consent.objects.visible_to(by).select_for_update().filter(pk=consent.pk).first()
     if locked is None:

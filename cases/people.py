@@ -43,6 +43,7 @@ from accounts.roles import is_program_staff, may_merge_people
 from cases import hooks, matching
 from cases.intake import revoke_consent
 from cases.models import Consent, Individual, PersonMerge, RiskLevel, SupportContact
+from crt.inputs import clean_text
 from crt.validators import validate_date_of_birth
 
 # --- shared checks ------------------------------------------------------------------------------
@@ -66,19 +67,6 @@ def _require_perm(by: User, perm: str, action: str) -> None:
 def _require_merger(by: User, action: str) -> None:
     if not may_merge_people(by):
         raise _error(f"Only a supervisor can {action}.", "forbidden")
-
-
-def _text(value, label: str, *, max_length: int, required: bool = False) -> str:
-    if value is None:
-        value = ""
-    if not isinstance(value, str):
-        raise _error(f"The {label} must be text.")
-    value = value.strip()
-    if required and not value:
-        raise _error(f"The {label} is required.")
-    if len(value) > max_length:
-        raise _error(f"The {label} must be at most {max_length} characters.")
-    return value
 
 
 def _visible_person(person, by: User, *, lock: bool = False) -> Individual:
@@ -138,7 +126,7 @@ def _label(name: str) -> str:
 def _clean_field(name: str, value):
     if name in TEXT_FIELDS:
         required = name in ("legal_first_name", "legal_last_name")
-        return _text(value, _label(name), max_length=TEXT_FIELDS[name], required=required)
+        return clean_text(value, _label(name), max_length=TEXT_FIELDS[name], required=required, none_is_empty=True)
     if name in CHOICE_FIELDS:
         if value not in CHOICE_FIELDS[name].values:
             raise _error(f"Unknown {_label(name)}.")
@@ -154,7 +142,7 @@ def _clean_field(name: str, value):
             raise _error(f"Date of birth: {error.messages[0]}") from None
         return value
     if name == "email":
-        value = _text(value, "email", max_length=254)
+        value = clean_text(value, "email", max_length=254, none_is_empty=True)
         if value:
             try:
                 validate_email(value)
@@ -162,7 +150,7 @@ def _clean_field(name: str, value):
                 raise _error("Enter a valid email address.") from None
         return value
     if name == "primary_language":
-        value = _text(value, "language", max_length=10).lower() or "en"
+        value = clean_text(value, "language", max_length=10, none_is_empty=True).lower() or "en"
         if not value.isalpha() or not 2 <= len(value) <= 3:
             raise _error("The language is a two- or three-letter code (en, es, vi).")
         return value
@@ -397,7 +385,7 @@ def merge_people(*, survivor: Individual, merged: Individual, by: User, reason: 
     """Make two records of one person one: see the module docstring."""
     by = _staff(by)
     _require_merger(by, "merge records")
-    reason = _text(reason, "reason", max_length=500, required=True)
+    reason = clean_text(reason, "reason", max_length=500, required=True, none_is_empty=True)
     if not isinstance(survivor, Individual) or not isinstance(merged, Individual):
         raise _error("Expected two people.")
     if survivor.pk == merged.pk:
@@ -447,7 +435,7 @@ def undo_merge(merge: PersonMerge, *, by: User, reason: str) -> PersonMerge:
     merge filled return to what they were (unless someone changed them since)."""
     by = _staff(by)
     _require_merger(by, "undo a merge")
-    reason = _text(reason, "reason", max_length=500, required=True)
+    reason = clean_text(reason, "reason", max_length=500, required=True, none_is_empty=True)
     if not isinstance(merge, PersonMerge) or merge.pk is None:
         raise _error("Expected a merge.")
     merge = PersonMerge.objects.visible_to(by).select_for_update().filter(pk=merge.pk).first()
@@ -496,7 +484,13 @@ def _clean_support(fields: dict) -> dict:
     cleaned = {}
     for name, value in fields.items():
         if name in SUPPORT_TEXT:
-            cleaned[name] = _text(value, name, max_length=SUPPORT_TEXT[name], required=name in ("name", "relationship"))
+            cleaned[name] = clean_text(
+                value,
+                name,
+                max_length=SUPPORT_TEXT[name],
+                required=name in ("name", "relationship"),
+                none_is_empty=True,
+            )
         elif name == "email":
             cleaned[name] = _clean_field("email", value)
         elif not isinstance(value, bool):

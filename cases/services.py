@@ -69,6 +69,7 @@ from cases.models import (
     RiskLevel,
     SafetyPlan,
 )
+from crt.inputs import aware_datetime, clean_text, is_ahead
 from inbox import services as inbox
 from providers.models import NeedDomain
 
@@ -84,8 +85,6 @@ DEFAULT_FOLLOW_UP_RULES: tuple[tuple[str, str, str, timedelta, str], ...] = (
     (Encounter.Disposition.UNABLE_TO_LOCATE, RiskLevel.HIGH, "4h", 4 * H, FollowUpRule.Owner.NAVIGATOR),
 )
 EARLY_ANSWER = timedelta(hours=12)
-# A phone's clock may run a little ahead of the server's.
-CLOCK_SKEW = timedelta(minutes=5)
 _RISK_ORDER = [RiskLevel.NONE, RiskLevel.LOW, RiskLevel.MODERATE, RiskLevel.HIGH]
 
 
@@ -147,21 +146,6 @@ def _visible_case_by_pk(pk: int | None, by: User) -> Case:
 def _require_open(case: Case) -> None:
     if case.status == Case.Status.CLOSED:
         raise _error("This case is closed; open a new case instead.", "invalid_transition")
-
-
-def _aware(value, field: str) -> datetime:
-    if not isinstance(value, datetime) or timezone.is_naive(value):
-        raise _error(f"The {field} must be a date and time with a time zone.", "invalid")
-    return value
-
-
-def _text(value, field: str, *, max_length: int) -> str:
-    if not isinstance(value, str):
-        raise _error(f"The {field} must be text.", "invalid")
-    value = value.strip()
-    if len(value) > max_length:
-        raise _error(f"The {field} must be at most {max_length} characters.", "invalid")
-    return value
 
 
 # field -> (may a user be it, the role's name in the refusal)
@@ -326,8 +310,8 @@ def log_contact(
 ) -> Contact:
     """Log a call, visit, text or video. Reaching the person answers a due follow-up."""
     by = _staff(by)
-    occurred_at = _aware(occurred_at, "contact time")
-    if occurred_at > timezone.now() + CLOCK_SKEW:
+    occurred_at = aware_datetime(occurred_at, "contact time")
+    if is_ahead(occurred_at):
         raise _error("A contact cannot be in the future.", "invalid")
     if method not in Contact.Method.values or outcome not in Contact.Outcome.values:
         raise _error("Unknown contact method or outcome.", "invalid")
@@ -335,8 +319,8 @@ def log_contact(
         isinstance(duration_minutes, bool) or not isinstance(duration_minutes, int) or not 0 <= duration_minutes <= 1440
     ):
         raise _error("The duration must be a whole number of minutes up to a day.", "invalid")
-    note = _text(note, "note", max_length=1000)
-    next_step = _text(next_step, "next step", max_length=300)
+    note = clean_text(note, "note", max_length=1000)
+    next_step = clean_text(next_step, "next step", max_length=300)
     needs = _needs(needs_identified)
 
     case = _visible_case(case, by)
@@ -403,7 +387,7 @@ def dismiss_follow_up(follow_up: FollowUp, *, by: User, reason: str) -> FollowUp
     by = _staff(by)
     if not isinstance(follow_up, FollowUp):
         raise _error("Expected a follow-up.", "invalid")
-    reason = _text(reason, "reason", max_length=300)
+    reason = clean_text(reason, "reason", max_length=300)
     if not reason:
         raise _error("Say why the follow-up is dismissed.", "invalid")
     case = _visible_case_by_pk(follow_up.case_id, by)
@@ -427,7 +411,7 @@ def dismiss_follow_up(follow_up: FollowUp, *, by: User, reason: str) -> FollowUp
 @transaction.atomic
 def mark_follow_up_missed(follow_up: FollowUp, *, at: datetime) -> FollowUp:
     """The system gives up on a follow-up. One done (or missed) in the meantime stays as it is."""
-    at = _aware(at, "time")
+    at = aware_datetime(at, "time")
     if not isinstance(follow_up, FollowUp):
         raise _error("Expected a follow-up.", "invalid")
     locked = FollowUp.objects.select_for_update().select_related("case__program").filter(pk=follow_up.pk).first()
@@ -611,7 +595,7 @@ def _clean_item(value, section: str) -> str:
 
 def _clean_section(section: str, value):
     if section in TEXT_SECTIONS:
-        return _text(value, section.replace("_", " "), max_length=TEXT_SECTIONS[section])
+        return clean_text(value, section.replace("_", " "), max_length=TEXT_SECTIONS[section])
     if section == "review_on":
         if value is not None and (not isinstance(value, date) or isinstance(value, datetime)):
             raise _error("The review date must be a date.", "invalid")

@@ -11,6 +11,12 @@ One place for the rules every surface shares (the staff and partner API, FHIR, H
 And the API's query filters say in the OpenAPI schema exactly what they take, and refuse the rest
 (issue 14 item 9): InstantFilter, IdFilter, StrictBooleanFilter, and StrictFilterBackend, which
 refuses an empty value for any filter (`?updated_since=` is not "no filter", it is a mistake).
+
+And the checks every service makes of what it is given, whoever calls it (a page, the API, a task):
+`aware_datetime` (a date and time with a time zone), `is_ahead` (a time that has happened, in the
+future beyond CLOCK_SKEW, how far a phone's clock may run ahead) and `clean_text` (text, stripped,
+within a length). They raise Django
+ValidationErrors with code "invalid"; `field` names the form field in `params`, for the pages.
 """
 
 from datetime import UTC, datetime, timedelta
@@ -24,6 +30,8 @@ from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import exceptions
 
+# A phone's clock may run a little ahead of the server's: a time this far ahead still happened.
+CLOCK_SKEW = timedelta(minutes=5)
 # PostgreSQL's widest UTC offset (timestamptz input); RFC 3339 allows up to 23:59.
 MAX_UTC_OFFSET = timedelta(hours=15, minutes=59)
 # Our request bodies nest three levels at most; anything far deeper is not ours.
@@ -59,6 +67,43 @@ def parse_instant(raw: str) -> datetime:
     if timezone.is_naive(moment):
         moment = timezone.make_aware(moment, UTC)
     return check_offset(moment)
+
+
+def _invalid(message: str, field: str | None) -> ValidationError:
+    return ValidationError(message, code="invalid", params={"field": field} if field else None)
+
+
+def aware_datetime(value, label: str, *, required: bool = True, field: str | None = None) -> datetime | None:
+    """`value` if it is a date and time with a time zone; None if it is None and not `required`."""
+    if value is None:
+        if required:
+            raise _invalid(f"The {label} is required.", field)
+        return None
+    if not isinstance(value, datetime) or timezone.is_naive(value):
+        raise _invalid(f"The {label} must be a date and time with a time zone.", field)
+    return value
+
+
+def is_ahead(moment: datetime) -> bool:
+    """Whether a time said to have happened is in the future, beyond what a phone's clock may be ahead."""
+    return moment > timezone.now() + CLOCK_SKEW
+
+
+def clean_text(
+    value, label: str, *, max_length: int, required: bool = False, none_is_empty: bool = False, field: str | None = None
+) -> str:
+    """`value` stripped, if it is text of at most `max_length` characters (and not empty, if `required`).
+    None is refused as not text, unless `none_is_empty` (a form's field left out)."""
+    if value is None and none_is_empty:
+        value = ""
+    if not isinstance(value, str):
+        raise _invalid(f"The {label} must be text.", field)
+    value = value.strip()
+    if required and not value:
+        raise _invalid(f"The {label} is required.", field)
+    if len(value) > max_length:
+        raise _invalid(f"The {label} must be at most {max_length} characters.", field)
+    return value
 
 
 # Ids are bigint primary keys.

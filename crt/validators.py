@@ -11,11 +11,12 @@ from datetime import UTC, date, datetime, timedelta
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
+from crt import inputs
+
 # No call we hold is older; an earlier time is a typo (year 0350 for 2025). Before 1883 local time
 # also had offsets in seconds, which an RFC 3339 date-time in our answers cannot carry.
 EARLIEST_CALL = datetime(2000, 1, 1, tzinfo=UTC)
 EARLIEST_BIRTH = date(1900, 1, 1)
-CLOCK_SKEW = timedelta(minutes=5)  # a phone's clock may run a little ahead of the server's
 PLANNED_AHEAD = timedelta(days=2 * 366)  # follow-ups, reviews and appointments are planned weeks ahead
 CONSENT_AHEAD = timedelta(days=5 * 366)  # a longer consent is one until revoked (no expiry)
 
@@ -34,7 +35,7 @@ def validate_since_2000(value: date) -> None:
 def validate_happened(value: date) -> None:
     """Something that happened (a call, a contact, a consent given): since 2000 and not in the future."""
     validate_since_2000(value)
-    if value > _now_like(value) + CLOCK_SKEW:
+    if value > _now_like(value) + inputs.CLOCK_SKEW:
         raise ValidationError("Cannot be in the future.", code="future")
 
 

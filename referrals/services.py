@@ -58,6 +58,7 @@ from django.utils import timezone
 from accounts.models import User
 from accounts.roles import Kind, Scope, acts_for_partner, scope_for
 from cases.models import Case, Individual
+from crt.inputs import aware_datetime, clean_text
 from inbox import services as inbox
 from inbox.models import Kind as ItemKind
 from providers.models import PartnerCredential, Service
@@ -156,21 +157,6 @@ def _require_partner(who: _Who, action: str) -> None:
 # --- input checks -------------------------------------------------------------------------------
 
 
-def _text(value, field: str, *, max_length: int) -> str:
-    if not isinstance(value, str):
-        raise ValidationError(f"The {field} must be text.", code="invalid")
-    value = value.strip()
-    if len(value) > max_length:
-        raise ValidationError(f"The {field} must be at most {max_length} characters.", code="invalid")
-    return value
-
-
-def _aware(value, field: str) -> datetime:
-    if not isinstance(value, datetime) or timezone.is_naive(value):
-        raise ValidationError(f"The {field} must be a date and time with a time zone.", code="invalid")
-    return value
-
-
 def _referral_pk(referral) -> int:
     if not isinstance(referral, Referral):
         raise ValidationError("Expected a referral.", code="invalid")
@@ -264,9 +250,9 @@ def _transition(
 ) -> Referral:
     """Move the referral to `to_status` by every rule in the module docstring. Call inside atomic."""
     who = _who(by)
-    reason = _text(reason, "reason", max_length=REASON_MAX_LENGTH)
-    note = _text(note, "note", max_length=NOTE_MAX_LENGTH)
-    outcome_note = _text(outcome_note, "outcome note", max_length=NOTE_MAX_LENGTH)
+    reason = clean_text(reason, "reason", max_length=REASON_MAX_LENGTH)
+    note = clean_text(note, "note", max_length=NOTE_MAX_LENGTH)
+    outcome_note = clean_text(outcome_note, "outcome note", max_length=NOTE_MAX_LENGTH)
     seen_status = referral.status if isinstance(referral, Referral) else None
     locked = _lock(referral, by)
 
@@ -400,7 +386,7 @@ def create_referral(
             raise ValidationError(f"{name} must be true or false.", code="invalid")
     if urgency not in Referral.Urgency.values:
         raise ValidationError("Unknown urgency.", code="invalid")
-    reason = _text(reason, "reason", max_length=10_000)
+    reason = clean_text(reason, "reason", max_length=10_000)
     if not reason:
         raise ValidationError("Say why the person is referred.", code="reason_required")
 
@@ -512,7 +498,7 @@ def set_business_status(referral: Referral, *, by: Actor, business_status: str, 
     """The partner's plain-words progress (trying to reach, waitlisted, enrolled, no-show...)."""
     if business_status not in Referral.BusinessStatus.values:
         raise ValidationError("Unknown business status.", code="invalid")
-    note = _text(note, "note", max_length=NOTE_MAX_LENGTH)
+    note = clean_text(note, "note", max_length=NOTE_MAX_LENGTH)
     locked, who = _open_change(referral, by, action="report progress", allowed=OPEN, what="progress")
     if business_status == Referral.BusinessStatus.APPOINTMENT_SCHEDULED and locked.appointment_at is None:
         raise ValidationError("Set the appointment time to schedule an appointment.", code="invalid")
@@ -527,7 +513,7 @@ def set_business_status(referral: Referral, *, by: Actor, business_status: str, 
 @transaction.atomic
 def set_appointment(referral: Referral, *, by: Actor, appointment_at: datetime) -> Referral:
     """Record the appointment; the next action is the partner's outcome, due after the grace."""
-    appointment_at = _aware(appointment_at, "appointment time")
+    appointment_at = aware_datetime(appointment_at, "appointment time")
     now = timezone.now()
     if appointment_at < now - APPOINTMENT_PAST_LIMIT:
         raise ValidationError("That appointment is too far in the past; check the date.", code="invalid")
@@ -548,7 +534,7 @@ def set_appointment(referral: Referral, *, by: Actor, appointment_at: datetime) 
 
 @transaction.atomic
 def record_outcome_note(referral: Referral, *, by: Actor, note: str) -> Referral:
-    note = _text(note, "note", max_length=NOTE_MAX_LENGTH)
+    note = clean_text(note, "note", max_length=NOTE_MAX_LENGTH)
     if not note:
         raise ValidationError("The outcome note is empty.", code="invalid")
     locked, who = _open_change(referral, by, action="report an outcome", allowed=OPEN, what="outcome")
@@ -616,10 +602,10 @@ def chase_step(
     if owner not in Referral.NextActionOwner.values:
         raise ValidationError("Unknown next-action owner.", code="invalid")
     if due_at is not None:
-        due_at = _aware(due_at, "due time")
+        due_at = aware_datetime(due_at, "due time")
     if isinstance(chase_level, bool) or not isinstance(chase_level, int) or chase_level < 0:
         raise ValidationError("The chase level must be a whole number from 0.", code="invalid")
-    note = _text(note, "note", max_length=NOTE_MAX_LENGTH)
+    note = clean_text(note, "note", max_length=NOTE_MAX_LENGTH)
     _referral_pk(referral)
     if referral.status not in OPEN:
         raise ValidationError(f"A {_label(referral.status)} referral is not chased.", code="invalid_transition")
