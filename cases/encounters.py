@@ -14,7 +14,7 @@ Navigators read encounters but do not record them; peers do not see them at all.
 Errors are Django ValidationErrors with a code: "not_found" (not visible to the actor),
 "forbidden" (role), "invalid" (bad input; a `params["field"]` names the form field when there is
 one), "conflict" (the CAD incident number is already used). Nothing is written when one is raised.
-(The CAD system's own intake is cases.intake.intake_call.)
+The CAD system's intake (cases.intake.intake_call) records its encounter through create_encounter.
 """
 
 from collections.abc import Iterable
@@ -28,6 +28,7 @@ from accounts.models import User
 from accounts.roles import call_role_of, is_program_staff, may_write_encounters
 from cases.models import Assessment, Case, Encounter, EncounterResponder, Individual, RiskLevel, derive_cssrs_risk
 from crt.inputs import aware_datetime, is_ahead
+from crt.validators import EARLIEST_CALL
 
 TIMES = ("call_received_at", "dispatched_at", "on_scene_at", "cleared_at")
 TIME_LABELS = {
@@ -94,7 +95,10 @@ def _error(message: str, code: str = "invalid", field: str | None = None) -> Val
     return ValidationError(message, code=code, params={"field": field} if field else None)
 
 
-def _writer(by) -> User:
+def require_writer(by) -> User:
+    """`by`, if they may record encounters (accounts.roles.may_write_encounters, of a program): the one
+    rule of every path that records one, the staff pages and the CAD intake (cases.intake) alike;
+    "forbidden" otherwise."""
     if not isinstance(by, User) or not is_program_staff(by):
         raise _error("Only program staff can do this.", "forbidden")
     if not may_write_encounters(by):
@@ -108,6 +112,8 @@ def _time(value, field: str, *, required: bool = False) -> datetime | None:
     moment = aware_datetime(value, label, required=required, field=field)
     if moment is not None and is_ahead(moment):
         raise _error(f"The {label} cannot be in the future.", field=field)
+    if moment is not None and moment < EARLIEST_CALL:
+        raise _error(f"The {label} is before 2000: check the year.", field=field)
     return moment
 
 
@@ -234,7 +240,7 @@ def create_encounter(
     responders=(),
 ) -> Encounter:
     """Record a field encounter. `individual` None: nobody located or identified (yet)."""
-    by = _writer(by)
+    by = require_writer(by)
     given = {
         "cad_incident_number": cad_incident_number,
         "call_source": call_source,
@@ -278,7 +284,7 @@ def create_encounter(
 def update_encounter(encounter: Encounter, *, by: User, **changes) -> Encounter:
     """Change the fields named in `changes` (only those of ENCOUNTER_FIELDS). `responders`
     replaces the team; `individual` may name the person once they are identified."""
-    by = _writer(by)
+    by = require_writer(by)
     if not isinstance(encounter, Encounter):
         raise _error("Expected an encounter.")
     unknown = set(changes) - ENCOUNTER_FIELDS
@@ -377,7 +383,7 @@ def record_assessment(
     clinical_impression: str = "",
 ) -> Assessment:
     """Record vitals and/or a C-SSRS screen; the risk level is derived from the answers here."""
-    by = _writer(by)
+    by = require_writer(by)
     if not isinstance(encounter, Encounter):
         raise _error("Expected an encounter.")
     if kind not in Assessment.Kind.values:

@@ -2,7 +2,9 @@
 
 `intake_call` is what the CAD integration posts: it finds the person (by the CAD person id, else by
 cases.matching's rule when exactly one person the caller may see is a *strong* match and no one
-else is even likely), creates them otherwise, and creates the encounter. A person created while
+else is even likely), creates them otherwise, and records the encounter through
+cases.encounters.create_encounter: the staff pages' service, with its checks and its rule of who may
+(paramedics, clinicians and supervisors of a program). A person created while
 likely duplicates exist is returned with their ids (`possible_duplicates`), for a person to look at
 and a supervisor to merge. A CAD id of a merged-away record leads to the record it was merged into.
 The same CAD incident number posted twice returns the encounter already made (the CAD system
@@ -20,15 +22,14 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import User
 from accounts.roles import is_program_staff
-from cases import hooks
+from cases import encounters, hooks
 from cases.models import Consent, Encounter, Individual, SupportContact
 from crt.inputs import aware_datetime, is_ahead
-from crt.validators import EARLIEST_CALL
 from providers.models import NeedDomain, Organization
 
 
@@ -98,45 +99,25 @@ def intake_call(
     longitude=None,
     reason_for_call: str = "",
 ) -> Intake:
-    by = _staff(by)
-    if not by.has_perm("cases.add_encounter"):
-        raise ValidationError("Your role cannot record calls.", code="forbidden")
-    number = (cad_incident_number or "").strip()
-    if not number or len(number) > 50:
-        raise ValidationError("The CAD incident number is required (at most 50 characters).", code="invalid")
-    received = aware_datetime(call_received_at, "call time")
-    dispatched = aware_datetime(dispatched_at, "dispatch time", required=False)
-    if is_ahead(received):
-        raise ValidationError("The call cannot be in the future.", code="invalid")
-    if received < EARLIEST_CALL:
-        raise ValidationError("The call time is before 2000: check the year.", code="invalid")
-    if dispatched is not None and dispatched < received:
-        raise ValidationError("Dispatch cannot be before the call.", code="invalid")
-    if call_source not in Encounter.CallSource.values:
-        raise ValidationError("Unknown call source.", code="invalid")
-
+    by = encounters.require_writer(by)  # the pages' rule: who records an encounter records a call
+    number = cad_incident_number.strip() if isinstance(cad_incident_number, str) else cad_incident_number
     existing = Encounter.objects.filter(program_id=by.program_id, cad_incident_number=number).first()
     if existing is not None:  # the CAD system retried
         return Intake(existing, existing.individual, created_individual=False, created_encounter=False)
     individual, created, possible = _match(by, person or {})
-    try:
-        with transaction.atomic():
-            encounter = Encounter.objects.create(
-                program_id=by.program_id,
-                individual=individual,
-                cad_incident_number=number,
-                call_source=call_source,
-                call_type=call_type[:100],
-                call_received_at=received,
-                dispatched_at=dispatched,
-                location_text=location_text[:300],
-                latitude=latitude,
-                longitude=longitude,
-                reason_for_call=reason_for_call,
-                created_by=by,
-            )
-    except IntegrityError:
-        raise ValidationError("This incident was recorded by another request just now.", code="conflict") from None
+    encounter = encounters.create_encounter(
+        by=by,
+        individual=individual,
+        cad_incident_number=number,
+        call_source=call_source,
+        call_type=call_type,
+        call_received_at=call_received_at,
+        dispatched_at=dispatched_at,
+        location_text=location_text,
+        latitude=latitude,
+        longitude=longitude,
+        reason_for_call=reason_for_call,
+    )
     return Intake(
         encounter, individual, created_individual=created, created_encounter=True, possible_duplicates=possible
     )
