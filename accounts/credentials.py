@@ -27,6 +27,7 @@ from django.contrib import admin, messages
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework.authentication import BaseAuthentication, get_authorization_header
 from rest_framework.exceptions import AuthenticationFailed
 
@@ -155,6 +156,16 @@ class CredentialAuthentication(BaseAuthentication):
 
     def authenticate_header(self, request):
         return 'Bearer realm="crt-api"'
+
+
+class CredentialScheme(OpenApiAuthenticationExtension):
+    """How the OpenAPI schema documents one kind of key: a subclass names its target_class, name and
+    description."""
+
+    description: str
+
+    def get_security_definition(self, auto_schema):
+        return {"type": "http", "scheme": "bearer", "description": self.description}
 
 
 class CredentialAdmin:

@@ -18,9 +18,8 @@ from datetime import datetime
 
 from django.core.exceptions import ValidationError
 from django.utils import timezone
-from drf_spectacular.extensions import OpenApiAuthenticationExtension
 
-from accounts.credentials import CredentialAuthentication, issue_key
+from accounts.credentials import CredentialAuthentication, CredentialScheme, issue_key
 from accounts.models import StaffToken, User
 from accounts.roles import is_partner
 
@@ -72,14 +71,10 @@ class StaffTokenAuthentication(CredentialAuthentication):
         return token.user, token
 
 
-class StaffTokenScheme(OpenApiAuthenticationExtension):
+class StaffTokenScheme(CredentialScheme):
     target_class = "accounts.tokens.StaffTokenAuthentication"
     name = "staffToken"
-
-    def get_security_definition(self, auto_schema):
-        return {
-            "type": "http",
-            "scheme": "bearer",
-            "description": "A staff member's or program service account's API token, shown once when made: "
-            "crts_<prefix>_<secret>. It acts as its user, with the user's roles and program.",
-        }
+    description = (
+        "A staff member's or program service account's API token, shown once when made: "
+        "crts_<prefix>_<secret>. It acts as its user, with the user's roles and program."
+    )

@@ -7,9 +7,8 @@ See docs/decisions/002-partner-credentials.md.
 """
 
 from django.contrib.auth.models import AnonymousUser
-from drf_spectacular.extensions import OpenApiAuthenticationExtension
 
-from accounts.credentials import CredentialAuthentication
+from accounts.credentials import CredentialAuthentication, CredentialScheme
 from accounts.models import StaffToken
 from providers.models import PartnerCredential
 
@@ -35,13 +34,7 @@ class PartnerCredentialAuthentication(CredentialAuthentication):
         return AnonymousUser(), credential
 
 
-class PartnerCredentialScheme(OpenApiAuthenticationExtension):
+class PartnerCredentialScheme(CredentialScheme):
     target_class = "providers.auth.PartnerCredentialAuthentication"
     name = "partnerCredential"
-
-    def get_security_definition(self, auto_schema):
-        return {
-            "type": "http",
-            "scheme": "bearer",
-            "description": "A partner organisation's API key, shown once when created: crt_<prefix>_<secret>.",
-        }
+    description = "A partner organisation's API key, shown once when created: crt_<prefix>_<secret>."
