@@ -74,7 +74,7 @@ def active_grants(user, now=None) -> list[BreakGlassGrant]:
     until = getattr(user, "break_glass_until", None)
     if until is None or until <= now:
         return []
-    return list(BreakGlassGrant.objects.active(now).filter(user=user).order_by("expires_at"))
+    return list(BreakGlassGrant.objects.visible_to(user).active(now).filter(user=user).order_by("expires_at"))
 
 
 def may_break_glass(user) -> bool:
@@ -84,7 +84,7 @@ def may_break_glass(user) -> bool:
 def end_break_glass(grant: BreakGlassGrant, *, by: User) -> bool:
     """End a grant now. False when it had already ended or expired."""
     now = timezone.now()
-    ended = BreakGlassGrant.objects.active(now).filter(pk=grant.pk).update(ended_at=now, ended_by=by)
+    ended = BreakGlassGrant.objects.visible_to(by).active(now).filter(pk=grant.pk).update(ended_at=now, ended_by=by)
     return ended == 1
 
 

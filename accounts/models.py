@@ -8,6 +8,7 @@ from django.db.models import F, Q
 
 from accounts.credentials import Credential
 from accounts.roles import Role, may_review_access, roles_of
+from crt.scoping import FailClosedQuerySet
 
 
 class Program(models.Model):
@@ -127,7 +128,7 @@ class LoginFailure(models.Model):
         return f"{self.get_kind_display()} failure at {self.at:%Y-%m-%d %H:%M}"
 
 
-class BreakGlassGrantQuerySet(models.QuerySet):
+class BreakGlassGrantQuerySet(FailClosedQuerySet):
     def active(self, now):
         """Grants in force at `now`: expiry is checked whenever a query is built, never by a job."""
         return self.filter(ended_at__isnull=True, started_at__lte=now, expires_at__gt=now)

@@ -9,6 +9,7 @@ from django.db import models
 from django.utils import timezone
 
 from accounts.roles import may_review_access
+from crt.scoping import FailClosedQuerySet
 
 
 class Action(models.TextChoices):
@@ -22,7 +23,7 @@ class Action(models.TextChoices):
     BREAK_GLASS = "break_glass", "Started break-glass access"
 
 
-class AccessLogQuerySet(models.QuerySet):
+class AccessLogQuerySet(FailClosedQuerySet):
     def visible_to(self, user):
         """Supervisors and staff admins read their own program's trail; no one else reads it."""
         if not getattr(user, "is_authenticated", False) or not user.is_active or user.program_id is None:
@@ -107,6 +108,9 @@ class ChangeHistory(models.Model):
     changed_at = models.DateTimeField()
     old_row = models.JSONField(null=True, blank=True)
     new_row = models.JSONField(null=True, blank=True)
+
+    # The rows hold whole records; no page or job reads them (an operator does, in SQL).
+    objects = FailClosedQuerySet.as_manager()
 
     class Meta:
         verbose_name_plural = "change history"

@@ -192,9 +192,6 @@ class EncounterResponderAdmin(ScopedAdmin):
     search_fields = ("=encounter__cad_incident_number", "user__username", "user__last_name", "role")
     raw_id_fields = ("encounter",)
 
-    def scoped_queryset(self, request):
-        return EncounterResponder.objects.filter(encounter__in=Encounter.objects.visible_to(request.user))
-
 
 @admin.register(Assessment)
 class AssessmentAdmin(ScopedAdmin):

@@ -314,7 +314,8 @@ class CaseViewSet(mixins.CreateModelMixin, AuditedViewSet):
         navigator = _team_member(request.user, data["navigator"], "navigator")
         peer = _team_member(request.user, data["peer"], "peer")
         with transaction.atomic():
-            existed = encounter is not None and Case.objects.filter(encounter=encounter, individual=person).exists()
+            cases = Case.objects.system("the encounter's case: opening it twice answers with the first one")
+            existed = encounter is not None and cases.filter(encounter=encounter, individual=person).exists()
             case = open_case(individual=person, by=request.user, encounter=encounter, navigator=navigator, peer=peer)
             if existed:
                 audit(request, [case], action=Action.VIEW)

@@ -18,7 +18,7 @@ from accounts.models import User
 from accounts.roles import may_be_navigator, navigators, peers
 from audit.access import Action, audited, record_access
 from cases import services
-from cases.models import Case, Encounter, Individual
+from cases.models import Case, Encounter, FollowUp, Individual
 from crt.pages import page, raise_for_access, refused, staff_form_page, staff_page
 
 
@@ -90,7 +90,8 @@ def _open_case_page(request, *, person: Individual, encounter: Encounter | None)
             refused(form, error)
         else:
             record_access(request, action=Action.CREATE, objects=[case])
-            labels = ", ".join(case.follow_ups.order_by("due_at").values_list("label", flat=True)) or "none"
+            follow_ups = FollowUp.objects.visible_to(request.user).filter(case=case).order_by("due_at")
+            labels = ", ".join(follow_ups.values_list("label", flat=True)) or "none"
             messages.success(request, f"Case #{case.pk} opened. Follow-ups: {labels}.")
             return redirect("cases:person", pk=person.pk)
     open_cases = list(

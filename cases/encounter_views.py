@@ -18,7 +18,7 @@ from accounts.roles import Kind, Scope, may_write_encounters, responders, scope_
 from audit.access import Action, record_access
 from cases import encounters
 from cases.forms import EncounterDetailsForm, VitalsAndScreenerForm
-from cases.models import Assessment, Case, Encounter, EncounterResponder, Individual
+from cases.models import Assessment, Case, Encounter, Individual
 from crt.pages import page, refused, staff_form_page
 
 # --- helpers ------------------------------------------------------------------------------------
@@ -61,7 +61,7 @@ def _encounter_form_page(request, *, person: Individual | None, encounter: Encou
         initial["law_enforcement"] = Encounter.CoResponse.NONE
         responder_rows = []
     else:
-        responder_rows = list(EncounterResponder.objects.filter(encounter=encounter))
+        responder_rows = list(encounter.responder_roles.all())
         initial = EncounterDetailsForm.initial_from(encounter, [row.user_id for row in responder_rows])
     form = EncounterDetailsForm(request.POST or None, initial=initial, staff=staff)
     if request.method == "POST" and form.is_valid():
@@ -122,7 +122,7 @@ def encounter(request, pk: int):
             risk = f" C-SSRS risk: {assessment.get_risk_level_display().lower()}." if assessment.risk_level else ""
             messages.success(request, f"Assessment saved.{risk}")
             return redirect("cases:encounter", pk=found.pk)
-    responders = list(EncounterResponder.objects.filter(encounter=found).select_related("user").order_by("pk"))
+    responders = list(found.responder_roles.select_related("user").order_by("pk"))
     assessments = list(
         Assessment.objects.visible_to(request.user).filter(encounter=found).select_related("performed_by")
     )

@@ -194,17 +194,22 @@ def _responders(responders, program_id: int) -> list[tuple[User, str]]:
 
 def _set_responders(encounter: Encounter, pairs: list[tuple[User, str]]) -> None:
     wanted = {user.pk: role for user, role in pairs}
-    current = dict(EncounterResponder.objects.filter(encounter=encounter).values_list("user_id", "role"))
-    EncounterResponder.objects.filter(encounter=encounter).exclude(user_id__in=wanted).delete()
+    responders = EncounterResponder.objects.system("the responders of the encounter being written")
+    responders = responders.filter(encounter=encounter)
+    current = dict(responders.values_list("user_id", "role"))
+    responders.exclude(user_id__in=wanted).delete()
     for user_id, role in wanted.items():
         if user_id not in current:
             EncounterResponder.objects.create(encounter=encounter, user_id=user_id, role=role)
         elif current[user_id] != role:
-            EncounterResponder.objects.filter(encounter=encounter, user_id=user_id).update(role=role)
+            responders.filter(user_id=user_id).update(role=role)
 
 
 def _cad_taken(program_id: int, number: str, *, exclude_pk: int | None = None) -> bool:
-    taken = Encounter.objects.filter(program_id=program_id, cad_incident_number=number)
+    # Unique in the program, whoever may see the other encounter (the answer is yes or no).
+    taken = Encounter.objects.system("is this CAD number taken").filter(
+        program_id=program_id, cad_incident_number=number
+    )
     if exclude_pk is not None:
         taken = taken.exclude(pk=exclude_pk)
     return taken.exists()
@@ -350,11 +355,16 @@ def _raise_risk(encounter: Encounter, level: str) -> None:
     if encounter.individual_id is None or level not in _RISK_ORDER:
         return
     lower = [risk for risk in _RISK_ORDER if _RISK_ORDER.index(risk) < _RISK_ORDER.index(level)]
-    person = Individual.objects.select_for_update().get(pk=encounter.individual_id)
+    person = (
+        Individual.objects.system("a screen raises the person's risk")
+        .select_for_update()
+        .get(pk=encounter.individual_id)
+    )
     if person.risk_level in lower:
         person.risk_level = level
         person.save(update_fields=["risk_level", "updated_at"])
-    for case in Case.objects.open().select_for_update().filter(individual_id=person.pk, risk_level__in=lower):
+    open_cases = Case.objects.system("a screen raises the risk of the person's open cases").open()
+    for case in open_cases.select_for_update().filter(individual_id=person.pk, risk_level__in=lower):
         case.risk_level = level
         case.save(update_fields=["risk_level", "updated_at"])
 

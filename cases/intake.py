@@ -101,7 +101,8 @@ def intake_call(
 ) -> Intake:
     by = encounters.require_writer(by)  # the pages' rule: who records an encounter records a call
     number = cad_incident_number.strip() if isinstance(cad_incident_number, str) else cad_incident_number
-    existing = Encounter.objects.filter(program_id=by.program_id, cad_incident_number=number).first()
+    calls = Encounter.objects.system("the CAD system retried: the call's encounter, whoever may see it")
+    existing = calls.filter(program_id=by.program_id, cad_incident_number=number).first()
     if existing is not None:  # the CAD system retried
         return Intake(existing, existing.individual, created_individual=False, created_encounter=False)
     individual, created, possible = _match(by, person or {})

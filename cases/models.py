@@ -12,11 +12,13 @@ from django.utils import timezone
 
 from accounts.models import BreakGlassGrant, Program
 from accounts.roles import Kind, Scope, is_program_staff, scope_for
+from crt.scoping import FailClosedQuerySet
 from providers.models import NeedDomain, Organization
 
 
-class ScopedQuerySet(models.QuerySet):
-    """The one scoping primitive: `visible_to(user)` for every model holding a person's data.
+class ScopedQuerySet(FailClosedQuerySet):
+    """The one scoping primitive: `visible_to(user)` for every model holding a person's data. A
+    query that neither calls it nor is marked a system read raises when run (crt.scoping).
 
     Subclasses say which kind of record they hold and how to reach its program and its person.
     kinds_visible_of_person below is the same rule for one person, for the person page's
@@ -26,6 +28,11 @@ class ScopedQuerySet(models.QuerySet):
     kind: Kind
     program_path: str = "program"
     individual_path: str = "individual"
+
+    @classmethod
+    def reads_through(cls, field_name: str) -> bool:
+        paths = (cls.program_path, cls.individual_path)
+        return all(path == field_name or path.startswith(f"{field_name}__") for path in paths)
 
     def visible_to(self, user):
         """What `user` may see: their role's scope, plus the people they hold an active break-glass
@@ -62,7 +69,8 @@ def kinds_visible_of_person(user, person_id: int, kinds) -> frozenset[Kind]:
         return frozenset(scopes)
     if not is_program_staff(user):
         return frozenset(kind for kind, scope in scopes.items() if scope is Scope.PROGRAM)
-    granted, on_caseload = Individual.objects.filter(pk=person_id).values_list(
+    person = Individual.objects.system("visible_to's rule for one person").filter(pk=person_id)
+    granted, on_caseload = person.values_list(
         models.Exists(_granted_people(user).filter(individual_id=OuterRef("pk"))),
         models.Exists(_caseload_people(user).filter(individual_id=OuterRef("pk"))),
     ).first() or (False, False)
@@ -361,12 +369,20 @@ class Encounter(models.Model):
         return f"Encounter {self.cad_incident_number}"
 
 
+class EncounterResponderQuerySet(ScopedQuerySet):
+    kind = Kind.CLINICAL
+    program_path = "encounter__program"
+    individual_path = "encounter__individual"
+
+
 class EncounterResponder(models.Model):
     encounter = models.ForeignKey(Encounter, on_delete=models.CASCADE, related_name="responder_roles")
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="encounter_roles")
     role = models.CharField(
         max_length=20, help_text="Role on this call: paramedic, clinician, navigator, peer, officer."
     )
+
+    objects = EncounterResponderQuerySet.as_manager()
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["encounter", "user"], name="encounter_responder_unique")]

@@ -196,7 +196,7 @@ def find_duplicates(user, query: matching.Person, *, exclude_pk: int | None = No
     likely = matching.ranked(query, [(pk, person) for pk, person, _ in people])
     seen = {pk for pk, _, is_visible in people if is_visible}
     shown = [(pk, match) for pk, match in likely if pk in seen][:limit]
-    by_pk = Individual.objects.in_bulk([pk for pk, _ in shown])
+    by_pk = Individual.objects.visible_to(user).in_bulk([pk for pk, _ in shown])
     hidden = sum(1 for pk, _ in likely if pk not in seen)
     return Duplicates([(by_pk[pk], match) for pk, match in shown], hidden=hidden)
 
@@ -229,8 +229,11 @@ def _program_people(
     if not is_program_staff(user):
         return []
     visible = Individual.objects.visible_to(user).filter(pk=OuterRef("pk"))
+    # Everyone of the program who may match, visible or not: the hidden are counted (and offered for
+    # break-glass by number), their names compared here and never returned.
     rows = (
-        Individual.objects.active()
+        Individual.objects.system("matching compares the program's names, returns only the visible")
+        .active()
         .filter(program_id=user.program_id)
         .filter(_blocking(born, names, words))
         .exclude(pk=exclude_pk)
@@ -250,13 +253,14 @@ def resolve_person(user, pk: int) -> tuple[Individual, Individual | None]:
     if found is not None and found.merged_into_id is None:
         return found, None  # the usual case: one query
     # A merged-away record: its survivor decides (a peer may see the survivor through their caseload).
-    current = found or Individual.objects.filter(pk=pk, program_id=getattr(user, "program_id", None)).first()
+    records = Individual.objects.system("a merged-away record is followed to its survivor, who decides")
+    current = found or records.filter(pk=pk, program_id=getattr(user, "program_id", None)).first()
     merged_away = None
     for _ in range(20):  # a chain of merges; a loop is impossible (undo needs the later merge undone first)
         if current is None or current.merged_into_id is None:
             break
         merged_away = merged_away or current
-        current = Individual.objects.filter(pk=current.merged_into_id).first()
+        current = records.filter(pk=current.merged_into_id).first()
     if current is None:
         raise _error("Person not found.", "not_found")
     found = Individual.objects.visible_to(user).filter(pk=current.pk).first()
@@ -443,7 +447,8 @@ def undo_merge(merge: PersonMerge, *, by: User, reason: str) -> PersonMerge:
         raise _error("Merge not found.", "not_found")
     if merge.undone_at is not None:
         raise _error("This merge was already undone.", "invalid_transition")
-    people = Individual.objects.select_for_update().in_bulk(sorted([merge.survivor_id, merge.merged_id]))
+    records = Individual.objects.system("the two records of a merge the supervisor may see")
+    people = records.select_for_update().in_bulk(sorted([merge.survivor_id, merge.merged_id]))
     survivor, merged = people[merge.survivor_id], people[merge.merged_id]
     if survivor.merged_into_id is not None:
         raise _error(
@@ -555,7 +560,8 @@ def end_support_contact(contact: SupportContact, *, by: User) -> SupportContact:
     if contact.ended_at is not None:
         return contact
     now = timezone.now()
-    for consent in Consent.objects.filter(recipient_support_contact=contact, revoked_at__isnull=True):
+    consents = Consent.objects.system("every consent to contact them ends with them")
+    for consent in consents.filter(recipient_support_contact=contact, revoked_at__isnull=True):
         revoke_consent(consent, by=by, at=now)
     contact.ended_at = now
     contact.save(update_fields=["ended_at"])
@@ -602,5 +608,5 @@ def search_people(user, *, q: str = "", date_of_birth: date | None = None, limit
             continue
         (scored if is_visible else hidden).append((-score, person.last_name.lower(), person.first_name.lower(), pk))
     ids = [pk for *_, pk in sorted(scored)[:limit]]
-    by_pk = Individual.objects.in_bulk(ids)
+    by_pk = Individual.objects.visible_to(user).in_bulk(ids)
     return [by_pk[pk] for pk in ids], [pk for *_, pk in sorted(hidden)]

@@ -258,14 +258,14 @@ def person_edit(request, pk: int):
 # --- merge --------------------------------------------------------------------------------------
 
 
-def _moving(person: Individual) -> dict[str, int]:
-    """What would move with this record, counted (for the confirmation)."""
+def _moving(person: Individual, user) -> dict[str, int]:
+    """What would move with this record, counted (for the confirmation; a supervisor sees it all)."""
     return {
-        "encounters": Encounter.objects.filter(individual=person).count(),
-        "cases": person.cases.count(),
-        "consents": person.consents.count(),
+        "encounters": person.encounters.visible_to(user).count(),
+        "cases": person.cases.visible_to(user).count(),
+        "consents": person.consents.visible_to(user).count(),
         "support contacts": person.support_contacts.count(),
-        "referrals": person.referrals.count(),
+        "referrals": person.referrals.visible_to(user).count(),
     }
 
 
@@ -309,7 +309,9 @@ def person_merge(request, pk: int):
         "form": form,
         "duplicates": duplicates,
         "other": other if confirming else None,
-        "moving": {"this": _moving(person), "other": _moving(other)} if confirming else None,
+        "moving": {"this": _moving(person, request.user), "other": _moving(other, request.user)}
+        if confirming
+        else None,
     }
     status = 400 if form.is_bound and form.errors else 200
     return page(request, "cases/person_merge.html", context, status=status)

@@ -179,7 +179,10 @@ def encounter_risk(encounter: Encounter | None) -> str | None:
     if encounter is None:
         return None
     levels = set(
-        Assessment.objects.filter(encounter=encounter).exclude(risk_level="").values_list("risk_level", flat=True)
+        Assessment.objects.system("the screens' risk levels, for a case's risk")
+        .filter(encounter=encounter)
+        .exclude(risk_level="")
+        .values_list("risk_level", flat=True)
     )
     known = [level for level in _RISK_ORDER if level in levels]
     return known[-1] if known else None
@@ -193,7 +196,7 @@ def _create_schedule(case: Case, *, base: datetime | None = None, suffix: str = 
         FollowUpRule.Owner.PEER: case.peer or case.navigator,
     }
     for rule in follow_up_schedule(program_id=case.program_id, disposition=disposition, risk_level=case.risk_level):
-        FollowUp.objects.get_or_create(
+        FollowUp.objects.system("the case's schedule, made with the case").get_or_create(
             case=case,
             label=f"{rule.label}{suffix}"[:30],
             defaults={"due_at": base + rule.offset, "owner": owners[rule.owner]},
@@ -231,7 +234,8 @@ def open_case(
             raise _error("Encounter not found.", "not_found")
         if encounter.individual_id not in (None, person.pk):
             raise _error("That encounter is about someone else.", "invalid")
-        existing = Case.objects.filter(encounter=encounter, individual=person).first()
+        # Whoever may see it: opening the same encounter's case twice returns the first one.
+        existing = Case.objects.system("the encounter's case").filter(encounter=encounter, individual=person).first()
         if existing is not None:
             return existing  # its schedule was made with it (rules changed since apply to new cases)
     if navigator is None and may_be_navigator(by):
@@ -268,7 +272,7 @@ def _needs(values) -> list[str]:
 def _open_follow_up(follow_up, case: Case) -> FollowUp:
     if not isinstance(follow_up, FollowUp):
         raise _error("Expected a follow-up.", "invalid")
-    locked = FollowUp.objects.select_for_update().filter(pk=follow_up.pk, case=case).first()
+    locked = case.follow_ups.select_for_update().filter(pk=follow_up.pk).first()
     if locked is None:
         raise _error("Follow-up not found on this case.", "not_found")
     if locked.done_at is not None or locked.dismissed_at is not None:
@@ -278,9 +282,9 @@ def _open_follow_up(follow_up, case: Case) -> FollowUp:
 
 def _answerable(case: Case, at: datetime) -> FollowUp | None:
     return (
-        FollowUp.objects.select_for_update()
+        case.follow_ups.select_for_update()
         .outstanding()
-        .filter(case=case, due_at__lte=at + EARLY_ANSWER)
+        .filter(due_at__lte=at + EARLY_ANSWER)
         .order_by("due_at", "pk")
         .first()
     )
@@ -364,11 +368,11 @@ def complete_follow_up(follow_up: FollowUp, *, by: User, contact: Contact) -> Fo
         raise _error("Expected a follow-up and a contact.", "invalid")
     case = _visible_case_by_pk(follow_up.case_id, by)
     _require_perm(by, "cases.add_contact", "complete a follow-up")
-    locked_contact = Contact.objects.select_for_update().filter(pk=contact.pk, case=case).first()
+    locked_contact = case.contacts.select_for_update().filter(pk=contact.pk).first()
     if locked_contact is None:
         raise _error("Contact not found on this case.", "not_found")
     if locked_contact.follow_up_id == follow_up.pk:
-        return FollowUp.objects.get(pk=follow_up.pk)  # already done by this contact
+        return case.follow_ups.get(pk=follow_up.pk)  # already done by this contact
     locked = _open_follow_up(follow_up, case)
     if locked_contact.outcome != Contact.Outcome.REACHED:
         raise _error("Only a contact that reached the person completes a follow-up.", "invalid")
@@ -391,7 +395,7 @@ def dismiss_follow_up(follow_up: FollowUp, *, by: User, reason: str) -> FollowUp
     if not reason:
         raise _error("Say why the follow-up is dismissed.", "invalid")
     case = _visible_case_by_pk(follow_up.case_id, by)
-    locked = FollowUp.objects.select_for_update().filter(pk=follow_up.pk, case=case).first()
+    locked = case.follow_ups.select_for_update().filter(pk=follow_up.pk).first()
     if locked is None:
         raise _error("Follow-up not found on this case.", "not_found")
     if not by.has_perm("cases.change_case") and locked.owner_id != by.pk:
@@ -414,7 +418,13 @@ def mark_follow_up_missed(follow_up: FollowUp, *, at: datetime) -> FollowUp:
     at = aware_datetime(at, "time")
     if not isinstance(follow_up, FollowUp):
         raise _error("Expected a follow-up.", "invalid")
-    locked = FollowUp.objects.select_for_update().select_related("case__program").filter(pk=follow_up.pk).first()
+    locked = (
+        FollowUp.objects.system("the follow-up sweep gives up on a follow-up")
+        .select_for_update()
+        .select_related("case__program")
+        .filter(pk=follow_up.pk)
+        .first()
+    )
     if locked is None:
         raise _error("Follow-up not found.", "not_found")
     if locked.done_at is not None or locked.is_missed:
@@ -443,7 +453,7 @@ def reassign_case(case: Case, *, by: User, navigator: User | None = None, peer: 
     navigator = _team_member(navigator, case.program_id, "navigator")
     peer = _team_member(peer, case.program_id, "peer specialist")
     fields = []
-    open_follow_ups = FollowUp.objects.filter(case=case, done_at__isnull=True, is_missed=False)
+    open_follow_ups = case.follow_ups.filter(done_at__isnull=True, is_missed=False)
     if navigator is not None and navigator.pk != case.navigator_id:
         open_follow_ups.filter(Q(owner__isnull=True) | Q(owner_id=case.navigator_id)).update(owner=navigator)
         case.navigator = navigator
@@ -504,11 +514,11 @@ def close_case(case: Case, *, by: User, reason: str, referrals: dict[int, str] |
     note = f"Case closed: {Case.ClosedReason(reason).label}."
     for referral in referrals_to_decide(case).filter(pk__in=[pk for pk, d in decisions.items() if d == "cancel"]):
         hooks.referrals().cancel(referral, by=by, reason=note)
-    open_follow_ups = FollowUp.objects.filter(case=case, done_at__isnull=True, is_missed=False)
+    open_follow_ups = case.follow_ups.filter(done_at__isnull=True, is_missed=False)
     open_follow_ups.filter(due_at__lte=now).update(is_missed=True, missed_at=now)
     open_follow_ups.filter(due_at__gt=now, inbox_items__isnull=True).delete()
     open_follow_ups.filter(due_at__gt=now).update(is_missed=True, missed_at=now)  # any the sweeps raised items on
-    FollowUp.objects.filter(case=case).missed().update(dismissed_at=now, dismissed_by=by, dismissed_reason=note)
+    case.follow_ups.missed().update(dismissed_at=now, dismissed_by=by, dismissed_reason=note)
     inbox.case_closed(case, now=now)
     case.status = Case.Status.CLOSED
     case.closed_reason = reason
@@ -539,7 +549,7 @@ def reopen_case(case: Case, *, by: User) -> Case:
     _require_perm(by, "cases.change_case", "reopen a case")
     if case.status != Case.Status.CLOSED:
         raise _error("This case is open.", "invalid_transition")
-    later = Case.objects.filter(previous_case=case).open().order_by("-opened_at").first()
+    later = Case.objects.visible_to(by).filter(previous_case=case).open().order_by("-opened_at").first()
     if later is not None:
         return later
     now = timezone.now()
@@ -640,7 +650,8 @@ def save_safety_plan(case: Case, *, by: User, **sections) -> SafetyPlan:
     _require_perm(by, "cases.add_safetyplan", "save a safety plan")
     _require_open(case)
 
-    current = SafetyPlan.objects.filter(case=case, is_current=True).first()
+    plans = SafetyPlan.objects.visible_to(by).filter(case=case)
+    current = plans.filter(is_current=True).first()
     if current is None:
         content = {section: SafetyPlan._meta.get_field(section).get_default() for section in _ALL_SECTIONS}
     else:
@@ -653,5 +664,5 @@ def save_safety_plan(case: Case, *, by: User, **sections) -> SafetyPlan:
     if current is not None:
         current.is_current = False
         current.save(update_fields=["is_current"])
-    latest = SafetyPlan.objects.filter(case=case).aggregate(latest=Max("version"))["latest"] or 0
+    latest = plans.aggregate(latest=Max("version"))["latest"] or 0
     return SafetyPlan.objects.create(case=case, version=latest + 1, is_current=True, created_by=by, **content)

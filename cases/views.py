@@ -245,7 +245,7 @@ def person(request, pk: int):
     except ValidationError:
         raise Http404 from None
     if merged_away is not None:  # an old link or bookmark: the record it was merged into
-        merge = PersonMerge.objects.filter(merged=merged_away, undone_at__isnull=True).first()
+        merge = PersonMerge.objects.visible_to(user).filter(merged=merged_away, undone_at__isnull=True).first()
         record_access(request, action=Action.VIEW, objects=[merged_away])
         notice = f"Record #{pk} was merged into this one"
         if merge is not None:
@@ -300,7 +300,7 @@ def _visible_case(request, pk: int) -> Case:
 @staff_form_page
 def log_contact(request, pk: int):
     case = _visible_case(request, pk)
-    follow_ups = FollowUp.objects.filter(case=case).outstanding().order_by("due_at", "pk")
+    follow_ups = case.follow_ups.outstanding().order_by("due_at", "pk")
     form = LogContactForm(request.POST or None, follow_ups=follow_ups)
     if request.method == "POST" and form.is_valid():
         try:

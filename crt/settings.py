@@ -86,6 +86,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "crt.scoping.ScopedRequests",  # a request never inherits a system read (crt.scoping)
     "crt.middleware.RequestIdMiddleware",  # first: every response, errors too, carries X-Request-ID
     "django.middleware.security.SecurityMiddleware",
     "crt.middleware.QueryStringGuardMiddleware",  # a NUL in a query string is a 400 (crt.inputs)

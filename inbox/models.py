@@ -15,6 +15,7 @@ from django.db import models
 from django.db.models import Q
 
 from accounts.roles import is_program_staff, may_oversee_inbox
+from crt.scoping import FailClosedQuerySet
 
 
 class Kind(models.TextChoices):
@@ -59,7 +60,9 @@ class State(models.TextChoices):
 ACTIVE_STATES = (State.OPEN, State.ACKNOWLEDGED)
 
 
-class ItemQuerySet(models.QuerySet):
+class ItemQuerySet(FailClosedQuerySet):
+    kind = "inbox"  # an item's events are visible with it
+
     def visible_to(self, user):
         """Staff of a program see the items addressed to them; supervisors and staff admins see every
         item of their program. Another program's items, and everything for partners, are invisible."""
@@ -152,6 +155,17 @@ class Item(models.Model):
         return WHAT_TO_DO.get(self.kind, "")
 
 
+class ItemEventQuerySet(FailClosedQuerySet):
+    kind = "inbox"
+
+    @classmethod
+    def reads_through(cls, field_name: str) -> bool:
+        return field_name == "item"
+
+    def visible_to(self, user):
+        return self.filter(item__in=Item.objects.visible_to(user))
+
+
 class ItemEvent(models.Model):
     """One row per change of an item: its history."""
 
@@ -174,6 +188,8 @@ class ItemEvent(models.Model):
     )
     snoozed_until = models.DateTimeField(null=True, blank=True)
     note = models.CharField(max_length=1000, blank=True)
+
+    objects = ItemEventQuerySet.as_manager()
 
     class Meta:
         ordering = ["at", "pk"]
@@ -230,6 +246,9 @@ class Notification(models.Model):
     created_at = models.DateTimeField()
     sent_at = models.DateTimeField(null=True, blank=True)
     last_error = models.CharField(max_length=300, blank=True)
+
+    # Read only by the jobs that send them (inbox.notifications): no user reads this table.
+    objects = FailClosedQuerySet.as_manager()
 
     class Meta:
         indexes = [

@@ -89,7 +89,7 @@ def raise_item(
     there. `once`: not again after a person resolved it either (for causes a periodic job finds
     again and again until they end, such as a consent about to expire)."""
     now = now or timezone.now()
-    if once and Item.objects.filter(cause_key=cause_key).exists():
+    if once and Item.objects.system("has this cause raised an item before").filter(cause_key=cause_key).exists():
         return None
     item = Item(
         kind=kind,
@@ -132,7 +132,8 @@ def resolve_caused(*, now: datetime | None = None, kinds=None, note: str = "", *
     """Resolve the unresolved items of a subject (referral=, follow_up=, individual=, ...) whose cause
     has ended; returns how many. Writes an AUTO_RESOLVED event for each."""
     now = now or timezone.now()
-    items = Item.objects.filter(**subject).unresolved()
+    caused = Item.objects.system("the system resolves the items whose cause has ended")
+    items = caused.filter(**subject).unresolved()
     if kinds is not None:
         items = items.filter(kind__in=list(kinds))
     ids = list(items.values_list("pk", flat=True))
@@ -140,9 +141,9 @@ def resolve_caused(*, now: datetime | None = None, kinds=None, note: str = "", *
         return 0
     with transaction.atomic():
         ids = list(
-            Item.objects.select_for_update().filter(pk__in=ids).unresolved().order_by("pk").values_list("pk", flat=True)
+            caused.select_for_update().filter(pk__in=ids).unresolved().order_by("pk").values_list("pk", flat=True)
         )
-        Item.objects.filter(pk__in=ids).update(
+        caused.filter(pk__in=ids).update(
             state=State.RESOLVED, resolved_at=now, resolved_by=None, resolution_note=note, snoozed_until=None
         )
         ItemEvent.objects.bulk_create(

@@ -16,7 +16,8 @@ def team_and_area_options(program_id: int) -> tuple[list[str], list[str]]:
     """The teams and call areas seen in the program's encounters (cached for ten minutes)."""
 
     def read():
-        pairs = Encounter.objects.filter(program_id=program_id).values_list("team", "area").distinct().order_by()
+        encounters = Encounter.objects.system("the metrics filter's teams and areas")
+        pairs = encounters.filter(program_id=program_id).values_list("team", "area").distinct().order_by()
         teams, areas = set(), set()
         for team, area in pairs:
             teams.add(team)

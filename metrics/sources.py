@@ -31,6 +31,10 @@ class Grouping:
     is_demographic: bool
 
 
+# Program metrics count a whole program's records; only counts leave, small cells suppressed
+# (metrics.access says who may see them).
+METRICS = "program metrics: counts of the program's records"
+
 DIMENSIONS = {
     "race_ethnicity": Grouping("race_ethnicity", "Race / ethnicity", True),
     "age_band": Grouping("age_band", "Age band", True),
@@ -89,7 +93,9 @@ def _in_team_and_area(rows: QuerySet, selection: Selection, *, via: str = "") ->
 
 class Encounters(Source):
     def rows(self, selection):
-        rows = _in_team_and_area(_received_in(Encounter.objects.all(), selection, "call_received_at"), selection)
+        rows = _in_team_and_area(
+            _received_in(Encounter.objects.system(METRICS), selection, "call_received_at"), selection
+        )
         # When the team was done with the person: the clock the follow-up measures start from.
         return rows.annotate(clock=Coalesce("cleared_at", "on_scene_at", "call_received_at"))
 
@@ -107,7 +113,9 @@ class Encounters(Source):
 
 class Referrals(Source):
     def rows(self, selection):
-        rows = _received_in(Referral.objects.exclude(status=d.REFERRAL_ERROR), selection, "requested_at")
+        rows = _received_in(
+            Referral.objects.system(METRICS).exclude(status=d.REFERRAL_ERROR), selection, "requested_at"
+        )
         return _in_team_and_area(rows, selection, via="case__encounter__")
 
     def groupings(self):
@@ -118,7 +126,8 @@ class OpenCases(Source):
     def rows(self, selection):
         point = selection.point
         rows = (
-            Case.objects.filter(program_id=selection.program_id, opened_at__lt=point)
+            Case.objects.system(METRICS)
+            .filter(program_id=selection.program_id, opened_at__lt=point)
             .filter(Q(closed_at__isnull=True) | Q(closed_at__gte=point))
             .exclude(closed_reason=Case.ClosedReason.DUPLICATE)
         )

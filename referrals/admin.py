@@ -38,7 +38,7 @@ class DeliveryInline(ScopedInlineMixin, ReadOnlyInlineMixin, admin.TabularInline
     readonly_fields = fields
 
 
-class DeliveryAttemptInline(ReadOnlyInlineMixin, admin.TabularInline):
+class DeliveryAttemptInline(ScopedInlineMixin, ReadOnlyInlineMixin, admin.TabularInline):
     model = DeliveryAttempt
     fields = ("attempted_at", "outcome", "duration_ms", "completed_at")
     readonly_fields = fields
@@ -139,6 +139,3 @@ class DeliveryAttemptAdmin(ReadOnlyAdminMixin, ScopedAdmin):
     list_filter = ("status_code",)
     search_fields = ("=delivery__message_id", "error")
     date_hierarchy = "attempted_at"
-
-    def scoped_queryset(self, request):
-        return DeliveryAttempt.objects.filter(delivery__in=Delivery.objects.visible_to(request.user))

@@ -76,7 +76,8 @@ def find_consent(
     domains = Service.objects.filter(organization_id=organization.pk).values("need_domain")
     if need_domain is not None:
         domains = domains.filter(need_domain=need_domain)
-    candidates = Consent.objects.active(at).filter(individual_id=individual.pk, purpose=purpose)
+    consents = Consent.objects.system("the consent rule: which consent covers this disclosure")
+    candidates = consents.active(at).filter(individual_id=individual.pk, purpose=purpose)
     candidates = candidates.filter(Q(recipient_organization_id=organization.pk) | Q(recipient_category__in=domains))
     if includes_part2:
         candidates = candidates.filter(covers_part2=True)

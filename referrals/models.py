@@ -264,6 +264,15 @@ class Delivery(models.Model):
         return f"{self.event_type} to {self.organization} ({self.state})"
 
 
+class DeliveryAttemptQuerySet(ScopedQuerySet):
+    kind = Kind.REFERRAL
+    program_path = "delivery__referral__program"
+    individual_path = "delivery__referral__individual"
+
+    def visible_to(self, actor):
+        return self.filter(delivery__in=Delivery.objects.visible_to(actor))
+
+
 class DeliveryAttempt(models.Model):
     delivery = models.ForeignKey(Delivery, on_delete=models.CASCADE, related_name="attempt_log")
     attempted_at = models.DateTimeField()
@@ -274,6 +283,8 @@ class DeliveryAttempt(models.Model):
     # completed_at is a request the partner may have received while the worker died before it
     # could record the answer (referrals.delivery). None for rows from before this column.
     completed_at = models.DateTimeField(null=True, blank=True)
+
+    objects = DeliveryAttemptQuerySet.as_manager()
 
     class Meta:
         ordering = ["attempted_at"]

@@ -168,7 +168,7 @@ def _referral_pk(referral) -> int:
 def _lock(referral: Referral, by) -> Referral:
     """The referral's row, locked, as `by` may see it; not_found when they may not see it."""
     pk = _referral_pk(referral)
-    rows = Referral.objects.all() if by is None else Referral.objects.visible_to(by)
+    rows = Referral.objects.system("a move the system makes") if by is None else Referral.objects.visible_to(by)
     locked = rows.select_for_update().filter(pk=pk).first()
     if locked is None:
         raise _not_found()
@@ -569,7 +569,8 @@ def stop_chase_consent_ended(referral: Referral, *, now: datetime | None = None)
     (referrals.consent.person_withheld) and the delivery worker cancels what is still queued.
     Returns True when it stopped the clock; a second call finds nothing to do."""
     now = now or timezone.now()
-    locked = Referral.objects.select_for_update().filter(pk=_referral_pk(referral)).first()
+    rows = Referral.objects.system("the system stops the chase of a referral whose consent ended")
+    locked = rows.select_for_update().filter(pk=_referral_pk(referral)).first()
     if locked is None or locked.status not in OPEN:
         return False
     if not _consent_ended(locked.consent, now):
@@ -610,18 +611,22 @@ def chase_step(
     if referral.status not in OPEN:
         raise ValidationError(f"A {_label(referral.status)} referral is not chased.", code="invalid_transition")
     with transaction.atomic(savepoint=False):  # inside the sweep's transaction: no savepoint needed
-        claimed = Referral.objects.filter(
-            pk=referral.pk,
-            version=referral.version,
-            status=referral.status,
-            chase_level=referral.chase_level,
-            next_action_due_at=referral.next_action_due_at,
-        ).update(
-            next_action_owner=owner,
-            next_action_due_at=due_at,
-            chase_level=chase_level,
-            version=F("version") + 1,
-            updated_at=now,
+        claimed = (
+            Referral.objects.system("the chase sweep claims its step")
+            .filter(
+                pk=referral.pk,
+                version=referral.version,
+                status=referral.status,
+                chase_level=referral.chase_level,
+                next_action_due_at=referral.next_action_due_at,
+            )
+            .update(
+                next_action_owner=owner,
+                next_action_due_at=due_at,
+                chase_level=chase_level,
+                version=F("version") + 1,
+                updated_at=now,
+            )
         )
         if claimed != 1:
             return False
@@ -636,8 +641,10 @@ def move_referrals_to_person(referral_ids: list[int], individual: Individual, *,
     """Point these referrals at another record of the same person (cases.people.merge_people and
     undo_merge, inside their transaction). The version moves on, so partners' ETags and their
     `_lastUpdated` syncs see the new subject."""
-    return Referral.objects.filter(pk__in=referral_ids).update(
-        individual=individual, version=F("version") + 1, updated_at=now
+    return (
+        Referral.objects.system("a merge moves the person's referrals")
+        .filter(pk__in=referral_ids)
+        .update(individual=individual, version=F("version") + 1, updated_at=now)
     )
 
 
@@ -650,14 +657,18 @@ UNDECIDED_ON_CLOSE = frozenset({*OPEN, Status.DRAFT})
 def referrals_to_decide(case: Case):
     """The case's referrals that closing it must decide on (leave open or cancel), oldest first
     (cases.services.close_case)."""
-    return Referral.objects.filter(case=case, status__in=UNDECIDED_ON_CLOSE).order_by("created_at", "pk")
+    # Every one, whoever may see it: closing the case decides them all (all of them are visible to
+    # whoever may close the case: the same program, or a peer's own caseload).
+    undecided = Referral.objects.system("a case's undecided referrals, each decided when it closes")
+    return undecided.filter(case=case, status__in=UNDECIDED_ON_CLOSE).order_by("created_at", "pk")
 
 
 def consent_revoked(consent) -> None:
     """The closed loop at once, not at the next housekeeping run: each open referral sent under this
     just revoked consent stops being chased and its navigator is told (cases.intake.revoke_consent,
     inside its transaction; the hourly job is the safety net)."""
-    for referral in Referral.objects.filter(consent=consent, status__in=OPEN).order_by("pk"):
+    under_consent = Referral.objects.system("every open referral sent under a revoked consent stops")
+    for referral in under_consent.filter(consent=consent, status__in=OPEN).order_by("pk"):
         stop_chase_consent_ended(referral, now=max(consent.revoked_at, timezone.now()))
 
 

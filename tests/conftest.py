@@ -151,3 +151,27 @@ def other_partner_user(other_partner_org):
 @pytest.fixture
 def partner_credential(partner_org):
     return f.PartnerCredentialFactory(organization=partner_org)
+
+
+# --- scoping (crt.scoping) --------------------------------------------------------------------
+
+
+@pytest.fixture(autouse=True, scope="session")
+def tests_read_as_the_system():
+    """The tests' own setup and assertions read people's data as the system: factories, and checks
+    of what a request wrote. Requests made through the test client, the API client and the live
+    server still meet the real checks (crt.scoping.ScopedRequests clears this for each request), and
+    so do jobs run on a worker thread or process. A test of the checks themselves uses `scoped`."""
+    from crt.scoping import system_read
+
+    with system_read("the test's own setup and assertions"):
+        yield
+
+
+@pytest.fixture
+def scoped():
+    """Run the test body with the real checks, as a job or request would meet them."""
+    from crt.scoping import user_reads_only
+
+    with user_reads_only():
+        yield

@@ -21,15 +21,16 @@ from cases.models import (
     Consent,
     Contact,
     Encounter,
+    EncounterResponder,
     FollowUp,
     Individual,
     PersonMerge,
     SafetyPlan,
     SupportContact,
 )
-from inbox.models import Item
+from inbox.models import Item, ItemEvent
 from providers.models import PartnerCredential
-from referrals.models import Delivery, Referral, ReferralEvent
+from referrals.models import Delivery, DeliveryAttempt, Referral, ReferralEvent
 from tests import factories as f
 from tests.cases.test_constraints import (
     accepts,
@@ -154,6 +155,7 @@ EXPECTED: dict[type[models.Model], dict[str, set[str]]] = {
     PersonMerge: PERSON,
     Encounter: CLINICAL,
     Assessment: CLINICAL,
+    EncounterResponder: CLINICAL,
     SafetyPlan: SAFETY_PLANS,
     Case: CARE,
     FollowUp: CARE,
@@ -162,7 +164,9 @@ EXPECTED: dict[type[models.Model], dict[str, set[str]]] = {
     Referral: REFERRALS,
     ReferralEvent: REFERRALS,
     Delivery: DELIVERIES,
+    DeliveryAttempt: DELIVERIES,
     Item: ALERTS,
+    ItemEvent: ALERTS,
     # the peer's break-glass grant to B, long expired: listed for its holder and the reviewers, and
     # (see PERSON, CARE...) no longer showing the peer anything of B
     BreakGlassGrant: {"peer": {"B"}, "supervisor": {"B"}, "staff_admin": {"B"}},
@@ -237,6 +241,7 @@ def build_world() -> World:
         world.add(label, f.ReferralEventFactory(referral=row, actor_user=created_by, from_status="", to_status=status))
         if sent:
             deliveries[label] = world.add(label, f.DeliveryFactory(referral=row))
+            world.add(label, f.DeliveryAttemptFactory(delivery=deliveries[label]))
 
     for label, program, case_navigator, case_peer in [
         ("A", p, navigator, people[Role.PEER]),
@@ -259,6 +264,7 @@ def build_world() -> World:
         )
         encounter = world.add(label, f.EncounterFactory(program=program, individual=person))
         world.add(label, f.AssessmentFactory(encounter=encounter))
+        world.add(label, f.EncounterResponderFactory(encounter=encounter, user=case_navigator, role="navigator"))
         case = world.add(
             label,
             f.CaseFactory(
@@ -299,7 +305,7 @@ def build_world() -> World:
     ]:
         kind = {"referral": "referral_unanswered", "follow_up": "follow_up_overdue", "delivery": "delivery_dead"}
         subject_kind = kind[next(key for key in subject if key in kind)]
-        world.add(
+        item = world.add(
             label,
             Item.objects.create(
                 program=program,
@@ -310,6 +316,7 @@ def build_world() -> World:
                 **subject,
             ),
         )
+        world.add(label, ItemEvent.objects.create(item=item, action=ItemEvent.Action.RAISED, at=timezone.now()))
     return world
 
 

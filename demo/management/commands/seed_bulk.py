@@ -33,6 +33,7 @@ from accounts.credentials import issue_key
 from accounts.models import Program, User
 from accounts.roles import Role
 from cases.models import Case, Encounter, Individual
+from crt.scoping import system_read
 from demo import data as d
 from providers.models import NeedDomain, Organization, PartnerCredential, Service
 from referrals.models import PARTNER_SETS, REASON_REQUIRED, Referral, ReferralEvent, Status
@@ -469,6 +470,7 @@ class Command(BaseCommand):
         )
         parser.add_argument("--no-progress", action="store_true", help="No progress bars.")
 
+    @system_read("the bulk data is written and read back by the seed command")
     def handle(self, *args, **options):
         count, batch_size = options["individuals"], options["batch_size"]
         if count < 1 or batch_size < 1:

@@ -47,6 +47,7 @@ from cases.models import (
     SupportContact,
     derive_cssrs_risk,
 )
+from crt.scoping import system_read
 from demo import data as d
 from inbox.models import Kind
 from inbox.services import raise_item
@@ -947,6 +948,7 @@ def _model_counts() -> dict[str, int]:
 class Command(BaseCommand):
     help = "Create a fictional demo program (staff, partner directory, people, referrals). Safe to run twice."
 
+    @system_read("the demo data is written and read back by the seed command")
     def handle(self, *args, **options):
         started = time.monotonic()
         before = _model_counts()

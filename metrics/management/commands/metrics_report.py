@@ -9,6 +9,7 @@ from django.utils import timezone
 from tqdm import tqdm
 
 from accounts.models import Program
+from crt.scoping import system_read
 from metrics import periods
 from metrics.docs import definitions_markdown
 from metrics.report import STEPS, write_report
@@ -31,6 +32,7 @@ class Command(BaseCommand):
             help="Instead of a report, write the measure definitions as Markdown (docs/metrics.md).",
         )
 
+    @system_read("the monthly metrics report counts every program's records")
     def handle(self, *args, **options):
         if options["write_definitions"]:
             options["write_definitions"].write_text(definitions_markdown(), encoding="utf-8")
