@@ -31,6 +31,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from cases.models import FollowUp, RiskLevel
+from crt.scoping import system_read
 from crt.sweeps import MAX_ITEMS_PER_PASS, in_batches, run_pass
 from inbox.alerts import Recipients, raise_alert
 from inbox.models import Kind
@@ -61,6 +62,7 @@ def due_follow_ups(
     return in_batches(ids, load.order_by().in_bulk, batch_size=batch_size)
 
 
+@system_read("the follow-up sweep reads every program's overdue follow-ups")
 def sweep_due_follow_ups(now: datetime | None = None, *, limit: int = MAX_ITEMS_PER_PASS) -> dict[str, int]:
     """Move every overdue follow-up one step up its ladder. Safe to run twice, even at once."""
     now = now or timezone.now()

@@ -3,11 +3,9 @@
 from celery import shared_task
 
 from cases import follow_up_sweep
-from crt.scoping import system_read
 
 
 @shared_task(name="cases.sweep_follow_ups")
-@system_read("the follow-up sweep reads every program's overdue follow-ups")
 def sweep_follow_ups() -> dict[str, int]:
     """Escalate overdue follow-ups one step each, marking missed ones; safe to run twice, even at once."""
     return follow_up_sweep.sweep_due_follow_ups()

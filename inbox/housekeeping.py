@@ -30,6 +30,7 @@ from django.conf import settings
 from django.db.models import Exists, Min, OuterRef, Q
 from django.utils import timezone
 
+from crt.scoping import system_read
 from inbox import notifications
 from inbox.models import Item, Kind, Notification, State
 from inbox.services import consent_expiring, raise_item
@@ -38,6 +39,7 @@ CONSENT_WARNING = timedelta(days=14)
 BATCH = 2000
 
 
+@system_read("consents ending raise inbox items")
 def consents(now: datetime | None = None) -> dict[str, int]:
     from referrals import services as referral_services
     from referrals.models import OPEN, Referral
@@ -61,6 +63,7 @@ def consents(now: datetime | None = None) -> dict[str, int]:
     return counts
 
 
+@system_read("high-risk people not contacted raise inbox items")
 def high_risk_without_contact(now: datetime | None = None) -> int:
     from cases.models import Case, Contact, RiskLevel
 
@@ -96,6 +99,7 @@ def high_risk_without_contact(now: datetime | None = None) -> int:
     return raised
 
 
+@system_read("partners with stale capacity are nudged")
 def stale_capacity(now: datetime | None = None) -> int:
     from accounts.models import Program
     from providers.models import Organization, ServiceCapacity
@@ -117,6 +121,7 @@ def stale_capacity(now: datetime | None = None) -> int:
     return queued
 
 
+@system_read("old inbox rows are purged")
 def purge(now: datetime | None = None) -> dict[str, int]:
     now = now or timezone.now()
     items, _ = Item.objects.filter(

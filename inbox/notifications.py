@@ -29,6 +29,7 @@ from django.utils import timezone
 
 from accounts.roles import digest_recipients
 from crt.backoff import next_delay
+from crt.scoping import system_read
 from inbox.models import ACTIVE_STATES, Item, Kind, Notification, NotificationPreference
 
 logger = logging.getLogger(__name__)
@@ -92,6 +93,7 @@ def digest_time() -> time:
     return time(int(hours), int(minutes or 0))
 
 
+@system_read("each person's daily digest is queued")
 def queue_digests(now: datetime | None = None) -> int:
     """Once the local time has passed INBOX_DIGEST_AT, one digest per navigator and supervisor for
     today (beat: inbox.queue_digests, every few minutes). Idempotent by its key."""
@@ -183,6 +185,7 @@ def message_for(notification: Notification) -> EmailMessage | None:
 # --- sending -----------------------------------------------------------------------------------------
 
 
+@system_read("an inbox email goes out")
 def send(notification_id: int, *, now: datetime | None = None) -> str:
     """Make one attempt at a pending, due notification. Safe to call any number of times."""
     now = now or timezone.now()
@@ -218,6 +221,7 @@ def send(notification_id: int, *, now: datetime | None = None) -> str:
     return "sent"
 
 
+@system_read("the inbox emails due go out")
 def send_due(now: datetime | None = None, *, limit: int = SEND_BATCH) -> Counter:
     """Send every pending notification that is due (beat: inbox.send_notifications)."""
     now = now or timezone.now()

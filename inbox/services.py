@@ -30,6 +30,7 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from accounts.roles import may_oversee_inbox, staff, supervisors
+from crt.scoping import system_read
 from inbox.models import ACTIVE_STATES, Item, ItemEvent, Kind, State
 
 logger = logging.getLogger(__name__)
@@ -339,6 +340,7 @@ def reassign_item(item, *, by, to) -> Item:
     return locked
 
 
+@system_read("snoozed inbox items wake")
 def wake_snoozed(now: datetime | None = None) -> int:
     """Snoozed items whose time has come are open again (beat: inbox.wake_snoozed). Idempotent."""
     now = now or timezone.now()

@@ -49,6 +49,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from cases.models import FollowUp  # the follow-up an appointment with no outcome gives the navigator
+from crt.scoping import system_read
 from crt.sweeps import MAX_ITEMS_PER_PASS, in_batches, run_pass
 from inbox.alerts import Recipients, raise_alert
 from inbox.models import Kind
@@ -92,6 +93,7 @@ def due_referrals(
     return in_batches(ids, load.order_by().in_bulk, batch_size=batch_size)
 
 
+@system_read("the chase sweep reads every program's overdue referrals")
 def chase_due_referrals(now: datetime | None = None, *, limit: int = MAX_ITEMS_PER_PASS) -> dict[str, int]:
     """Move every overdue referral one step up its ladder. Safe to run twice, even at once."""
     now = now or timezone.now()

@@ -62,6 +62,7 @@ from standardwebhooks.webhooks import Webhook
 
 from crt import netguard
 from crt.backoff import next_delay
+from crt.scoping import system_read
 from inbox.models import Kind as ItemKind
 from inbox.services import raise_referral_item
 from providers.models import Organization
@@ -132,6 +133,7 @@ class Outcome:
 # --- the attempt --------------------------------------------------------------------------------
 
 
+@system_read("the delivery worker sends a referral's notice to its partner")
 def deliver(delivery_id: int, *, after_attempts: int | None = None) -> Result:
     """Make one attempt at this delivery if it is pending and due. Safe to call any number of times.
 

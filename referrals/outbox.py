@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from django.db import transaction
 from django.utils import timezone
 
+from crt.scoping import system_read
 from providers.models import Organization
 from referrals.models import Delivery, Referral
 
@@ -81,6 +82,7 @@ def kick(delivery_id: int) -> None:
         )
 
 
+@system_read("the delivery sweep reads every pending delivery")
 def sweep_due(now: datetime) -> int:
     """Enqueue an attempt for each pending delivery that is due (the delivery_pending_due index)."""
     total = 0

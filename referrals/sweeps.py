@@ -2,12 +2,10 @@
 
 from celery import shared_task
 
-from crt.scoping import system_read
 from referrals import chase
 
 
 @shared_task(name="referrals.chase_referrals")
-@system_read("the chase sweep reads every program's overdue referrals")
 def chase_referrals() -> dict[str, int]:
     """Move every overdue referral one step up its chase ladder; safe to run twice, even at once."""
     return chase.chase_due_referrals()

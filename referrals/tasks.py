@@ -12,7 +12,6 @@ from celery import shared_task
 from django import db
 from django.utils import timezone
 
-from crt.scoping import system_read
 from referrals import delivery as delivery_service
 from referrals import outbox
 
@@ -26,7 +25,6 @@ CONNECTION_RETRIES = 5
 
 
 @shared_task(bind=True, name="referrals.deliver", acks_late=True, ignore_result=True)
-@system_read("the delivery worker sends a referral's notice to its partner")
 def deliver(self, delivery_id: int, after_attempts: int | None = None) -> str:
     # Safe to run twice: the claim lets one attempt through (referrals.delivery.deliver).
     try:
@@ -44,7 +42,6 @@ def deliver(self, delivery_id: int, after_attempts: int | None = None) -> str:
 
 
 @shared_task(name="referrals.sweep_deliveries", ignore_result=True)
-@system_read("the delivery sweep reads every pending delivery")
 def sweep_deliveries() -> int:
     """Enqueue an attempt for each pending delivery that is due (referrals.outbox.sweep_due)."""
     return outbox.sweep_due(timezone.now())
