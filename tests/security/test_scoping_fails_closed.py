@@ -243,6 +243,7 @@ def due_work(program, navigator, partner_org, time_machine):
 @pytest.mark.django_db
 def test_the_sweeps_and_inbox_jobs_run_under_the_real_checks(due_work, navigator):
     from cases.sweeps import sweep_follow_ups
+    from inbox import sweeps as inbox_sweeps
     from inbox import tasks as inbox_tasks
     from referrals.sweeps import chase_referrals
     from referrals.tasks import sweep_deliveries
@@ -256,10 +257,10 @@ def test_the_sweeps_and_inbox_jobs_run_under_the_real_checks(due_work, navigator
             inbox_tasks.send_notifications,
             inbox_tasks.queue_digests,
             inbox_tasks.wake_snoozed,
-            inbox_tasks.check_consents,
-            inbox_tasks.high_risk_without_contact,
-            inbox_tasks.nudge_stale_capacity,
-            inbox_tasks.purge,
+            inbox_sweeps.check_consents,
+            inbox_sweeps.high_risk_without_contact,
+            inbox_sweeps.nudge_stale_capacity,
+            inbox_sweeps.purge,
         ):
             job()
         with pytest.raises(ScopeError):  # and nothing of it leaked out of the jobs
