@@ -45,7 +45,12 @@ class Statement:
 
     def __init__(self, queryset, stand_ins: dict):
         """`stand_ins`: name -> (the value the queryset was built with, the model field it is a
-        value of); the field prepares the real value as the ORM would have."""
+        value of); the field prepares the real value as the ORM would have.
+
+        A person-data queryset must be scoped (crt.scoping) when it is compiled, as when it is run:
+        the prepared statement never passes through the queryset's own checks."""
+        if require_scope := getattr(queryset, "_require_scope", None):
+            require_scope()
         self.using = queryset.db
         connection = connections[self.using]
         compiler = queryset.query.get_compiler(self.using)

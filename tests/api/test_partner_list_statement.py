@@ -150,3 +150,13 @@ def test_the_credential_lookup_finds_what_the_queryset_finds(partner_org):
     )
     assert model_to_dict(found.organization) == model_to_dict(expected.organization)
     assert PartnerCredential.objects.by_prefix("0" * 8 if credential.prefix != "0" * 8 else "1" * 8) is None
+
+
+def test_an_unscoped_person_data_queryset_is_refused_before_it_is_compiled(referrals, scoped):
+    from crt.scoping import ScopeError
+    from crt.statements import Statement
+
+    unscoped = Referral.objects.values("id", "status")
+    with pytest.raises(ScopeError):
+        Statement(unscoped, {})
+    assert Statement(unscoped.system("a test's own read"), {}).sql  # a marked read compiles
