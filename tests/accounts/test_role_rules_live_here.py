@@ -56,8 +56,8 @@ def app_sources() -> list[Path]:
     files = []
     for config in apps.get_app_configs():
         path = Path(config.path).resolve()
-        if ROOT not in path.parents:
-            continue  # Django's and third parties' apps
+        if path.parent != ROOT:
+            continue  # Django's and third parties' apps (in a clean clone .venv lies inside ROOT)
         files += [p for p in path.rglob("*.py") if "migrations" not in p.parts]
     files += (ROOT / "crt").rglob("*.py")  # the project package: settings, the API's shared permissions
     return sorted(set(files))
