@@ -1,5 +1,6 @@
 """Staff API serializers for people and case work. Every field listed; input serializers only validate."""
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from cases.models import Case, Consent, Contact, Encounter, FollowUp, Individual
@@ -225,6 +226,12 @@ class IntakePersonInput(StrictSerializer):
     cad_person_id = serializers.CharField(max_length=50, required=False, allow_blank=True, default="")
 
 
+@extend_schema_field({"type": ["number", "string"], "format": "decimal", "pattern": r"^-?\d{0,3}(?:\.\d{0,6})?$"})
+class CoordinateField(serializers.DecimalField):
+    """A latitude or longitude, which CAD systems send as a JSON number or as a decimal string: the
+    schema says both, as the field accepts both (bounds and places are checked by the field)."""
+
+
 class IntakeInput(StrictSerializer):
     cad_incident_number = serializers.CharField(max_length=50)
     call_received_at = serializers.DateTimeField()
@@ -232,10 +239,10 @@ class IntakeInput(StrictSerializer):
     call_source = serializers.ChoiceField(choices=Encounter.CallSource.choices, default=Encounter.CallSource.CALL_911)
     call_type = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
     location_text = serializers.CharField(max_length=300, required=False, allow_blank=True, default="")
-    latitude = serializers.DecimalField(
+    latitude = CoordinateField(
         max_digits=9, decimal_places=6, min_value=-90, max_value=90, required=False, allow_null=True, default=None
     )
-    longitude = serializers.DecimalField(
+    longitude = CoordinateField(
         max_digits=9, decimal_places=6, min_value=-180, max_value=180, required=False, allow_null=True, default=None
     )
     reason_for_call = serializers.CharField(max_length=5000, required=False, allow_blank=True, default="")

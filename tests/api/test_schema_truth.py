@@ -177,3 +177,17 @@ def test_options_is_a_405_not_a_500(api_client, partner_credential):
     response = api_client(partner_credential).options("/api/v1/partner/webhook/")
     assert response.status_code == 405
     assert "GET" in response["Allow"]
+
+
+def test_coordinates_are_numbers_or_decimal_strings_in_the_schema_as_the_intake_accepts_both():
+    from drf_spectacular.generators import SchemaGenerator
+
+    from cases.serializers import IntakeInput
+
+    properties = SchemaGenerator().get_schema(request=None, public=True)["components"]["schemas"]
+    longitude = properties["IntakeInputRequest"]["properties"]["longitude"]
+    assert {"number", "string"} <= set(longitude["type"])
+    base = {"cad_incident_number": "CAD-1", "call_received_at": "2026-11-26T21:04:00-06:00"}
+    for value in (0, "-97.5164", -97.5164):
+        assert IntakeInput(data={**base, "longitude": value}).is_valid(), value
+    assert not IntakeInput(data={**base, "longitude": 181}).is_valid()
