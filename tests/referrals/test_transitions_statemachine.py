@@ -316,7 +316,10 @@ def test_random_actors_never_break_the_table(db, time_machine):
     SEEN.clear()
     run_state_machine_as_test(
         RandomActors,
+        # The same walk every run: the coverage asserted below must not depend on the draw (a random
+        # walk of 80 runs once reached no final status).
         settings=settings(
+            derandomize=True,
             max_examples=80,
             stateful_step_count=30,
             deadline=None,
