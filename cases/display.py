@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 from functools import cache
 
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 
@@ -17,6 +18,13 @@ def aware(at) -> datetime | None:
     if isinstance(at, str):
         at = parse_datetime(at)
     return at if at.tzinfo else at.replace(tzinfo=UTC)
+
+
+def day_and_time(at: datetime) -> str:
+    """A time in the program's time zone as the lists write it: "Mon 7 Dec 14:30" (the date filter's
+    "D j M H:i")."""
+    local = timezone.localtime(at)
+    return f"{local:%a} {local.day} {local:%b %H:%M}"
 
 
 def user_name(first_name: str | None, last_name: str | None, username: str | None) -> str:
@@ -42,6 +50,17 @@ def link_format(name: str, arity: int):
     for i, mark in enumerate(marks):
         url = url.replace(mark, f"{{{i}}}")
     return url.format
+
+
+@cache
+def _link_format(name: str, arity: int):
+    return link_format(name, arity)
+
+
+def link(name: str, *ids: int) -> str:
+    """The URL of route `name` for these ids, by link_format, made once per route (not at import:
+    the URLconf imports the modules that call this)."""
+    return _link_format(name, len(ids))(*ids)
 
 
 def shorten(text: str, limit: int) -> str:

@@ -24,8 +24,9 @@ class Referrals:
     move_to_person: Callable[..., int]
     # a consent was revoked: stop chasing the open referrals sent under it -- (consent)
     consent_revoked: Callable[..., None]
-    # the caseload: the open referrals of these cases waiting on their partner, oldest first -- (user, cases)
-    waiting_on_partner: Callable[..., QuerySet]
+    # the caseload: the open referrals of the user's cases waiting on their partner, oldest first, as
+    # cases.caseload.Row -- (user, *, now) -> list
+    waiting_on_partner: Callable[..., list]
 
 
 _registered: Referrals | None = None

@@ -81,6 +81,28 @@ def kinds_visible_of_person(user, person_id: int, kinds) -> frozenset[Kind]:
     )
 
 
+def visible_where(user, kind: Kind, *, person: str, program: str) -> tuple[str, list]:
+    """visible_to's rule for `kind` as a condition of hand-written SQL (the caseload's lists,
+    cases.caseload): `person` and `program` name the columns holding a row's person and program, as
+    the model's individual_path and program_path reach them. Positional (%s) parameters; the grant
+    and caseload subqueries are compiled from the querysets visible_to itself uses.
+    tests/cases/test_visible_where.py holds it equal to visible_to for every role."""
+    scope = scope_for(user, kind)
+    if scope is Scope.PROGRAM:
+        return f"{program} = %s", [user.program_id]
+    if not is_program_staff(user):
+        return "1 = 0", []
+    people = [_granted_people(user)]
+    if scope is Scope.CASELOAD:
+        people.append(_caseload_people(user))
+    conditions, params = [f"{program} = %s"], [user.program_id]
+    for queryset in people:
+        sql, subquery_params = queryset.values("individual_id").query.sql_with_params()
+        conditions.append(f"{person} IN ({sql})")
+        params.extend(subquery_params)
+    return f"{conditions[0]} AND ({' OR '.join(conditions[1:])})", params
+
+
 class RiskLevel(models.TextChoices):
     NONE = "none", "No risk identified"
     LOW = "low", "Low"

@@ -8,14 +8,14 @@ person page, once the person is found through visible_to, reads the rest with ha
 docs/decisions/006.
 """
 
-from datetime import datetime, time, timedelta
+from datetime import datetime
 from urllib.parse import quote
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Case as CaseWhen
-from django.db.models import Exists, F, IntegerField, OuterRef, Q, Subquery, Value, When
+from django.db.models import IntegerField, Q, Value, When
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
@@ -37,8 +37,9 @@ from accounts.roles import (
     scope_for,
 )
 from audit.access import Action, audited, record_access
+from cases import caseload as caseload_lists
 from cases import hooks, services
-from cases.display import follow_up_name, link_format
+from cases.display import follow_up_name
 from cases.forms import (
     CaseloadFilterForm,
     DismissFollowUpForm,
@@ -48,7 +49,6 @@ from cases.forms import (
 )
 from cases.models import (
     Case,
-    Contact,
     FollowUp,
     Individual,
     PersonMerge,
@@ -79,72 +79,11 @@ def refuse_name_in_url(request, template: str, context: dict):
 # --- my caseload --------------------------------------------------------------------------------
 
 
-def _end_of_today(now: datetime) -> datetime:
-    local = timezone.localtime(now)
-    return timezone.make_aware(datetime.combine(local.date() + timedelta(days=1), time.min))
-
-
-def my_cases(user):
-    return Case.objects.visible_to(user).open().filter(Q(navigator=user) | Q(peer=user))
-
-
-def missed_first(queryset, *, missed: Q, risk_field: str):
-    """Annotate `missed_rank`: 0 a high-risk person with a missed follow-up, 1 another missed one,
-    2 the rest; the caseload and the team view put the lowest first."""
-    return queryset.annotate(
-        missed_rank=CaseWhen(
-            When(missed & Q(**{risk_field: RiskLevel.HIGH}), then=Value(0)),
-            When(missed, then=Value(1)),
-            default=Value(2),
-            output_field=IntegerField(),
-        )
-    )
-
-
-def caseload_queryset(user, *, now, q="", risk="", due=""):
-    open_follow_ups = FollowUp.objects.filter(case=OuterRef("pk"), done_at__isnull=True, is_missed=False)
-    missed = FollowUp.objects.missed().filter(case=OuterRef("pk")).order_by("due_at", "pk")
-    last_contact = Contact.objects.filter(case=OuterRef("pk")).order_by("-occurred_at").values("occurred_at")[:1]
-    cases = (
-        my_cases(user)
-        .select_related("individual")
-        .annotate(
-            last_contact_at=Subquery(last_contact),
-            next_follow_up_at=Subquery(open_follow_ups.order_by("due_at").values("due_at")[:1]),
-            next_follow_up_label=Subquery(open_follow_ups.order_by("due_at").values("label")[:1]),
-            has_missed=Exists(missed),
-            missed_label=Subquery(missed.values("label")[:1]),
-            missed_due_at=Subquery(missed.values("due_at")[:1]),
-        )
-    )
-    cases = missed_first(cases, missed=Q(has_missed=True), risk_field="risk_level")
-    if q:
-        for word in q.split():
-            cases = cases.filter(
-                Q(individual__legal_first_name__icontains=word)
-                | Q(individual__legal_last_name__icontains=word)
-                | Q(individual__preferred_name__icontains=word)
-            )
-    if risk:
-        cases = cases.filter(risk_level=risk)
-    if due == "overdue":
-        cases = cases.filter(Q(next_follow_up_at__lt=now) | Q(has_missed=True))
-    elif due == "today":
-        cases = cases.filter(Q(next_follow_up_at__lt=_end_of_today(now)) | Q(has_missed=True))
-    return cases.order_by("missed_rank", F("next_follow_up_at").asc(nulls_last=True), "pk")
-
-
-def outstanding_follow_ups(user, cases, *, due_before):
-    """Follow-ups of `cases` owed before `due_before`, missed ones included: high-risk missed first,
-    then other missed ones, then by due time."""
-    follow_ups = FollowUp.objects.visible_to(user).outstanding().filter(case__in=cases, due_at__lt=due_before)
-    ranked = missed_first(follow_ups, missed=Q(is_missed=True), risk_field="case__risk_level")
-    return ranked.order_by("missed_rank", "due_at", "pk")
-
-
 @staff_page
 @audited
 def caseload(request):
+    """My caseload: what is due today, the referrals waiting on partners, and the people on my
+    caseload a page at a time, read with hand-written SQL (cases.caseload, docs/decisions/021)."""
     user = request.user
     now = timezone.now()
     # Posted, so a name typed in the filter never ends up in a URL (DESIGN.md §8); the pager's links
@@ -154,44 +93,27 @@ def caseload(request):
         return refuse_name_in_url(request, "cases/caseload.html", {**empty, "querystring": ""})
     form = CaseloadFilterForm(request.POST or request.GET or None)
     filters = form.cleaned_data if form.is_valid() else {}
-    cases = caseload_queryset(
-        user, now=now, q=filters.get("q", ""), risk=filters.get("risk", ""), due=filters.get("due", "")
+    links = caseload_lists.Links(
+        back=f"next={quote(request.get_full_path(), safe='/')}",  # as the urlencode filter writes it
+        user=user,
     )
-    page_obj = Paginator(cases, PAGE_SIZE).get_page(request.GET.get("page"))
-    due = list(
-        outstanding_follow_ups(user, my_cases(user), due_before=_end_of_today(now)).select_related(
-            "case__individual", "owner"
-        )[:PAGE_SIZE]
+    people = caseload_lists.Caseload(
+        user, links, now=now, q=filters.get("q", ""), risk=filters.get("risk", ""), due=filters.get("due", "")
     )
-    waiting = list(hooks.referrals().waiting_on_partner(user, my_cases(user))[:PAGE_SIZE])
-    rows = list(page_obj.object_list)
-    record_access(request, action=Action.LIST, objects=[*rows, *due, *waiting])
-    _add_links(rows, due, waiting)
+    page_obj = Paginator(people, PAGE_SIZE).get_page(request.GET.get("page"))
+    rows = page_obj.object_list
+    due = caseload_lists.due_today(user, links, now=now)
+    waiting = hooks.referrals().waiting_on_partner(user, now=now)
+    record_access(request, action=Action.LIST, objects=[row.obj for row in (*rows, *due, *waiting)])
     context = {
         "form": form,
         "page_obj": page_obj,
         "rows": rows,
         "due": due,
         "waiting": waiting,
-        "now": now,
         "querystring": _querystring_without_page(request),
-        "back": f"next={quote(request.get_full_path(), safe='/')}",  # as the urlencode filter writes it
     }
     return page(request, "cases/caseload.html", context)
-
-
-def _add_links(rows, due, waiting) -> None:
-    """Each row's links, made with one reverse() per route (cases.display.link_format): the template
-    reversed the same four routes for each of up to 150 rows, 40 % of the page's rendering."""
-    person, log_contact = link_format("cases:person", 1), link_format("cases:log_contact", 1)
-    dismiss, referral = link_format("cases:dismiss_follow_up", 1), link_format("referrals:detail", 1)
-    for case in rows:
-        case.person_url, case.log_contact_url = person(case.individual_id), log_contact(case.pk)
-    for follow_up in due:
-        follow_up.person_url = person(follow_up.case.individual_id)
-        follow_up.log_contact_url, follow_up.dismiss_url = log_contact(follow_up.case_id), dismiss(follow_up.pk)
-    for referral_row in waiting:
-        referral_row.person_url, referral_row.detail_url = person(referral_row.individual_id), referral(referral_row.pk)
 
 
 def _querystring_without_page(request) -> str:
@@ -351,6 +273,27 @@ def _safe_next(request) -> str:
 
 
 # --- the team (supervisors) ---------------------------------------------------------------------
+
+
+def missed_first(queryset, *, missed: Q, risk_field: str):
+    """Annotate `missed_rank`: 0 a high-risk person with a missed follow-up, 1 another missed one,
+    2 the rest; the team view puts the lowest first (the caseload says the same in SQL, cases.caseload)."""
+    return queryset.annotate(
+        missed_rank=CaseWhen(
+            When(missed & Q(**{risk_field: RiskLevel.HIGH}), then=Value(0)),
+            When(missed, then=Value(1)),
+            default=Value(2),
+            output_field=IntegerField(),
+        )
+    )
+
+
+def outstanding_follow_ups(user, cases, *, due_before):
+    """Follow-ups of `cases` owed before `due_before`, missed ones included: high-risk missed first,
+    then other missed ones, then by due time."""
+    follow_ups = FollowUp.objects.visible_to(user).outstanding().filter(case__in=cases, due_at__lt=due_before)
+    ranked = missed_first(follow_ups, missed=Q(is_missed=True), risk_field="case__risk_level")
+    return ranked.order_by("missed_rank", "due_at", "pk")
 
 
 def _supervisor(request) -> None:

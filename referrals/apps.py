@@ -8,7 +8,7 @@ class ReferralsConfig(AppConfig):
     def ready(self):
         # cases sits below referrals and calls these through cases.hooks (docs/decisions/017-layers.md).
         from cases import hooks
-        from referrals import services
+        from referrals import caseload, services
 
         hooks.register_referrals(
             hooks.Referrals(
@@ -16,6 +16,6 @@ class ReferralsConfig(AppConfig):
                 cancel=services.cancel_referral,
                 move_to_person=services.move_referrals_to_person,
                 consent_revoked=services.consent_revoked,
-                waiting_on_partner=services.waiting_on_partner,
+                waiting_on_partner=caseload.waiting_on_partner,
             )
         )

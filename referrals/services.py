@@ -670,13 +670,3 @@ def consent_revoked(consent) -> None:
     under_consent = Referral.objects.system("every open referral sent under a revoked consent stops")
     for referral in under_consent.filter(consent=consent, status__in=OPEN).order_by("pk"):
         stop_chase_consent_ended(referral, now=max(consent.revoked_at, timezone.now()))
-
-
-def waiting_on_partner(user: User, cases):
-    """The open referrals of these cases that wait on their partner, oldest first (the caseload)."""
-    return (
-        Referral.objects.visible_to(user)
-        .filter(case__in=cases, status__in=OPEN, next_action_owner=Referral.NextActionOwner.PARTNER)
-        .select_related("individual", "organization", "service")
-        .order_by("requested_at", "pk")
-    )

@@ -5,6 +5,7 @@ from django.apps import apps
 from django.core.exceptions import ImproperlyConfigured
 
 from cases import hooks
+from referrals import caseload as referral_caseload
 from referrals import services as referral_services
 
 
@@ -15,7 +16,7 @@ def test_referrals_registers_the_referral_side_of_each_case_action():
         cancel=referral_services.cancel_referral,
         move_to_person=referral_services.move_referrals_to_person,
         consent_revoked=referral_services.consent_revoked,
-        waiting_on_partner=referral_services.waiting_on_partner,
+        waiting_on_partner=referral_caseload.waiting_on_partner,
     )
 
 

@@ -271,7 +271,7 @@ def test_a_page_that_breaks_is_not_allowed(client, navigator, monkeypatch):
     def broken(*args, **kwargs):
         raise RuntimeError("the caseload query failed")
 
-    monkeypatch.setattr(views, "caseload_queryset", broken)
+    monkeypatch.setattr(views.caseload_lists, "due_today", broken)
     client.raise_request_exception = False
     client.force_login(navigator)
     response = client.get(reverse("cases:caseload"))
