@@ -5,7 +5,9 @@ the referrals waiting on partners, is read the same way in referrals.caseload (t
 "Mine" is an open case of the user's program on which the user is navigator or peer, and that
 visible_to lets the user see (cases.models.visible_where, the same rule as SQL). A follow-up is seen
 through its case (the same kind, person and program), so the due list needs no condition of its own.
-No model instances: each row is its HTML (format_html escapes every value) and an audit.access.Seen.
+No model instances: each row is its HTML and an audit.access.Seen. The rows are written as f-strings
+with every value passed through html.escape (what format_html does, at a quarter of its cost per
+row; tests/web/test_caseload_lists.py sends markup in every value shown).
 Built through the ORM, the lists' queries cost more to build, compile and load than the database took
 to run them (docs/performance.md, "Staff web app"); tests/web/test_caseload_lists.py holds the rows
 equal to the querysets they replace.
@@ -14,10 +16,10 @@ equal to the querysets they replace.
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from functools import cached_property
+from html import escape
 
 from django.db import connection
 from django.utils import timezone
-from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 
 from accounts.roles import Kind
@@ -163,48 +165,37 @@ class Caseload:
     def _row(self, row: tuple) -> Row:
         pk, person_id, risk_level, first, preferred, last, do_not_contact, next_due, next_label, *rest = row
         has_missed, missed_due, missed_label, last_contact = rest
-        now, links = self.now, self.links
-        person = format_html(
-            '<a href="{}">{}</a>', link("cases:person", person_id), person_name(first, preferred, last)
-        )
+        now, back = self.now, escape(self.links.back)
+        person = f'<a href="{link("cases:person", person_id)}">{escape(person_name(first, preferred, last))}</a>'
         if do_not_contact:
-            person += mark_safe(' <span class="badge high">do not contact</span>')
+            person += ' <span class="badge high">do not contact</span>'
         last_contact = aware(last_contact)
-        contact = ago(last_contact, now) if last_contact else mark_safe('<span class="muted">none yet</span>')
-        follow_up = SafeString()
+        contact = escape(ago(last_contact, now)) if last_contact else '<span class="muted">none yet</span>'
+        follow_up = ""
         if has_missed:
-            follow_up += format_html(
-                '<strong class="overdue-text">{} missed</strong> (was due {})',
-                follow_up_name(missed_label),
-                day_and_time(aware(missed_due)),
+            follow_up = (
+                f'<strong class="overdue-text">{escape(follow_up_name(missed_label))} missed</strong>'
+                f" (was due {escape(day_and_time(aware(missed_due)))})"
             )
             if next_due is not None:
-                follow_up += mark_safe("<br>")
+                follow_up += "<br>"
         if next_due is not None:
             next_due = aware(next_due)
-            shown = day_and_time(next_due)
+            when = escape(day_and_time(next_due))
             if next_due < now:
-                when = format_html('<strong class="overdue-text">{}</strong> ({})', due_phrase(next_due, now), shown)
-            else:
-                when = shown
-            follow_up += format_html("{}: {}", follow_up_name(next_label), when)
+                when = f'<strong class="overdue-text">{escape(due_phrase(next_due, now))}</strong> ({when})'
+            follow_up += f"{escape(follow_up_name(next_label))}: {when}"
         elif not has_missed:
-            follow_up = mark_safe('<span class="muted">none</span>')
-        html = format_html(
-            "<tr><td>{}</td>"
-            '<td data-label="Risk"><span class="badge {}">{}</span></td>'
-            '<td data-label="Last contact">{}</td>'
-            '<td data-label="Next follow-up">{}</td>'
-            '<td><a class="button small" href="{}?{}">Log contact</a></td></tr>',
-            person,
-            risk_level,
-            label(Case, "risk_level", risk_level),
-            contact,
-            follow_up,
-            link("cases:log_contact", pk),
-            links.back,
+            follow_up = '<span class="muted">none</span>'
+        html = (
+            f"<tr><td>{person}</td>"
+            f'<td data-label="Risk"><span class="badge {escape(risk_level)}">'
+            f"{escape(label(Case, 'risk_level', risk_level))}</span></td>"
+            f'<td data-label="Last contact">{contact}</td>'
+            f'<td data-label="Next follow-up">{follow_up}</td>'
+            f'<td><a class="button small" href="{link("cases:log_contact", pk)}?{back}">Log contact</a></td></tr>'
         )
-        return Row(Seen(Case, pk, person_id, self.user.program_id), html)
+        return Row(Seen(Case, pk, person_id, self.user.program_id), mark_safe(html))  # noqa: S308 (escaped above)
 
 
 # --- due today, overdue and missed ------------------------------------------------------------------
@@ -233,31 +224,24 @@ def due_today(user, links: Links, *, now: datetime) -> list[Row]:
 def _due_row(row: tuple, user, links: Links, now: datetime) -> Row:
     pk, case_id, label_, due_at, is_missed, owner_id, owner_first, owner_last, owner_username, *rest = row
     risk_level, person_id, first, preferred, last = rest
-    due_at, name = aware(due_at), follow_up_name(label_)
-    overdue = bool(is_missed) or due_at < now
-    person = format_html('<a href="{}">{}</a>', link("cases:person", person_id), person_name(first, preferred, last))
+    due_at, name, back = aware(due_at), escape(follow_up_name(label_)), escape(links.back)
+    person = f'<a href="{link("cases:person", person_id)}">{escape(person_name(first, preferred, last))}</a>'
     if risk_level == RiskLevel.HIGH:
-        person += mark_safe(' <span class="badge high">high risk</span>')
+        person += ' <span class="badge high">high risk</span>'
     if is_missed:
-        owner = user_name(owner_first, owner_last, owner_username) or "nobody"
-        state = format_html(
-            '<span class="badge high">{} missed</span> <span class="muted">was due {} · {}</span>',
-            name,
-            day_and_time(due_at),
-            owner,
+        owner = escape(user_name(owner_first, owner_last, owner_username) or "nobody")
+        state = (
+            f'<span class="badge high">{name} missed</span>'
+            f' <span class="muted">was due {escape(day_and_time(due_at))} · {owner}</span>'
         )
     elif due_at < now:
-        state = format_html('<span class="badge high">{}, {}</span>', name, due_phrase(due_at, now))
+        state = f'<span class="badge high">{name}, {escape(due_phrase(due_at, now))}</span>'
     else:
-        state = format_html('<span class="badge">{}, due at {}</span>', name, f"{timezone.localtime(due_at):%H:%M}")
-    actions = format_html(
-        '<a class="button small" href="{}?{}">Log contact</a>', link("cases:log_contact", case_id), links.back
-    )
+        state = f'<span class="badge">{name}, due at {timezone.localtime(due_at):%H:%M}</span>'
+    actions = f'<a class="button small" href="{link("cases:log_contact", case_id)}?{back}">Log contact</a>'
     if is_missed and (links.may_dismiss_any or owner_id == links.user.pk):
-        actions += format_html(
-            '<a class="button small secondary" href="{}?{}">Dismiss</a>',
-            link("cases:dismiss_follow_up", pk),
-            links.back,
-        )
-    html = format_html('<li class="card{}">{} {} {}</li>', " overdue" if overdue else "", person, state, actions)
-    return Row(Seen(FollowUp, pk, person_id, user.program_id), html)
+        dismiss = link("cases:dismiss_follow_up", pk)
+        actions += f'<a class="button small secondary" href="{dismiss}?{back}">Dismiss</a>'
+    overdue = " overdue" if is_missed or due_at < now else ""
+    html = f'<li class="card{overdue}">{person} {state} {actions}</li>'
+    return Row(Seen(FollowUp, pk, person_id, user.program_id), mark_safe(html))  # noqa: S308 (escaped above)

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from django.db import connection
 from django.db.models import Exists, F, OuterRef, Q, Subquery
+from django.urls import reverse
 
 from accounts.breakglass import start_break_glass
 from accounts.models import User
@@ -289,3 +290,37 @@ def test_visible_where_lets_through_what_visible_to_does(setup, program, other_p
         user = User.objects.get(pk=user.pk)
         for model in WHERE:
             assert where_ids(user, model) == set(model.objects.visible_to(user).values_list("pk", flat=True))
+
+
+# --- every value shown is escaped ---------------------------------------------------------------
+
+
+def test_markup_in_any_value_shown_is_escaped(client, program, time_machine):
+    """The rows are written as f-strings (cases.caseload): each value a user or a partner can type
+    comes back as text, never as markup."""
+    time_machine.move_to(NOW, tick=False)
+    mark = '<b id="x{}">'
+    user = f.UserFactory(program=program, roles=[Role.NAVIGATOR], first_name=mark.format(1), last_name=mark.format(2))
+    person = f.IndividualFactory(
+        program=program,
+        legal_first_name=mark.format(3),
+        preferred_name=mark.format(4),
+        legal_last_name=mark.format(5),
+    )
+    case = f.CaseFactory(program=program, individual=person, navigator=user, risk_level="high")
+    follow_up(case, -3, missed=True, label=mark.format(6))
+    follow_up(case, 1, label=mark.format(7))
+    service = f.ServiceFactory(name=mark.format(8), organization=f.OrganizationFactory(name=mark.format(9)))
+    f.ReferralFactory(
+        program=program,
+        individual=person,
+        case=case,
+        service=service,
+        requested_at=NOW - timedelta(days=1),
+        next_action_owner="partner",
+    )
+    client.force_login(user)
+    body = client.get(reverse("cases:caseload"), {"next": '"><b id="x0">'}).content.decode()
+    assert '<b id="x' not in body
+    shown = {n for n in range(10) if f"&lt;b id=&quot;x{n}&quot;&gt;" in body}
+    assert shown == {1, 2, 4, 5, 6, 7, 8, 9}  # the preferred name stands for the legal first name
