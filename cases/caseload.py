@@ -37,6 +37,11 @@ class Row:
     html: SafeString  # its line on the page
 
 
+def html_of(rows: list[Row]) -> SafeString:
+    """The rows' lines, joined for the template (one variable instead of a loop over 50 rows)."""
+    return mark_safe("".join(row.html for row in rows))  # noqa: S308 (each row escaped its values)
+
+
 @dataclass(frozen=True)
 class Links:
     """What every row's links share: the way back to this page, and who is looking."""

@@ -23,7 +23,7 @@ def aware(at) -> datetime | None:
 def day_and_time(at: datetime) -> str:
     """A time in the program's time zone as the lists write it: "Mon 7 Dec 14:30" (the date filter's
     "D j M H:i")."""
-    local = timezone.localtime(at)
+    local = at.astimezone(timezone.get_current_timezone())
     return f"{local:%a} {local.day} {local:%b %H:%M}"
 
 

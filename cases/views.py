@@ -108,9 +108,11 @@ def caseload(request):
     context = {
         "form": form,
         "page_obj": page_obj,
-        "rows": rows,
-        "due": due,
-        "waiting": waiting,
+        "rows": caseload_lists.html_of(rows),
+        "due": caseload_lists.html_of(due),
+        "due_count": len(due),
+        "waiting": caseload_lists.html_of(waiting),
+        "waiting_count": len(waiting),
         "querystring": _querystring_without_page(request),
     }
     return page(request, "cases/caseload.html", context)
