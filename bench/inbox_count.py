@@ -58,7 +58,7 @@ def build(items: int, users: int, mine: int) -> tuple[User, Program]:
     for n in range(len(existing), users):
         existing.append(User.objects.create(username=f"bench-inbox-{n}", program=program))
     me = existing[0]
-    ItemEvent.objects.all().delete()
+    ItemEvent.objects.system("the benchmark empties the inbox it fills").delete()
     with connection.cursor() as cursor:
         cursor.execute("TRUNCATE inbox_item CASCADE")
     ids = [user.pk for user in existing[1:]]
@@ -116,7 +116,7 @@ def main() -> int:
         me = User.objects.filter(program=program).order_by("pk").first()
     else:
         me, program = build(args.items, args.users, args.mine)
-    total = Item.objects.count()
+    total = Item.objects.system("the benchmark counts the table it built").count()
     active = count_for(me)
     say(f"inbox_item: {total:,} rows; the user's active items: {active}")
 
