@@ -339,7 +339,7 @@ def say(message: str) -> None:
 
 def add_follow_ups_and_repeats(program: Program) -> None:
     """Once per database: contacts for ~70 % of cases and a second call for ~8 % of people."""
-    if Contact.objects.filter(case__program=program).exists():
+    if Contact.objects.system("has this benchmark added its contacts").filter(case__program=program).exists():
         return
     started = time.monotonic()
     fields = [f for f in Encounter._meta.concrete_fields if not f.primary_key]
@@ -428,7 +428,7 @@ def main() -> None:
     supervisor = bench_supervisor(program)
     period = periods.parse(args.period, timezone.localdate())
     selection = Selection(program_id=program.pk, period=period)
-    encounters = Encounter.objects.filter(program=program)
+    encounters = Encounter.objects.system("the benchmark says how many calls it measures").filter(program=program)
     in_period = encounters.filter(call_received_at__gte=selection.start, call_received_at__lt=selection.end)
     with connection.cursor() as cursor:
         cursor.execute("SHOW jit")
