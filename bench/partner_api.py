@@ -62,7 +62,6 @@ import django  # noqa: E402
 
 django.setup()
 
-import orjson  # noqa: E402
 import psycopg  # noqa: E402
 from django.conf import settings  # noqa: E402
 from django.db import connection  # noqa: E402
@@ -72,72 +71,21 @@ from django.test import Client  # noqa: E402
 from accounts.credentials import issue_key  # noqa: E402
 from audit.access import record_access  # noqa: E402
 from audit.models import Action  # noqa: E402
+from bench.partner_floor import PLAIN_SQL, plain_page  # noqa: E402
 from providers.models import Organization, PartnerCredential  # noqa: E402
 from referrals.consent import PART2_REDISCLOSURE_NOTICE  # noqa: E402
 from referrals.models import Referral  # noqa: E402
 
 PAGE = 100
-FLOOR_SQL = """
-SELECT r.id, r.status, r.status_reason, r.business_status, r.need_domain, r.urgency, r.reason,
-       r.includes_part2, r.appointment_at, r.outcome_note, r.requested_at, r.updated_at, r.version,
-       r.shares_contact_details, s.id, s.name,
-       i.legal_first_name, i.legal_last_name, i.preferred_name, i.date_of_birth, i.pronouns,
-       i.primary_language, i.needs_interpreter, i.is_do_not_contact, i.phone, i.email, i.address,
-       i.safe_contact_channels, i.safe_contact_times
-  FROM referrals_referral r
-  JOIN cases_individual i ON i.id = r.individual_id
-  JOIN providers_service s ON s.id = r.service_id
-  JOIN providers_organization o ON o.id = r.organization_id
- WHERE r.organization_id = %s AND o.is_active AND r.requested_at IS NOT NULL AND r.status <> 'draft'
- {after}
- ORDER BY r.updated_at DESC, r.id DESC
- LIMIT %s
-"""
 
 
 def floor_page(conn, organization_id: int, after=None) -> bytes:
     if after is None:
-        rows = conn.execute(FLOOR_SQL.format(after=""), (organization_id, PAGE)).fetchall()
+        rows = conn.execute(PLAIN_SQL.format(after=""), (organization_id, PAGE)).fetchall()
     else:
-        sql = FLOOR_SQL.format(after="AND (r.updated_at, r.id) < (%s, %s)")
+        sql = PLAIN_SQL.format(after="AND (r.updated_at, r.id) < (%s, %s)")
         rows = conn.execute(sql, (organization_id, *after, PAGE)).fetchall()
-    results = []
-    for row in rows:
-        shares = row[13] and not row[23]
-        results.append(
-            {
-                "id": row[0],
-                "status": row[1],
-                "status_reason": row[2],
-                "business_status": row[3],
-                "need_domain": row[4],
-                "urgency": row[5],
-                "reason": row[6],
-                "includes_part2": row[7],
-                "appointment_at": row[8],
-                "outcome_note": row[9],
-                "requested_at": row[10],
-                "updated_at": row[11],
-                "version": row[12],
-                "service": {"id": row[14], "name": row[15]},
-                "person": {
-                    "name": f"{row[18] or row[16]} {row[17]}",
-                    "legal_first_name": row[16],
-                    "legal_last_name": row[17],
-                    "date_of_birth": row[19],
-                    "pronouns": row[20],
-                    "primary_language": row[21],
-                    "needs_interpreter": row[22],
-                    "is_do_not_contact": row[23],
-                    "phone": row[24] if shares else None,
-                    "email": row[25] if shares else None,
-                    "address": row[26] if shares else None,
-                    "safe_contact_channels": row[27],
-                    "safe_contact_times": row[28],
-                },
-            }
-        )
-    return orjson.dumps({"next": None, "previous": None, "results": results})
+    return plain_page(rows)
 
 
 def summary(samples: list[float]) -> tuple[float, float]:
@@ -332,7 +280,6 @@ def floor_spec(client, url, key, prefix, organization, dsn) -> dict:
         "dsn": dsn,
         "organization_id": organization.pk,
         "page": PAGE,
-        "plain_sql": FLOOR_SQL.format(after=""),
         "credential_sql": credential_sql,
         "credential_params": credential_params,
         "credential_columns": credential_columns,

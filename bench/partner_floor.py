@@ -45,8 +45,28 @@ def _instant(value, zone):
     return value.astimezone(zone).isoformat() if value is not None else None
 
 
-def plain(spec, conn) -> bytes:
-    rows = conn.execute(spec["plain_sql"], (spec["organization_id"], spec["page"])).fetchall()
+# The plain floor's page: the product's joins, filter, order and limit, nothing else. {after} is
+# empty for the first page; bench/partner_api.py puts a cursor's keyset condition there.
+PLAIN_SQL = """
+SELECT r.id, r.status, r.status_reason, r.business_status, r.need_domain, r.urgency, r.reason,
+       r.includes_part2, r.appointment_at, r.outcome_note, r.requested_at, r.updated_at, r.version,
+       r.shares_contact_details, s.id, s.name,
+       i.legal_first_name, i.legal_last_name, i.preferred_name, i.date_of_birth, i.pronouns,
+       i.primary_language, i.needs_interpreter, i.is_do_not_contact, i.phone, i.email, i.address,
+       i.safe_contact_channels, i.safe_contact_times
+  FROM referrals_referral r
+  JOIN cases_individual i ON i.id = r.individual_id
+  JOIN providers_service s ON s.id = r.service_id
+  JOIN providers_organization o ON o.id = r.organization_id
+ WHERE r.organization_id = %s AND o.is_active AND r.requested_at IS NOT NULL AND r.status <> 'draft'
+ {after}
+ ORDER BY r.updated_at DESC, r.id DESC
+ LIMIT %s
+"""
+
+
+def plain_page(rows) -> bytes:
+    """The JSON of a page of PLAIN_SQL's rows (also partner_api.py's in-process floor)."""
     results = []
     for row in rows:
         shares = row[13] and not row[23]
@@ -84,6 +104,10 @@ def plain(spec, conn) -> bytes:
             }
         )
     return orjson.dumps({"next": None, "previous": None, "results": results})
+
+
+def plain(spec, conn) -> bytes:
+    return plain_page(conn.execute(PLAIN_SQL.format(after=""), (spec["organization_id"], spec["page"])).fetchall())
 
 
 def consent_audit(spec, conn, key: str, remote_addr: str) -> bytes | None:
