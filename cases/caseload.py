@@ -246,7 +246,7 @@ def _due_row(row: tuple, user, links: Links, now: datetime) -> Row:
     actions = f'<a class="button small" href="{link("cases:log_contact", case_id)}?{back}">Log contact</a>'
     if is_missed and (links.may_dismiss_any or owner_id == links.user.pk):
         dismiss = link("cases:dismiss_follow_up", pk)
-        actions += f'<a class="button small secondary" href="{dismiss}?{back}">Dismiss</a>'
+        actions += f' <a class="button small secondary" href="{dismiss}?{back}">Dismiss</a>'
     overdue = " overdue" if is_missed or due_at < now else ""
     html = f'<li class="card{overdue}">{person} {state} {actions}</li>'
     return Row(Seen(FollowUp, pk, person_id, user.program_id), mark_safe(html))  # noqa: S308 (escaped above)
