@@ -251,6 +251,7 @@ def main() -> int:
     parser.add_argument("--events", type=int, default=200)
     parser.add_argument("--runs", type=int, default=20)
     parser.add_argument("--target", type=float, default=3.0)
+    parser.add_argument("--only", choices=["caseload", "person"], help="measure one page only")
     args = parser.parse_args()
     if connection.vendor != "postgresql":
         print("Run this on PostgreSQL (the floor's SQL uses LATERAL): set DATABASE_URL=postgres://...")
@@ -315,6 +316,8 @@ def main() -> int:
     ]
     worst = 0.0
     for name, url, queries in checks:
+        if args.only and not name.startswith(args.only):
+            continue
         replayed = sign_in_and_audit(url)
         floor_s, full_s, page_s = interleaved_medians([floor(queries), floor(queries, replayed), page(url)], args.runs)
         ratio = page_s / floor_s
