@@ -17,6 +17,7 @@ from accounts.roles import Kind
 from audit.access import Seen
 from cases.display import aware, label, user_name
 from cases.models import Case, Consent, FollowUp, Individual, SupportContact
+from crt import statements
 
 CASES_SQL = """
 SELECT c.id, c.status, c.closed_reason, c.risk_level, c.closed_at,
@@ -132,7 +133,7 @@ def panels_for(user, person: Individual, visible: frozenset[Kind], now) -> Panel
     """The cases, support contacts and consents of `person` that `user` may see. `visible`: what
     kinds_visible_of_person said of this user and person."""
     params = {"person": person.pk, "program": user.program_id, "now": now}
-    with connection.cursor() as cursor:
+    with statements.cursor(connection) as cursor:  # prepared: planning them cost more than running them
 
         def rows(sql: str, kind: Kind) -> list[tuple]:
             if kind not in visible:

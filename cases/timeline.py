@@ -22,6 +22,7 @@ from django.utils.safestring import SafeString
 from audit.access import Seen
 from cases.display import aware, label, link_format, shorten, user_name
 from cases.models import Assessment, Contact, Encounter, Individual, SafetyPlan, kinds_visible_of_person
+from crt import statements
 
 PAGE = 50
 # Deeper than any real history; it keeps LIMIT and OFFSET within the database's integers.
@@ -163,7 +164,7 @@ def timeline_page_for(user, person: Individual, page: int = 1, visible=None) -> 
     if not kinds:
         return [], False
     end = min(page, LAST_PAGE) * PAGE
-    with connection.cursor() as cursor:
+    with statements.cursor(connection) as cursor:  # prepared: PostgreSQL planned it longer than it ran it
         cursor.execute(
             _statement(kinds),
             {"person": person.pk, "program": user.program_id, "end": end + 1, "limit": PAGE + 1, "offset": end - PAGE},

@@ -17,6 +17,9 @@ client-side, which are never prepared; only statements run here are. Behind PgBo
 transaction mode this needs PgBouncer 1.21 or later (max_prepared_statements). Elsewhere (SQLite)
 the same SQL runs through Django's cursor. Either way it runs through Django's cursor wrapper, so
 query logging, CaptureQueriesContext and execute_wrapper see it like any other query.
+
+`cursor()` alone serves hand-written SQL the same way: the person page's panels and timeline
+(cases.panels, cases.timeline), which PostgreSQL took longer to plan than to run.
 """
 
 import sys
