@@ -27,6 +27,11 @@ def day_and_time(at: datetime) -> str:
     return f"{local:%a} {local.day} {local:%b %H:%M}"
 
 
+def duration_value(value) -> timedelta:
+    """A DurationField read from a raw row. SQLite hands it back as a number of microseconds."""
+    return value if isinstance(value, timedelta) else timedelta(microseconds=value)
+
+
 def user_name(first_name: str | None, last_name: str | None, username: str | None) -> str:
     """As User.__str__ says it (the full name, or else the username), without building a User."""
     return f"{first_name or ''} {last_name or ''}".strip() or (username or "")

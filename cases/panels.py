@@ -15,14 +15,17 @@ from django.db import connection
 
 from accounts.roles import Kind
 from audit.access import Seen
-from cases.display import aware, label, user_name
+from cases.display import aware, duration_value, label, user_name
 from cases.models import Case, Consent, FollowUp, Individual, SupportContact
 from crt import statements
 
+# The program's case_reopen_window comes with each case (cases.services.can_reopen's rule), rather than
+# in a query of its own for the user's program.
 CASES_SQL = """
-SELECT c.id, c.status, c.closed_reason, c.risk_level, c.closed_at,
+SELECT c.id, c.status, c.closed_reason, c.risk_level, c.closed_at, g.case_reopen_window,
        n.first_name, n.last_name, n.username, p.first_name, p.last_name, p.username
 FROM cases_case c
+JOIN accounts_program g ON g.id = c.program_id
 LEFT JOIN accounts_user n ON n.id = c.navigator_id
 LEFT JOIN accounts_user p ON p.id = c.peer_id
 WHERE c.individual_id = %(person)s AND c.program_id = %(program)s
@@ -82,6 +85,8 @@ class CaseLine:
     navigator: str
     peer: str
     closed_at: object = None
+    reopens: bool = False  # closed within the program's case_reopen_window: reopening continues it
+    reopen_window_days: int = 0
     next_follow_up: FollowUpLine | None = None  # the earliest open one
     missed: tuple[FollowUpLine, ...] = ()  # missed, until a reached contact or a dismissal
 
@@ -141,7 +146,7 @@ def panels_for(user, person: Individual, visible: frozenset[Kind], now) -> Panel
             cursor.execute(sql, params)
             return cursor.fetchall()
 
-        cases = [_case(row, person, user.program_id) for row in rows(CASES_SQL, Kind.CARE)]
+        cases = [_case(row, person, user.program_id, now) for row in rows(CASES_SQL, Kind.CARE)]
         if any(case.is_open for case in cases):
             cases = _with_follow_ups(cases, rows(FOLLOW_UPS_SQL, Kind.CARE), person, user.program_id)
         support = [_support(row, person, user.program_id) for row in rows(SUPPORT_SQL, Kind.PERSON)]
@@ -149,8 +154,9 @@ def panels_for(user, person: Individual, visible: frozenset[Kind], now) -> Panel
     return Panels(cases, support, consents)
 
 
-def _case(row: tuple, person: Individual, program_id: int) -> CaseLine:
-    pk, status, closed_reason, risk_level, closed_at, *names = row
+def _case(row: tuple, person: Individual, program_id: int, now) -> CaseLine:
+    pk, status, closed_reason, risk_level, closed_at, reopen_window, *names = row
+    closed_at, reopen_window = aware(closed_at), duration_value(reopen_window)
     return CaseLine(
         obj=Seen(Case, pk, person.pk, program_id),
         pk=pk,
@@ -161,7 +167,9 @@ def _case(row: tuple, person: Individual, program_id: int) -> CaseLine:
         risk=label(Case, "risk_level", risk_level),
         navigator=user_name(*names[:3]),
         peer=user_name(*names[3:]),
-        closed_at=aware(closed_at),
+        closed_at=closed_at,
+        reopens=closed_at is not None and now - closed_at < reopen_window,
+        reopen_window_days=reopen_window.days,
     )
 
 

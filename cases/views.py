@@ -208,8 +208,6 @@ def person(request, pk: int):
         "can_consent": user.has_perm("cases.add_consent"),
         "can_contact": user.has_perm("cases.add_contact"),
         "can_plan": user.has_perm("cases.add_safetyplan"),
-        "reopen_after": now - user.program.case_reopen_window,
-        "reopen_window_days": user.program.case_reopen_window.days,
     }
     return page(request, "cases/person.html", context)
 
