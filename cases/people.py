@@ -249,7 +249,10 @@ def _program_people(
 def resolve_person(user, pk: int) -> tuple[Individual, Individual | None]:
     """The person `pk` names as `user` may see them: (person, None), or (survivor, merged-away record)
     when `pk` was merged into another record (followed to the last survivor). not_found otherwise."""
-    found = Individual.objects.visible_to(user).filter(pk=pk).first()
+    try:
+        found = Individual.objects.visible_to(user).get(pk=pk)  # get(), not first(): no ORDER BY to compile
+    except Individual.DoesNotExist:
+        found = None
     if found is not None and found.merged_into_id is None:
         return found, None  # the usual case: one query
     # A merged-away record: its survivor decides (a peer may see the survivor through their caseload).
