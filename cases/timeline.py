@@ -174,6 +174,12 @@ def timeline_page_for(user, person: Individual, page: int = 1, visible=None) -> 
     return [_event(values, lines) for values in found[:PAGE]], len(found) > PAGE
 
 
+def as_html(events: list[Event]) -> SafeString:
+    """The page's lines as one piece of HTML, written by the template in one go: a template loop over
+    50 lines cost a quarter of a millisecond."""
+    return mark_safe("".join(event.html for event in events))  # noqa: S308 (each line escaped its values)
+
+
 class _Lines:
     """What every line of a page shares: its links (reverse() once per route with placeholder ids,
     then a str.format per row) and the time zone its times are shown in."""

@@ -57,7 +57,7 @@ from cases.models import (
 )
 from cases.panels import panels_for
 from cases.people import resolve_person, search_people
-from cases.timeline import timeline_page_for
+from cases.timeline import as_html, timeline_page_for
 from crt.pages import form_errors, page, refused, staff_form_page, staff_page
 
 PAGE_SIZE = 50
@@ -198,6 +198,7 @@ def person(request, pk: int):
         "support": panels.support,
         "consents": panels.consents,
         "timeline": timeline,
+        "timeline_html": as_html(timeline),
         "timeline_page": timeline_page,
         "newer_page": timeline_page - 1 if timeline_page > 1 else None,
         "older_page": timeline_page + 1 if has_older else None,
