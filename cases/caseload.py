@@ -20,26 +20,15 @@ from html import escape
 
 from django.db import connection
 from django.utils import timezone
-from django.utils.safestring import SafeString, mark_safe
+from django.utils.safestring import mark_safe
 
 from accounts.roles import Kind
 from audit.access import Seen
-from cases.display import ago, aware, day_and_time, due_phrase, follow_up_name, label, link, user_name
+from cases.display import Line, ago, aware, day_and_time, due_phrase, follow_up_name, label, link, user_name
 from cases.models import Case, FollowUp, RiskLevel, visible_where
 from crt import statements
 
 PAGE = 50
-
-
-@dataclass(frozen=True)
-class Row:
-    obj: Seen  # the record, for the audit
-    html: SafeString  # its line on the page
-
-
-def html_of(rows: list[Row]) -> SafeString:
-    """The rows' lines, joined for the template (one variable instead of a loop over 50 rows)."""
-    return mark_safe("".join(row.html for row in rows))  # noqa: S308 (each row escaped its values)
 
 
 @dataclass(frozen=True)
@@ -157,7 +146,7 @@ class Caseload:
             ((n,),) = run(*self.count_all)
         return n
 
-    def __getitem__(self, window: slice) -> list[Row]:
+    def __getitem__(self, window: slice) -> list[Line]:
         sql = _PAGE.format(
             cases=self.cases, open=_OPEN, missed=_MISSED, inner=_ORDER.format(t="m"), outer=_ORDER.format(t="p")
         )
@@ -167,7 +156,7 @@ class Caseload:
     def __len__(self) -> int:
         return self.count()
 
-    def _row(self, row: tuple) -> Row:
+    def _row(self, row: tuple) -> Line:
         pk, person_id, risk_level, first, preferred, last, do_not_contact, next_due, next_label, *rest = row
         has_missed, missed_due, missed_label, last_contact = rest
         now, back = self.now, escape(self.links.back)
@@ -200,7 +189,7 @@ class Caseload:
             f'<td data-label="Next follow-up">{follow_up}</td>'
             f'<td><a class="button small" href="{link("cases:log_contact", pk)}?{back}">Log contact</a></td></tr>'
         )
-        return Row(Seen(Case, pk, person_id, self.user.program_id), mark_safe(html))  # noqa: S308 (escaped above)
+        return Line(Seen(Case, pk, person_id, self.user.program_id), mark_safe(html))  # noqa: S308 (escaped above)
 
 
 # --- due today, overdue and missed ------------------------------------------------------------------
@@ -220,13 +209,13 @@ LIMIT %s
 """
 
 
-def due_today(user, links: Links, *, now: datetime) -> list[Row]:
+def due_today(user, links: Links, *, now: datetime) -> list[Line]:
     mine_sql, params = mine(user)
     rows = run(_DUE.format(mine=mine_sql), [*params, _instant(end_of_today(now)), PAGE])
     return [_due_row(row, user, links, now) for row in rows]
 
 
-def _due_row(row: tuple, user, links: Links, now: datetime) -> Row:
+def _due_row(row: tuple, user, links: Links, now: datetime) -> Line:
     pk, case_id, label_, due_at, is_missed, owner_id, owner_first, owner_last, owner_username, *rest = row
     risk_level, person_id, first, preferred, last = rest
     due_at, name, back = aware(due_at), escape(follow_up_name(label_)), escape(links.back)
@@ -249,4 +238,4 @@ def _due_row(row: tuple, user, links: Links, now: datetime) -> Row:
         actions += f' <a class="button small secondary" href="{dismiss}?{back}">Dismiss</a>'
     overdue = " overdue" if is_missed or due_at < now else ""
     html = f'<li class="card{overdue}">{person} {state} {actions}</li>'
-    return Row(Seen(FollowUp, pk, person_id, user.program_id), mark_safe(html))  # noqa: S308 (escaped above)
+    return Line(Seen(FollowUp, pk, person_id, user.program_id), mark_safe(html))  # noqa: S308 (escaped above)

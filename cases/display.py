@@ -9,6 +9,24 @@ from functools import cache
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
+from django.utils.safestring import SafeString, mark_safe
+
+from audit.access import Seen
+
+
+@dataclass(frozen=True)
+class Line:
+    """A record shown as one line of HTML, read without a model instance (the timeline's events, the
+    caseload's rows): the record, for the audit, and its line, every value in it escaped."""
+
+    obj: Seen
+    html: SafeString
+
+
+def joined(lines: list[Line]) -> SafeString:
+    """The lines as one piece of HTML, written by the template in one go (a template loop over 50 lines
+    cost a quarter of a millisecond)."""
+    return mark_safe("".join(line.html for line in lines))  # noqa: S308 (each line escaped its values)
 
 
 def aware(at) -> datetime | None:

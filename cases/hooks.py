@@ -25,7 +25,7 @@ class Referrals:
     # a consent was revoked: stop chasing the open referrals sent under it -- (consent)
     consent_revoked: Callable[..., None]
     # the caseload: the open referrals of the user's cases waiting on their partner, oldest first, as
-    # cases.caseload.Row -- (user, *, now) -> list
+    # cases.display.Line -- (user, *, now) -> list
     waiting_on_partner: Callable[..., list]
 
 

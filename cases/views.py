@@ -39,7 +39,7 @@ from accounts.roles import (
 from audit.access import Action, audited, record_access
 from cases import caseload as caseload_lists
 from cases import hooks, services
-from cases.display import follow_up_name
+from cases.display import follow_up_name, joined
 from cases.forms import (
     CaseloadFilterForm,
     DismissFollowUpForm,
@@ -57,7 +57,7 @@ from cases.models import (
 )
 from cases.panels import panels_for
 from cases.people import resolve_person, search_people
-from cases.timeline import as_html, timeline_page_for
+from cases.timeline import timeline_page_for
 from crt.pages import form_errors, page, refused, staff_form_page, staff_page
 
 PAGE_SIZE = 50
@@ -108,10 +108,10 @@ def caseload(request):
     context = {
         "form": form,
         "page_obj": page_obj,
-        "rows": caseload_lists.html_of(rows),
-        "due": caseload_lists.html_of(due),
+        "rows": joined(rows),
+        "due": joined(due),
         "due_count": len(due),
-        "waiting": caseload_lists.html_of(waiting),
+        "waiting": joined(waiting),
         "waiting_count": len(waiting),
         "querystring": _querystring_without_page(request),
     }
@@ -198,7 +198,7 @@ def person(request, pk: int):
         "support": panels.support,
         "consents": panels.consents,
         "timeline": timeline,
-        "timeline_html": as_html(timeline),
+        "timeline_html": joined(timeline),
         "timeline_page": timeline_page,
         "newer_page": timeline_page - 1 if timeline_page > 1 else None,
         "older_page": timeline_page + 1 if has_older else None,

@@ -14,8 +14,8 @@ from django.utils.safestring import mark_safe
 
 from accounts.roles import Kind
 from audit.access import Seen
-from cases.caseload import PAGE, Row, mine, person_name, run
-from cases.display import ago, aware, due_phrase, label, link
+from cases.caseload import PAGE, mine, person_name, run
+from cases.display import Line, ago, aware, due_phrase, label, link
 from cases.models import visible_where
 from referrals.models import OPEN, Referral, Status
 
@@ -33,7 +33,7 @@ LIMIT %s
 """
 
 
-def waiting_on_partner(user, *, now: datetime) -> list[Row]:
+def waiting_on_partner(user, *, now: datetime) -> list[Line]:
     mine_sql, mine_params = mine(user)
     visible, visible_params = visible_where(user, Kind.REFERRAL, person="r.individual_id", program="r.program_id")
     statuses = sorted(OPEN)
@@ -42,7 +42,7 @@ def waiting_on_partner(user, *, now: datetime) -> list[Row]:
     return [_row(row, user, now) for row in run(sql, params)]
 
 
-def _row(row: tuple, user, now: datetime) -> Row:
+def _row(row: tuple, user, now: datetime) -> Line:
     pk, person_id, status, business_status, requested_at, next_due, first, preferred, last, partner, service = row
     status_text = escape(label(Referral, "status", status))
     if business_status:
@@ -58,4 +58,4 @@ def _row(row: tuple, user, now: datetime) -> Row:
         f'<br><span class="muted">{escape(service)}</span></td>'
         f'<td data-label="Status">{status_text}</td><td data-label="Waiting">{waiting}</td></tr>'
     )
-    return Row(Seen(Referral, pk, person_id, user.program_id), mark_safe(html))  # noqa: S308 (escaped above)
+    return Line(Seen(Referral, pk, person_id, user.program_id), mark_safe(html))  # noqa: S308 (escaped above)
