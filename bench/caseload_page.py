@@ -3,8 +3,12 @@ holds 200 events, each against a raw SQL floor that fetches the same rows.
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/crt_web_bench .venv/bin/python bench/caseload_page.py
 
-- page: the whole request through Django's test client (middleware, session, scoping, the audit
-  rows written for every object shown, template rendering), median of --runs;
+- page: the whole request as a WSGI server hands it to Django (`crt.wsgi`'s handler, as gunicorn
+  calls it: middleware, session, scoping, the audit rows written for every object shown, template
+  rendering, the request's start and end), with the session cookie of a signed-in navigator and the
+  deployed connection reuse (DATABASE_CONN_MAX_AGE=60, docs/deploy.md), median of --runs. Django's
+  test client, which this used before, adds its own work to every request (a copy of each
+  template's context, for tests to inspect): --test-client measures through it instead;
 - floor: the same rows and columns read with hand-written SQL on the same connection (one query per
   list the page shows), median of --runs;
 - floor + sign-in + audit: the floor, then the statements any signed-in page sends before it shows
@@ -21,6 +25,7 @@ the floor is over --target.
 """
 
 import argparse
+import io
 import os
 import statistics
 import sys
@@ -36,6 +41,7 @@ os.environ.setdefault("CELERY_BROKER_URL", "memory://")
 os.environ.setdefault("CELERY_RESULT_BACKEND", "cache+memory://")
 os.environ.setdefault("LOG_LEVEL", "WARNING")
 os.environ.setdefault("SECURE_SSL_REDIRECT", "false")
+os.environ.setdefault("DATABASE_CONN_MAX_AGE", "60")  # as deployed (docs/deploy.md)
 
 import django  # noqa: E402
 
@@ -43,6 +49,7 @@ django.setup()
 
 from django.conf import settings  # noqa: E402
 from django.contrib.auth.models import Group  # noqa: E402
+from django.core.handlers.wsgi import WSGIHandler  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.test import Client  # noqa: E402
@@ -252,12 +259,14 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=20)
     parser.add_argument("--target", type=float, default=3.0)
     parser.add_argument("--only", choices=["caseload", "person"], help="measure one page only")
+    parser.add_argument("--test-client", action="store_true", help="through Django's test client, not WSGI")
     args = parser.parse_args()
     if connection.vendor != "postgresql":
         print("Run this on PostgreSQL (the floor's SQL uses LATERAL): set DATABASE_URL=postgres://...")
         return 2
     call_command("migrate", verbosity=0)
-    setup_test_environment()
+    if args.test_client:
+        setup_test_environment()
     settings.ALLOWED_HOSTS = ["testserver"]
     settings.SESSION_COOKIE_SECURE = False
     with system_read("the benchmark builds its own program's data"):
@@ -287,12 +296,36 @@ def main() -> int:
 
         return run
 
+    handler = WSGIHandler()
+    cookie = f"{settings.SESSION_COOKIE_NAME}={client.cookies[settings.SESSION_COOKIE_NAME].value}"
+
     def page(url):
-        def run():
+        def through_test_client():
             response = client.get(url)
             assert response.status_code == 200, response.status_code
 
-        return run
+        def through_wsgi():
+            environ = {
+                "REQUEST_METHOD": "GET",
+                "PATH_INFO": url,
+                "QUERY_STRING": "",
+                "SERVER_NAME": "testserver",
+                "SERVER_PORT": "80",
+                "SERVER_PROTOCOL": "HTTP/1.1",
+                "HTTP_HOST": "testserver",
+                "HTTP_COOKIE": cookie,
+                "REMOTE_ADDR": "127.0.0.1",
+                "wsgi.url_scheme": "http",
+                "wsgi.input": io.BytesIO(b""),
+                "wsgi.errors": sys.stderr,
+            }
+            status = []
+            response = handler(environ, lambda line, headers: status.append(line))
+            b"".join(response)
+            response.close()
+            assert status[0].startswith("200"), status
+
+        return through_test_client if args.test_client else through_wsgi
 
     def sign_in_and_audit(url) -> list[tuple[str, object]]:
         """The statements of one request to `url` that are not its lists: the session, the user and

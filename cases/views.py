@@ -9,6 +9,7 @@ docs/decisions/006.
 """
 
 from datetime import datetime
+from functools import cache
 from urllib.parse import quote
 
 from django.contrib import messages
@@ -18,11 +19,12 @@ from django.db.models import Case as CaseWhen
 from django.db.models import IntegerField, Q, Value, When
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.utils.safestring import mark_safe
+from django.utils.safestring import SafeString, mark_safe
 
 from accounts import breakglass
 from accounts.models import User
@@ -89,7 +91,13 @@ def caseload(request):
     # Posted, so a name typed in the filter never ends up in a URL (DESIGN.md §8); the pager's links
     # carry the other filters, never the name.
     if request.method == "GET" and "q" in request.GET:
-        empty = {"form": CaseloadFilterForm(), "page_obj": None, "rows": [], "due": [], "waiting": [], "now": now}
+        empty = {
+            "filter_fields": filter_fields(CaseloadFilterForm()),
+            "page_obj": None,
+            "rows": [],
+            "due": [],
+            "waiting": [],
+        }
         return refuse_name_in_url(request, "cases/caseload.html", {**empty, "querystring": ""})
     form = CaseloadFilterForm(request.POST or request.GET or None)
     filters = form.cleaned_data if form.is_valid() else {}
@@ -106,7 +114,7 @@ def caseload(request):
     waiting = hooks.referrals().waiting_on_partner(user, now=now)
     record_access(request, action=Action.LIST, objects=[row.obj for row in (*rows, *due, *waiting)])
     context = {
-        "form": form,
+        "filter_fields": filter_fields(form),
         "page_obj": page_obj,
         "rows": joined(rows),
         "due": joined(due),
@@ -116,6 +124,19 @@ def caseload(request):
         "querystring": _querystring_without_page(request),
     }
     return page(request, "cases/caseload.html", context)
+
+
+def filter_fields(form: CaseloadFilterForm) -> SafeString:
+    """The filter's fields as HTML. Blank, they are the same on every page, and Django renders each
+    select's options through a template (0.45 ms a page): rendered once."""
+    if form.is_bound:
+        return render_to_string("cases/_caseload_filter_fields.html", {"form": form})
+    return _blank_filter_fields()
+
+
+@cache
+def _blank_filter_fields() -> SafeString:
+    return render_to_string("cases/_caseload_filter_fields.html", {"form": CaseloadFilterForm()})
 
 
 def _querystring_without_page(request) -> str:
