@@ -33,10 +33,16 @@ PAGE = 50
 
 @dataclass(frozen=True)
 class Links:
-    """What every row's links share: the way back to this page, and who is looking."""
+    """What every row of a page shares: the way back to this page for its links, who is looking, and the
+    time zone its times are shown in."""
 
     back: str  # "next=/cases/?page=2", appended to the log-contact and dismiss links
     user: object
+
+    @cached_property
+    def zone(self):
+        """The time zone the rows' times are shown in, looked up once a page."""
+        return timezone.get_current_timezone()
 
     @cached_property
     def may_dismiss_any(self) -> bool:
@@ -169,13 +175,13 @@ class Caseload:
         if has_missed:
             follow_up = (
                 f'<strong class="overdue-text">{escape(follow_up_name(missed_label))} missed</strong>'
-                f" (was due {escape(day_and_time(aware(missed_due)))})"
+                f" (was due {escape(day_and_time(aware(missed_due), self.links.zone))})"
             )
             if next_due is not None:
                 follow_up += "<br>"
         if next_due is not None:
             next_due = aware(next_due)
-            when = escape(day_and_time(next_due))
+            when = escape(day_and_time(next_due, self.links.zone))
             if next_due < now:
                 when = f'<strong class="overdue-text">{escape(due_phrase(next_due, now))}</strong> ({when})'
             follow_up += f"{escape(follow_up_name(next_label))}: {when}"
@@ -226,12 +232,12 @@ def _due_row(row: tuple, user, links: Links, now: datetime) -> Line:
         owner = escape(user_name(owner_first, owner_last, owner_username) or "nobody")
         state = (
             f'<span class="badge high">{name} missed</span>'
-            f' <span class="muted">was due {escape(day_and_time(due_at))} · {owner}</span>'
+            f' <span class="muted">was due {escape(day_and_time(due_at, links.zone))} · {owner}</span>'
         )
     elif due_at < now:
         state = f'<span class="badge high">{name}, {escape(due_phrase(due_at, now))}</span>'
     else:
-        state = f'<span class="badge">{name}, due at {timezone.localtime(due_at):%H:%M}</span>'
+        state = f'<span class="badge">{name}, due at {due_at.astimezone(links.zone):%H:%M}</span>'
     actions = f'<a class="button small" href="{link("cases:log_contact", case_id)}?{back}">Log contact</a>'
     if is_missed and (links.may_dismiss_any or owner_id == links.user.pk):
         dismiss = link("cases:dismiss_follow_up", pk)

@@ -38,10 +38,10 @@ def aware(at) -> datetime | None:
     return at if at.tzinfo else at.replace(tzinfo=UTC)
 
 
-def day_and_time(at: datetime) -> str:
+def day_and_time(at: datetime, zone=None) -> str:
     """A time in the program's time zone as the lists write it: "Mon 7 Dec 14:30" (the date filter's
-    "D j M H:i")."""
-    local = at.astimezone(timezone.get_current_timezone())
+    "D j M H:i"). `zone`: the current time zone, when the caller looked it up once for many rows."""
+    local = at.astimezone(zone or timezone.get_current_timezone())
     return f"{local:%a} {local.day} {local:%b %H:%M}"
 
 
