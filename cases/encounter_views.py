@@ -29,13 +29,9 @@ def _can_see(user) -> None:
         raise Http404  # peers and the like: encounters do not exist for them
 
 
-def _can_write(user) -> bool:
-    return may_write_encounters(user)
-
-
 def _require_writer(user) -> None:
     _can_see(user)
-    if not _can_write(user):
+    if not may_write_encounters(user):
         raise PermissionDenied
 
 
@@ -108,7 +104,7 @@ def encounter_edit(request, pk: int):
 def encounter(request, pk: int):
     """The encounter, its team and assessments; writers also get the assessment form (POST here)."""
     found = _visible_encounter(request, pk)
-    can_write = _can_write(request.user)
+    can_write = may_write_encounters(request.user)
     if request.method == "POST" and not can_write:
         raise PermissionDenied
     form = VitalsAndScreenerForm(request.POST or None) if can_write else None

@@ -45,26 +45,18 @@ def raise_alert(
     follow-up with its case loaded) is open."""
     if referral is not None:
         step = "no_outcome" if kind == Kind.APPOINTMENT_NO_OUTCOME else f"unanswered:{level}"
-        raise_item(
-            kind=kind,
-            level=level,
-            cause_key=f"referral:{referral.pk}:{step}",
-            program_id=program_id,
-            recipient_id=recipient_id,
-            now=now,
-            is_urgent=is_urgent,
-            referral=referral,
-            individual_id=referral.individual_id,
-        )
+        subject = {"referral": referral, "individual_id": referral.individual_id}
+        cause_key = f"referral:{referral.pk}:{step}"
     else:
-        raise_item(
-            kind=kind,
-            level=level,
-            cause_key=f"follow_up:{follow_up.pk}:overdue:{level}",
-            program_id=program_id,
-            recipient_id=recipient_id,
-            now=now,
-            is_urgent=is_urgent,
-            follow_up=follow_up,
-            individual_id=follow_up.case.individual_id,
-        )
+        subject = {"follow_up": follow_up, "individual_id": follow_up.case.individual_id}
+        cause_key = f"follow_up:{follow_up.pk}:overdue:{level}"
+    raise_item(
+        kind=kind,
+        level=level,
+        cause_key=cause_key,
+        program_id=program_id,
+        recipient_id=recipient_id,
+        now=now,
+        is_urgent=is_urgent,
+        **subject,
+    )

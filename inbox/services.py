@@ -307,10 +307,6 @@ def snooze_item(item, *, by, until: datetime) -> Item:
     return locked
 
 
-def may_reassign(user) -> bool:
-    return may_oversee_inbox(user)
-
-
 def colleagues(user):
     """Who an item can be given to: active staff of the user's program."""
     return staff(get_user_model().objects.filter(program_id=user.program_id, is_active=True)).order_by(
@@ -320,7 +316,7 @@ def colleagues(user):
 
 @transaction.atomic
 def reassign_item(item, *, by, to) -> Item:
-    if not may_reassign(by):
+    if not may_oversee_inbox(by):
         raise _error("Only a supervisor can reassign an item.", "forbidden")
     locked = _locked(item, by)
     to_pk = to.pk if hasattr(to, "pk") else to

@@ -98,7 +98,7 @@ def item_detail(request, pk: int):
     item = _visible_item(user, pk)
     resolve_form = ResolveItemForm(prefix="resolve")
     snooze_form = SnoozeItemForm(prefix="snooze")
-    may_reassign = services.may_reassign(user)
+    may_reassign = may_oversee_inbox(user)
     reassign_form = ReassignItemForm(prefix="reassign", colleagues=services.colleagues(user)) if may_reassign else None
     if request.method == "POST":
         action = request.POST.get("action")
