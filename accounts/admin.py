@@ -18,7 +18,7 @@ every other page:
 """
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.models import Group
 from django.db import models
@@ -26,11 +26,40 @@ from django.http import Http404
 from django.utils import timezone
 
 from accounts import breakglass, tokens, twofactor
-from accounts.credentials import CredentialAdmin
+from accounts.credentials import issue_key, revoke_credentials
 from accounts.models import BreakGlassGrant, LoginFailure, Program, RecoveryCode, StaffToken, TwoFactorDevice, User
 from accounts.roles import is_network_admin
 from audit.admin import AuditedAdminMixin
 from crt.validators import validate_planned
+
+
+class CredentialAdmin:
+    """Admin of one kind of credential (mixed into the project's ModelAdmin): the key made on saving
+    a new one and shown once, to the admin who made it; revoked by an action; never deleted. The
+    hash is never displayed: a subclass's fields never name key_hash."""
+
+    noun = "API key"  # as the admin's messages name one
+    shown_once_hint = "copy it now into the system that uses it; it will not be shown again."
+    list_filter = (("revoked_at", admin.EmptyFieldListFilter),)
+    actions = ("revoke",)
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # what a credential did names it: revoke instead, and the row says until when
+
+    def issue(self, request, obj) -> str:
+        """Save the new credential through its kind's service; return its key."""
+        return issue_key(obj)
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            return super().save_model(request, obj, form, change)
+        key = self.issue(request, obj)
+        messages.warning(request, f"{self.noun} {obj}: {key} — {self.shown_once_hint}")
+
+    @admin.action(description="Revoke the selected %(verbose_name_plural)s", permissions=["change"])
+    def revoke(self, request, queryset):
+        count = revoke_credentials(queryset)
+        messages.success(request, f"Revoked {count} {self.noun}(s).")
 
 
 def choices_for(related_model, user):
@@ -392,7 +421,7 @@ class StaffTokenForm(forms.ModelForm):
 @admin.register(StaffToken)
 class StaffTokenAdmin(CredentialAdmin, CRTModelAdmin):
     """API tokens of the program's staff and service accounts (the CAD integration): made here, shown
-    once, revoked here (accounts.credentials.CredentialAdmin). Staff admins see their own program's only."""
+    once, revoked here (CredentialAdmin above). Staff admins see their own program's only."""
 
     noun = "API token"
     form = StaffTokenForm

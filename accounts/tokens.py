@@ -19,7 +19,8 @@ from datetime import datetime
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from accounts.credentials import CredentialAuthentication, CredentialScheme, issue_key
+from accounts.credential_auth import CredentialAuthentication, CredentialScheme
+from accounts.credentials import issue_key
 from accounts.models import StaffToken, User
 from accounts.roles import is_partner
 

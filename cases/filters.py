@@ -4,7 +4,8 @@ import django_filters
 from django.db.models import Q
 
 from cases.models import Case, Consent, Contact, FollowUp, Individual
-from crt.inputs import INSTANT_HELP, IdFilter, InstantFilter, StrictBooleanFilter
+from crt.api_filters import IdFilter, InstantFilter, StrictBooleanFilter
+from crt.inputs import INSTANT_HELP
 
 
 class IndividualFilter(django_filters.FilterSet):

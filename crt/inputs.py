@@ -8,9 +8,8 @@ One place for the rules every surface shares (the staff and partner API, FHIR, H
   refuses it for every path, API filters and admin change-list filters alike);
 - JSON nested deeper than MAX_JSON_DEPTH (crt.api.LimitedJSONParser): Python's parser recurses.
 
-And the API's query filters say in the OpenAPI schema exactly what they take, and refuse the rest
-(issue 14 item 9): InstantFilter, IdFilter, StrictBooleanFilter, and StrictFilterBackend, which
-refuses an empty value for any filter (`?updated_since=` is not "no filter", it is a mistake).
+The API's query filters that keep these rules are crt.api_filters (they need DRF; this module does
+not, so that services and jobs can use it).
 
 And the checks every service makes of what it is given, whoever calls it (a page, the API, a task):
 `aware_datetime` (a date and time with a time zone), `is_ahead` (a time that has happened, in the
@@ -21,14 +20,9 @@ ValidationErrors with code "invalid"; `field` names the form field in `params`, 
 
 from datetime import UTC, datetime, timedelta
 
-import django_filters
-from django import forms
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
-from django_filters.rest_framework import DjangoFilterBackend
-from drf_spectacular.utils import extend_schema_field
-from rest_framework import exceptions
 
 # A phone's clock may run a little ahead of the server's: a time this far ahead still happened.
 CLOCK_SKEW = timedelta(minutes=5)
@@ -104,72 +98,6 @@ def clean_text(
     if len(value) > max_length:
         raise _invalid(f"The {label} must be at most {max_length} characters.", field)
     return value
-
-
-# Ids are bigint primary keys.
-MAX_ID = 2**63 - 1
-
-
-class InstantField(forms.Field):
-    def to_python(self, value):
-        if value in self.empty_values:  # absent (StrictFilterBackend refuses a given empty value)
-            return None
-        return parse_instant(str(value))
-
-
-@extend_schema_field(
-    {
-        "anyOf": [{"type": "string", "format": "date-time"}, {"type": "string", "format": "date"}],
-        "description": INSTANT_HELP,
-    }
-)
-class InstantFilter(django_filters.Filter):
-    """A date-time filter for the API's FilterSets: ISO 8601, offsets PostgreSQL can store, else a 400."""
-
-    field_class = InstantField
-
-
-@extend_schema_field({"type": "integer", "minimum": 1, "maximum": MAX_ID})
-class IdFilter(django_filters.NumberFilter):
-    """A record id: a whole number from 1 (not 2.5, not 1e300)."""
-
-    field_class = forms.IntegerField
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, min_value=1, max_value=MAX_ID, **kwargs)
-
-
-class StrictBooleanField(forms.Field):
-    def to_python(self, value):
-        if value in self.empty_values:
-            return None
-        if value in ("true", "false"):
-            return value == "true"
-        raise ValidationError("true or false.", code="invalid")
-
-
-@extend_schema_field({"type": "boolean"})
-class StrictBooleanFilter(django_filters.BooleanFilter):
-    """true or false, as the schema says; anything else is a 400 (not silently "no filter")."""
-
-    field_class = StrictBooleanField
-
-
-class StrictFilterBackend(DjangoFilterBackend):
-    """django-filter, but a filter given with an empty value is refused instead of ignored."""
-
-    def filter_queryset(self, request, queryset, view):
-        filterset_class = self.get_filterset_class(view, queryset)
-        if filterset_class is not None:
-            empty = sorted(
-                name for name in filterset_class.base_filters if name in request.query_params
-                and any(value == "" for value in request.query_params.getlist(name))
-            )  # fmt: skip
-            if empty:
-                raise exceptions.ValidationError(
-                    {name: ["Give a value, or leave the parameter out."] for name in empty}
-                )
-        return super().filter_queryset(request, queryset, view)
 
 
 def query_has_nul(request) -> bool:

@@ -322,7 +322,7 @@ REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["crt.api.JSONRenderer"],  # DRF's JSON, written by orjson
     "DEFAULT_THROTTLE_CLASSES": ["crt.api.ApiRateThrottle"],
     "DEFAULT_PAGINATION_CLASS": "crt.api.Pagination",
-    "DEFAULT_FILTER_BACKENDS": ["crt.inputs.StrictFilterBackend"],
+    "DEFAULT_FILTER_BACKENDS": ["crt.api_filters.StrictFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "crt.schema.AutoSchema",
     # OPTIONS is a 405 with Allow: /api/schema/ describes the API (DRF's metadata answered OPTIONS
     # on the partner webhook with a 500, found by the schemathesis run).

@@ -9,8 +9,7 @@ from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from accounts.admin import CRTModelAdmin, DateBoundsMixin, ReadOnlyAdminMixin, ScopedChoicesMixin
-from accounts.credentials import CredentialAdmin
+from accounts.admin import CredentialAdmin, CRTModelAdmin, DateBoundsMixin, ReadOnlyAdminMixin, ScopedChoicesMixin
 from accounts.roles import is_network_admin
 from crt.validators import validate_happened
 from providers import services

@@ -8,7 +8,7 @@ See docs/decisions/002-partner-credentials.md.
 
 from django.contrib.auth.models import AnonymousUser
 
-from accounts.credentials import CredentialAuthentication, CredentialScheme
+from accounts.credential_auth import CredentialAuthentication, CredentialScheme
 from accounts.models import StaffToken
 from providers.models import PartnerCredential
 

@@ -9,7 +9,7 @@ from django.db.models.functions import Cast
 from drf_spectacular.utils import extend_schema_field
 from rest_framework.exceptions import ValidationError
 
-from crt.inputs import StrictBooleanFilter
+from crt.api_filters import StrictBooleanFilter
 from providers.models import NeedDomain, Service, ServiceAtLocation, ServiceCapacity
 
 # The schema's patterns are the server's checks (issue 14 item 9): one regex each, used by both.

@@ -2,7 +2,8 @@
 
 import django_filters
 
-from crt.inputs import INSTANT_HELP, IdFilter, InstantFilter
+from crt.api_filters import IdFilter, InstantFilter
+from crt.inputs import INSTANT_HELP
 from providers.models import NeedDomain
 from referrals.models import Referral, Status
 

@@ -10,7 +10,9 @@ from django.utils import timezone
 from django.utils.module_loading import import_string
 from rest_framework.test import APIClient, APIRequestFactory
 
-from accounts.credentials import Credential, CredentialAdmin, CredentialAuthentication, issue_key, revoke_credentials
+from accounts.admin import CredentialAdmin
+from accounts.credential_auth import CredentialAuthentication
+from accounts.credentials import Credential, issue_key, revoke_credentials
 from accounts.models import StaffToken
 from accounts.tokens import StaffTokenAuthentication
 from providers.auth import PartnerCredentialAuthentication
