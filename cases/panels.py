@@ -17,9 +17,10 @@ from accounts.roles import Kind
 from audit.access import Seen
 from cases.display import aware, duration_value, label, user_name
 from cases.models import Case, Consent, FollowUp, Individual, SupportContact
+from cases.services import closed_within
 from crt import statements
 
-# The program's case_reopen_window comes with each case (cases.services.can_reopen's rule), rather than
+# The program's case_reopen_window comes with each case (cases.services.closed_within decides), rather than
 # in a query of its own for the user's program.
 CASES_SQL = """
 SELECT c.id, c.status, c.closed_reason, c.risk_level, c.closed_at, g.case_reopen_window,
@@ -168,7 +169,7 @@ def _case(row: tuple, person: Individual, program_id: int, now) -> CaseLine:
         navigator=user_name(*names[:3]),
         peer=user_name(*names[3:]),
         closed_at=closed_at,
-        reopens=closed_at is not None and now - closed_at < reopen_window,
+        reopens=closed_within(closed_at, reopen_window, now),
         reopen_window_days=reopen_window.days,
     )
 

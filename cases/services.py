@@ -535,7 +535,12 @@ def _still_on_team(user: User | None, program_id: int, may_be) -> User | None:
 
 def can_reopen(case: Case, now: datetime) -> bool:
     """Whether a closed case is recent enough to open again (else reopen_case opens a linked one)."""
-    return case.closed_at is not None and now - case.closed_at < case.program.case_reopen_window
+    return closed_within(case.closed_at, case.program.case_reopen_window, now)
+
+
+def closed_within(closed_at: datetime | None, window: timedelta, now: datetime) -> bool:
+    """can_reopen's rule on the values alone (the person page reads them without a Case)."""
+    return closed_at is not None and now - closed_at < window
 
 
 @transaction.atomic
